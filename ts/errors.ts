@@ -1,0 +1,29 @@
+/**
+ * Every error dualbert throws on purpose is a {@link DualbertError} with a stable `code`,
+ * so callers can branch on the kind of failure instead of parsing messages.
+ */
+
+/** Stable machine-readable error kinds. */
+export type DualbertErrorCode =
+  | 'INVALID_ARGUMENT' // a caller passed a value the API does not accept
+  | 'UNSUPPORTED_TOKENIZER' // tokenizer.json names a model/normalizer/pre-tokenizer we do not implement
+  | 'INVALID_TOKENIZER' // tokenizer files are missing fields or malformed
+  | 'MODEL_NOT_FOUND' // no such directory, URL, or synthetic model name
+  | 'MISSING_FILE' // the model lacks a file it needs (config.json, weights, vocab)
+  | 'INVALID_CONFIG' // config.json is malformed or has impossible values
+  | 'UNSUPPORTED_ARCHITECTURE' // model_type is not BERT-compatible
+  | 'INVALID_WEIGHTS' // safetensors header/offsets/sizes are inconsistent, or a tensor is missing
+  | 'UNSUPPORTED_DTYPE' // a weight dtype we cannot convert
+  | 'DEVICE_UNAVAILABLE' // the requested device (webgpu, wasm) cannot run here
+  | 'INPUT_TOO_LONG' // a text exceeds what the model accepts and truncation is off
+  | 'DISPOSED'; // the embedder was used after dispose()
+
+export class DualbertError extends Error {
+  readonly code: DualbertErrorCode;
+
+  constructor(code: DualbertErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DualbertError';
+    this.code = code;
+  }
+}
