@@ -1,0 +1,84 @@
+// dualbert WASM kernels (AssemblyScript), one source for two builds:
+//
+//   build/dualbert-simd.wasm    asc --target simd    (`--enable simd`)
+//   build/dualbert-scalar.wasm  asc --target scalar  (no SIMD: a module that validates on
+//                                                     engines without SIMD128)
+//
+// Optimization: asc -O3 (optimizeLevel 3, shrinkLevel 0, converge, noAssert), then Binaryen's
+// wasm-opt -O3 from the `binaryen` package over each output with an explicit feature set
+// (package.json build:wasm). Running wasm-opt on the scalar build WITHOUT --enable-simd also
+// makes the build fail if any SIMD instruction slipped into it.
+//
+// Target selection: `ASC_FEATURE_SIMD` is a compile-time constant that asc sets from the enabled
+// feature set, so `if (ASC_FEATURE_SIMD) { ... } else { ... }` is resolved while compiling and
+// the untaken branch is never emitted: the scalar build contains no v128 code at all (the test
+// in test/wasm-smoke.test.ts checks the bytes). No per-target constant file is needed.
+//
+// Memory: both builds IMPORT their linear memory as `env.memory` and do not export it
+// (asconfig.json: importMemory, noExportMemory). The host creates the memory
+// (`new WebAssembly.Memory({ initial })`) and owns its layout; kernels only take byte offsets
+// (`usize`) into it. Why imported rather than exported: for multi-threading, every worker must
+// instantiate the module over the *same* memory, which is only possible when the memory comes
+// in as an import (an exported memory is created per instance). A later threaded target only
+// adds `--enable threads --sharedMemory --maximumMemory N` and the host passes a
+// `WebAssembly.Memory({ initial, maximum, shared: true })` (which needs crossOriginIsolated in
+// browsers); the kernel code and the import name stay the same. The current builds declare a
+// non-shared memory, which is what a page that is not cross-origin isolated can provide.
+//
+// Runtime `stub` (bump allocator that never frees) and no managed objects: kernels never
+// allocate. `heapBase()` tells the host the first byte not reserved by the module (asc's
+// memoryBase, 1024 today), so the host places its tensors at or above it. `abort` is aliased away (`--use abort=`) and asserts
+// are compiled out (`noAssert`), so the module has no imports besides the memory.
+
+/** 1 in the SIMD build, 0 in the scalar build (resolved at compile time). */
+export function simdEnabled(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+/** First free byte of linear memory after static data; the host allocates from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/**
+ * Dot product of two f32 vectors of length `n` at byte offsets `a` and `b` (any alignment).
+ *
+ * Both builds use the same association order, so they give bit-identical results: four
+ * partial sums s0..s3 (lane k of the SIMD accumulator == scalar sk) over the first n & ~3
+ * elements, reduced as (s0 + s1) + (s2 + s3), then the tail added in order. WebAssembly has no
+ * scalar FMA and f32x4.mul/add round per lane exactly like f32 mul/add.
+ */
+export function dot(a: usize, b: usize, n: i32): f32 {
+  const n4 = n & ~3;
+  let i = 0;
+  let s: f32;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f32x4.splat(0);
+    for (; i < n4; i += 4) {
+      const off = (<usize>i) << 2;
+      acc = f32x4.add(acc, f32x4.mul(v128.load(a + off), v128.load(b + off)));
+    }
+    s =
+      (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
+      (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  } else {
+    let s0: f32 = 0;
+    let s1: f32 = 0;
+    let s2: f32 = 0;
+    let s3: f32 = 0;
+    for (; i < n4; i += 4) {
+      const pa = a + ((<usize>i) << 2);
+      const pb = b + ((<usize>i) << 2);
+      s0 += load<f32>(pa, 0) * load<f32>(pb, 0);
+      s1 += load<f32>(pa, 4) * load<f32>(pb, 4);
+      s2 += load<f32>(pa, 8) * load<f32>(pb, 8);
+      s3 += load<f32>(pa, 12) * load<f32>(pb, 12);
+    }
+    s = (s0 + s1) + (s2 + s3);
+  }
+  for (; i < n; i++) {
+    const off = (<usize>i) << 2;
+    s += load<f32>(a + off) * load<f32>(b + off);
+  }
+  return s;
+}
