@@ -1,0 +1,229 @@
+/**
+ * The reference backend: plain TypeScript, float64 activations and accumulation, written to be
+ * read. It is the oracle that every fast kernel (WASM, WGSL) is tested against, so it has no
+ * tricks beyond visiting memory in a sensible order. Shapes use the legend of `ts/graph/ops.ts`.
+ */
+import type { DeviceBackend } from '../backend.js';
+import type {
+  AttentionNode,
+  BatchInputs,
+  EmbedNode,
+  LayerNormNode,
+  LinearNode,
+  NormalizeNode,
+  PoolNode,
+  RowKind,
+} from '../../graph/ops.js';
+import type { GraphWeights, Tensor } from '../../graph/weights.js';
+import { gelu } from './math.js';
+
+/** A float64 activation [rows, cols]. */
+export interface RefTensor {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Float64Array;
+}
+
+export class ReferenceBackend implements DeviceBackend<RefTensor> {
+  readonly device = 'reference' as const;
+  private inputs: BatchInputs | undefined;
+
+  constructor(private readonly weights: GraphWeights) {}
+
+  dispose(): void {}
+
+  begin(inputs: BatchInputs): void {
+    this.inputs = inputs;
+  }
+
+  end(): void {
+    this.inputs = undefined;
+  }
+
+  allocate(_id: string, rows: RowKind, cols: number): RefTensor {
+    const { batchSize, seqLen } = this.batch();
+    const n = rows === 'tokens' ? batchSize * seqLen : batchSize;
+    return { rows: n, cols, data: new Float64Array(n * cols) };
+  }
+
+  async read(t: RefTensor): Promise<Float64Array> {
+    return t.data;
+  }
+
+  // out is [N, C]: word[ids[n]] + position[t] + tokenType[typeIds[n]], t = n mod T.
+  embed(node: EmbedNode, out: RefTensor): void {
+    const { ids, typeIds, seqLen } = this.batch();
+    const word = this.weight(node.word).data;
+    const position = this.weight(node.position).data;
+    const tokenType = this.weight(node.tokenType).data;
+    const C = out.cols;
+    for (let n = 0; n < out.rows; n++) {
+      const w = ids[n]! * C;
+      const p = (n % seqLen) * C;
+      const tt = typeIds[n]! * C;
+      for (let c = 0; c < C; c++) out.data[n * C + c] = word[w + c]! + position[p + c]! + tokenType[tt + c]!;
+    }
+  }
+
+  // x is [rows, K], W is [M, K], out is [rows, M]: out = x·Wᵀ + b, then the epilogue.
+  linear(node: LinearNode, x: RefTensor, out: RefTensor, residual: RefTensor | undefined): void {
+    const W = this.weight(node.weight).data;
+    const b = this.weight(node.bias).data;
+    const K = x.cols;
+    const M = out.cols;
+    const xs = x.data;
+    for (let r = 0; r < x.rows; r++) {
+      const xRow = r * K;
+      const oRow = r * M;
+      let m = 0;
+      // Four output columns per pass over the x row, so each x value is loaded once for four
+      // weights (2.5× faster in V8 than one column at a time; same float64 sums).
+      for (; m + 4 <= M; m += 4) {
+        const w0 = m * K;
+        const w1 = w0 + K;
+        const w2 = w1 + K;
+        const w3 = w2 + K;
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        for (let k = 0; k < K; k++) {
+          const xv = xs[xRow + k]!;
+          a0 += xv * W[w0 + k]!;
+          a1 += xv * W[w1 + k]!;
+          a2 += xv * W[w2 + k]!;
+          a3 += xv * W[w3 + k]!;
+        }
+        out.data[oRow + m] = a0;
+        out.data[oRow + m + 1] = a1;
+        out.data[oRow + m + 2] = a2;
+        out.data[oRow + m + 3] = a3;
+      }
+      for (; m < M; m++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) acc += xs[xRow + k]! * W[m * K + k]!;
+        out.data[oRow + m] = acc;
+      }
+      // Epilogue: bias, then GELU or the residual.
+      for (m = 0; m < M; m++) {
+        let v = out.data[oRow + m]! + b[m]!;
+        if (node.epilogue === 'gelu') v = gelu(v);
+        else if (node.epilogue === 'residual') v += residual!.data[oRow + m]!;
+        out.data[oRow + m] = v;
+      }
+    }
+  }
+
+  // Row-wise over C columns; two-pass statistics (mean, then variance about the mean).
+  layerNorm(node: LayerNormNode, x: RefTensor, out: RefTensor): void {
+    const gamma = this.weight(node.gamma).data;
+    const beta = this.weight(node.beta).data;
+    const C = x.cols;
+    for (let r = 0; r < x.rows; r++) {
+      const row = r * C;
+      let mean = 0;
+      for (let c = 0; c < C; c++) mean += x.data[row + c]!;
+      mean /= C;
+      let variance = 0;
+      for (let c = 0; c < C; c++) variance += (x.data[row + c]! - mean) ** 2;
+      variance /= C;
+      const inv = 1 / Math.sqrt(variance + node.eps);
+      for (let c = 0; c < C; c++) out.data[row + c] = (x.data[row + c]! - mean) * inv * gamma[c]! + beta[c]!;
+    }
+  }
+
+  // qkv is [N, 3C], out is [N, C]. Per sequence b and head h: softmax(Q·Kᵀ·scale, masked)·V.
+  attention(node: AttentionNode, qkv: RefTensor, out: RefTensor): void {
+    const { batchSize, seqLen, attentionMask } = this.batch();
+    const T = seqLen;
+    const HS = node.headSize;
+    const C = out.cols;
+    const C3 = qkv.cols;
+    const scores = new Float64Array(T); // one query row of one head at a time
+    for (let b = 0; b < batchSize; b++) {
+      const base = b * T;
+      for (let h = 0; h < node.numHeads; h++) {
+        const qCol = h * HS;
+        const kCol = C + h * HS;
+        const vCol = 2 * C + h * HS;
+        for (let i = 0; i < T; i++) {
+          const qRow = (base + i) * C3 + qCol;
+          let max = -Infinity;
+          for (let j = 0; j < T; j++) {
+            if (attentionMask[base + j] === 0) continue; // padded keys take no weight
+            const kRow = (base + j) * C3 + kCol;
+            let s = 0;
+            for (let d = 0; d < HS; d++) s += qkv.data[qRow + d]! * qkv.data[kRow + d]!;
+            scores[j] = s * node.scale;
+            if (scores[j]! > max) max = scores[j]!;
+          }
+          let sum = 0;
+          for (let j = 0; j < T; j++) {
+            if (attentionMask[base + j] === 0) continue;
+            scores[j] = Math.exp(scores[j]! - max);
+            sum += scores[j]!;
+          }
+          const outRow = (base + i) * C + h * HS;
+          for (let d = 0; d < HS; d++) out.data[outRow + d] = 0;
+          for (let j = 0; j < T; j++) {
+            if (attentionMask[base + j] === 0) continue;
+            const p = scores[j]! / sum;
+            const vRow = (base + j) * C3 + vCol;
+            for (let d = 0; d < HS; d++) out.data[outRow + d]! += p * qkv.data[vRow + d]!;
+          }
+        }
+      }
+    }
+  }
+
+  // x is [N, C], out is [B, C].
+  pool(node: PoolNode, x: RefTensor, out: RefTensor): void {
+    const { batchSize, seqLen, attentionMask } = this.batch();
+    const C = x.cols;
+    for (let b = 0; b < batchSize; b++) {
+      const o = b * C;
+      if (node.mode === 'cls') {
+        for (let c = 0; c < C; c++) out.data[o + c] = x.data[b * seqLen * C + c]!;
+        continue;
+      }
+      let count = 0;
+      for (let c = 0; c < C; c++) out.data[o + c] = node.mode === 'max' ? -Infinity : 0;
+      for (let t = 0; t < seqLen; t++) {
+        if (attentionMask[b * seqLen + t] === 0) continue;
+        count++;
+        const row = (b * seqLen + t) * C;
+        for (let c = 0; c < C; c++) {
+          const v = x.data[row + c]!;
+          if (node.mode === 'max') out.data[o + c] = Math.max(out.data[o + c]!, v);
+          else out.data[o + c]! += v;
+        }
+      }
+      if (node.mode === 'mean') {
+        const denom = Math.max(count, 1e-9); // sentence-transformers clamps the mask count at 1e-9
+        for (let c = 0; c < C; c++) out.data[o + c]! /= denom;
+      }
+    }
+  }
+
+  // x and out are [B, C].
+  normalize(node: NormalizeNode, x: RefTensor, out: RefTensor): void {
+    const C = x.cols;
+    for (let b = 0; b < x.rows; b++) {
+      let sq = 0;
+      for (let c = 0; c < C; c++) sq += x.data[b * C + c]! ** 2;
+      const denom = Math.max(Math.sqrt(sq), node.eps);
+      for (let c = 0; c < C; c++) out.data[b * C + c] = x.data[b * C + c]! / denom;
+    }
+  }
+
+  private batch(): BatchInputs {
+    if (!this.inputs) throw new Error('reference backend: op called outside begin()/end()');
+    return this.inputs;
+  }
+
+  private weight(name: string): Tensor {
+    const t = this.weights.get(name);
+    if (!t) throw new Error(`reference backend: weight "${name}" was not bound`);
+    return t;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The BERT encoder forward pass, described once. Every backend executes this list of nodes;
+ * no backend re-describes the model.
+ */
+import { type BertConfig, headSize } from './config.js';
+import type { ActivationSpec, GraphNode, PoolingMode, WeightSpec } from './ops.js';
+
+/** What to do after the encoder: how to pool token rows, and whether to L2-normalize. */
+export interface HeadOptions {
+  pooling: PoolingMode;
+  normalize: boolean;
+}
+
+export interface BertGraph {
+  readonly config: BertConfig;
+  readonly head: HeadOptions;
+  /** Every weight the nodes read (checkpoint tensors and the fused tensors made from them). */
+  readonly weights: readonly WeightSpec[];
+  /** Every activation the nodes write, with its shape. */
+  readonly activations: ReadonlyMap<string, ActivationSpec>;
+  /** The forward pass, in execution order. */
+  readonly nodes: readonly GraphNode[];
+  /** The embeddings output, then each layer's output: [N, C] each (Hugging Face `hidden_states`). */
+  readonly hiddenStates: readonly string[];
+  /** The sentence embeddings: [B, C]. */
+  readonly output: string;
+}
+
+/** sentence-transformers' epsilon of `Normalize` (torch.nn.functional.normalize default). */
+export const NORMALIZE_EPS = 1e-12;
+
+/** Builds the graph of a BERT encoder followed by pooling and optional normalization. */
+export function buildBertGraph(config: BertConfig, head: HeadOptions): BertGraph {
+  const C = config.hiddenSize;
+  const I = config.intermediateSize;
+  const HS = headSize(config);
+  const weights: WeightSpec[] = [];
+  const activations = new Map<string, ActivationSpec>();
+  const nodes: GraphNode[] = [];
+
+  const weight = (name: string, shape: number[], concatOf?: string[]): string => {
+    weights.push(concatOf ? { name, shape, concatOf } : { name, shape });
+    return name;
+  };
+  const act = (id: string, cols: number, rows: ActivationSpec['rows'] = 'tokens'): string => {
+    activations.set(id, { id, rows, cols });
+    return id;
+  };
+  const layerNorm = (prefix: string, x: string, out: string): string => {
+    nodes.push({
+      op: 'layerNorm',
+      out: act(out, C),
+      x,
+      gamma: weight(`${prefix}.weight`, [C]),
+      beta: weight(`${prefix}.bias`, [C]),
+      eps: config.layerNormEps,
+    });
+    return out;
+  };
+  const linear = (
+    prefix: string,
+    x: string,
+    out: string,
+    inFeatures: number,
+    outFeatures: number,
+    epilogue: 'none' | 'gelu' | 'residual' = 'none',
+    residual?: string,
+  ): string => {
+    nodes.push({
+      op: 'linear',
+      out: act(out, outFeatures),
+      x,
+      weight: weight(`${prefix}.weight`, [outFeatures, inFeatures]),
+      bias: weight(`${prefix}.bias`, [outFeatures]),
+      epilogue,
+      ...(residual ? { residual } : {}),
+    });
+    return out;
+  };
+
+  // Embeddings: gather + add, then LayerNorm.          [N, C]
+  nodes.push({
+    op: 'embed',
+    out: act('embeddings.sum', C),
+    word: weight('embeddings.word_embeddings.weight', [config.vocabSize, C]),
+    position: weight('embeddings.position_embeddings.weight', [config.maxPositions, C]),
+    tokenType: weight('embeddings.token_type_embeddings.weight', [config.typeVocabSize, C]),
+  });
+  let hidden = layerNorm('embeddings.LayerNorm', 'embeddings.sum', 'embeddings.out');
+  const hiddenStates = [hidden];
+
+  for (let l = 0; l < config.numLayers; l++) {
+    const p = `encoder.layer.${l}`;
+    const self = `${p}.attention.self`;
+    // Q, K and V in one GEMM: W_qkv = [W_q; W_k; W_v] is [3C, C].   qkv is [N, 3C]
+    const qkvW = weight(`${self}.qkv.weight`, [3 * C, C], ['query', 'key', 'value'].map((n) => `${self}.${n}.weight`));
+    const qkvB = weight(`${self}.qkv.bias`, [3 * C], ['query', 'key', 'value'].map((n) => `${self}.${n}.bias`));
+    nodes.push({ op: 'linear', out: act(`${p}.qkv`, 3 * C), x: hidden, weight: qkvW, bias: qkvB, epilogue: 'none' });
+    // Scaled dot-product attention per head.          [N, C]
+    nodes.push({
+      op: 'attention',
+      out: act(`${p}.context`, C),
+      qkv: `${p}.qkv`,
+      numHeads: config.numHeads,
+      headSize: HS,
+      scale: 1 / Math.sqrt(HS),
+    });
+    // Output projection + residual, LayerNorm.          [N, C]
+    linear(`${p}.attention.output.dense`, `${p}.context`, `${p}.attn.sum`, C, C, 'residual', hidden);
+    const attnOut = layerNorm(`${p}.attention.output.LayerNorm`, `${p}.attn.sum`, `${p}.attn.out`);
+    // FFN: up-projection with erf-GELU [N, I], down-projection + residual [N, C], LayerNorm.
+    linear(`${p}.intermediate.dense`, attnOut, `${p}.ffn.inner`, C, I, 'gelu');
+    linear(`${p}.output.dense`, `${p}.ffn.inner`, `${p}.ffn.sum`, I, C, 'residual', attnOut);
+    hidden = layerNorm(`${p}.output.LayerNorm`, `${p}.ffn.sum`, `${p}.out`);
+    hiddenStates.push(hidden);
+  }
+
+  // Sentence head: pooling over the mask, then optional L2 normalization.   [B, C]
+  nodes.push({ op: 'pool', out: act('pooled', C, 'sequences'), x: hidden, mode: head.pooling });
+  let output = 'pooled';
+  if (head.normalize) {
+    nodes.push({ op: 'normalize', out: act('normalized', C, 'sequences'), x: output, eps: NORMALIZE_EPS });
+    output = 'normalized';
+  }
+
+  return { config, head, weights, activations, nodes, hiddenStates, output };
+}

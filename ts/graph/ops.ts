@@ -1,0 +1,130 @@
+/**
+ * The op vocabulary of the BERT graph. Every backend implements exactly these ops; the model
+ * itself is described once, in `bert.ts`, as a list of these nodes.
+ *
+ * Legend used in shape comments across the project:
+ *   B  = batch size (sequences),         T  = padded sequence length,
+ *   N  = B·T token rows,                 C  = hidden size,
+ *   NH = attention heads,                HS = head size (C / NH),
+ *   I  = FFN intermediate size,          V  = vocabulary size.
+ * Activations are row-major 2-D matrices: either one row per token ([N, cols]) or one row per
+ * sequence ([B, cols]).
+ */
+
+/** Which kind of rows an activation has: one per token (N = B·T) or one per sequence (B). */
+export type RowKind = 'tokens' | 'sequences';
+
+/** An activation tensor of the graph: a named [rows, cols] matrix. */
+export interface ActivationSpec {
+  readonly id: string;
+  readonly rows: RowKind;
+  readonly cols: number;
+}
+
+/** A weight tensor the graph reads, by its Hugging Face `BertModel` name. */
+export interface WeightSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /**
+   * Set when this weight is not stored in the checkpoint but made at load time by concatenating
+   * others along dim 0 (the fused Q/K/V projection: one [3C, C] GEMM instead of three [C, C]).
+   */
+  readonly concatOf?: readonly string[];
+}
+
+/** Sentence pooling modes over the token rows of one sequence, masked by the attention mask. */
+export type PoolingMode = 'mean' | 'cls' | 'max';
+
+/**
+ * out[n, :] = word[ids[n]] + position[n mod T] + tokenType[typeIds[n]]   ([N, C])
+ * Positions are absolute and start at 0 (right padding keeps them aligned).
+ */
+export interface EmbedNode {
+  readonly op: 'embed';
+  readonly out: string;
+  readonly word: string;
+  readonly position: string;
+  readonly tokenType: string;
+}
+
+/**
+ * out = x · Wᵀ + b, then the epilogue: nothing, erf-GELU, or + residual.
+ * x is [rows, K], W is [M, K] (PyTorch Linear layout), b is [M], out and residual are [rows, M].
+ */
+export interface LinearNode {
+  readonly op: 'linear';
+  readonly out: string;
+  readonly x: string;
+  readonly weight: string;
+  readonly bias: string;
+  readonly epilogue: 'none' | 'gelu' | 'residual';
+  /** The activation added after the bias when epilogue is 'residual'. */
+  readonly residual?: string;
+}
+
+/** out[n] = (x[n] − mean) / sqrt(var + eps) · gamma + beta, statistics over the C columns. */
+export interface LayerNormNode {
+  readonly op: 'layerNorm';
+  readonly out: string;
+  readonly x: string;
+  readonly gamma: string;
+  readonly beta: string;
+  readonly eps: number;
+}
+
+/**
+ * Multi-head scaled dot-product self-attention over the fused projection.
+ * qkv is [N, 3C]: columns [0, C) are Q, [C, 2C) K, [2C, 3C) V; head h owns columns
+ * [h·HS, (h+1)·HS) of each. For each sequence b and head h:
+ *   S = Q_bh · K_bhᵀ · scale   ([T, T]), keys j with mask[b, j] = 0 are excluded,
+ *   P = softmax(S) row-wise,   out_bh = P · V_bh   ([T, HS]) written to columns of head h.
+ */
+export interface AttentionNode {
+  readonly op: 'attention';
+  readonly out: string;
+  readonly qkv: string;
+  readonly numHeads: number;
+  readonly headSize: number;
+  /** 1 / sqrt(HS). */
+  readonly scale: number;
+}
+
+/**
+ * Pools the token rows of each sequence into one row, honouring the attention mask:
+ * mean = Σ masked rows / max(count, 1e-9); cls = row 0; max = column-wise max over masked rows.
+ * x is [N, C], out is [B, C].
+ */
+export interface PoolNode {
+  readonly op: 'pool';
+  readonly out: string;
+  readonly x: string;
+  readonly mode: PoolingMode;
+}
+
+/** out[b] = x[b] / max(‖x[b]‖₂, eps), as torch.nn.functional.normalize. [B, C] → [B, C]. */
+export interface NormalizeNode {
+  readonly op: 'normalize';
+  readonly out: string;
+  readonly x: string;
+  readonly eps: number;
+}
+
+export type GraphNode =
+  | EmbedNode
+  | LinearNode
+  | LayerNormNode
+  | AttentionNode
+  | PoolNode
+  | NormalizeNode;
+
+/** The inputs of one batch: the tokenizer's padded output. */
+export interface BatchInputs {
+  readonly batchSize: number;
+  readonly seqLen: number;
+  /** [B·T] token ids, padded. */
+  readonly ids: Int32Array;
+  /** [B·T] token-type ids, padded. */
+  readonly typeIds: Int32Array;
+  /** [B·T] 1 for real tokens, 0 for padding. Every row has at least one real token. */
+  readonly attentionMask: Uint8Array;
+}

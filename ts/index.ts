@@ -1,0 +1,20 @@
+/**
+ * dualbert: sentence embeddings with BERT encoders in the browser and Node.
+ * @example
+ * import { createEmbedder } from 'dualbert';
+ * const embedder = await createEmbedder('synthetic:minilm');
+ * const { data, dims } = await embedder.embed(['first text', 'second text']);
+ */
+export { createEmbedder, Embedder } from './embedder.js';
+export type { EmbedderOptions, EmbedOptions, EmbeddingResult } from './embedder.js';
+export type { Device, DeviceOption } from './backends/backend.js';
+export { DualbertError } from './errors.js';
+export type { DualbertErrorCode } from './errors.js';
+export { Tokenizer } from './tokenizer/index.js';
+export type { BatchEncoding, Encoding, EncodeOptions } from './tokenizer/index.js';
+export { loadModel } from './model/load.js';
+export type { LoadedModel, ModelDefaults, ProgressCallback, ProgressEvent } from './model/load.js';
+export { directorySource, urlSource } from './model/sources.js';
+export type { ModelSource } from './model/sources.js';
+export type { PoolingMode } from './graph/ops.js';
+export type { BertConfig } from './graph/config.js';
