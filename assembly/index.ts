@@ -27,8 +27,9 @@
 //
 // Runtime `stub` (bump allocator that never frees) and no managed objects: kernels never
 // allocate. `heapBase()` tells the host the first byte not reserved by the module (asc's
-// memoryBase, 1024 today), so the host places its tensors at or above it. `abort` is aliased away (`--use abort=`) and asserts
-// are compiled out (`noAssert`), so the module has no imports besides the memory.
+// memoryBase, 1024 today), so the host places its tensors at or above it. `abort` is aliased
+// away (`--use abort=`) and asserts are compiled out (`noAssert`), so the module has no imports
+// besides the memory.
 
 /** 1 in the SIMD build, 0 in the scalar build (resolved at compile time). */
 export function simdEnabled(): i32 {

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// `npm test`: build the WASM if stale, run vitest (human-readable output streamed, JSON results
+// to .vitest-results.json), then print a summary whose LAST line is exactly
+// `N passed, N failed`. Exit code is non-zero when anything failed or when no test ran.
+// Extra arguments go to vitest: `npm test -- test/foo.test.ts -t name`.
+//
+// Counting: "passed"/"failed" are vitest's test counts from the JSON report. Failures that no
+// test result carries are each counted as one failed test (and named on the line before):
+// a test file that failed without a failed test in it (import error, failing beforeAll), and
+// vitest exiting non-zero with no failure in the report (unhandled errors).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gpuTestEnv } from '../test/helpers/gpu-env.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS = join(ROOT, '.vitest-results.json');
+const WASM_OUTPUTS = ['build/dualbert-simd.wasm', 'build/dualbert-scalar.wasm'];
+const WASM_INPUTS = ['assembly', 'asconfig.json'];
+
+/** Newest mtime (ms) of a file or of all files below a directory; 0 when missing. */
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = 0;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+function summary(passed, failed, notes = []) {
+  for (const note of notes) console.log(note);
+  console.log(`${passed} passed, ${failed} failed`);
+}
+
+// 1. WASM build, when an output is missing or older than the AssemblyScript sources.
+const outputs = WASM_OUTPUTS.map((p) => join(ROOT, p));
+const oldestOutput = Math.min(
+  ...outputs.map((p) => (existsSync(p) ? statSync(p).mtimeMs : -Infinity)),
+);
+const newestInput = Math.max(...WASM_INPUTS.map((p) => newestMtime(join(ROOT, p))));
+if (oldestOutput < newestInput) {
+  console.log('[test] WASM build missing or stale: npm run build:wasm');
+  const build = spawnSync('npm', ['run', 'build:wasm'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
+  if (build.status !== 0) {
+    summary(0, 1, [`[test] npm run build:wasm failed (exit ${build.status ?? build.signal})`]);
+    process.exit(1);
+  }
+}
+
+// 2. Environment for WebGPU on SwiftShader (see test/helpers/gpu-env.mjs).
+const extraEnv = gpuTestEnv(process.env);
+for (const [k, v] of Object.entries(extraEnv)) console.log(`[test] ${k}=${v}`);
+const env = { ...process.env, ...extraEnv };
+
+// 3. vitest run, streamed; JSON report to a file (removed first so a stale one is never read).
+rmSync(RESULTS, { force: true });
+const vitestBin = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+const args = [
+  vitestBin,
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${RESULTS}`,
+  ...process.argv.slice(2),
+];
+const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'inherit' });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+const [code, signal] = await new Promise((resolve) =>
+  child.on('exit', (c, s) => resolve([c, s])),
+);
+
+// 4. Summary from the JSON report.
+if (!existsSync(RESULTS)) {
+  summary(0, 1, [`[test] vitest wrote no JSON report (exit ${code ?? signal})`]);
+  process.exit(1);
+}
+const report = JSON.parse(readFileSync(RESULTS, 'utf8'));
+let passed = report.numPassedTests ?? 0;
+let failed = report.numFailedTests ?? 0;
+const notes = [];
+const skipped = [];
+for (const file of report.testResults ?? []) {
+  const name = relative(ROOT, file.name);
+  const results = file.assertionResults ?? [];
+  for (const t of results) {
+    if (t.status === 'skipped' || t.status === 'pending' || t.status === 'todo') {
+      skipped.push(`${name} > ${t.fullName ?? t.title}${t.status === 'todo' ? ' (todo)' : ''}`);
+    }
+  }
+  if (file.status === 'failed' && !results.some((t) => t.status === 'failed')) {
+    failed += 1;
+    const msg = String(file.message ?? '').split('\n')[0];
+    notes.push(`[test] FAILED test file (counted as 1 failed): ${name}: ${msg}`);
+  }
+}
+if ((code !== 0 || signal) && failed === 0) {
+  failed += 1;
+  notes.push(
+    `[test] vitest exited with ${code ?? signal} although no test failed ` +
+      '(unhandled error or crash; see output above): counted as 1 failed',
+  );
+}
+if (skipped.length) notes.push(`[test] skipped (${skipped.length}): ${skipped.join('; ')}`);
+if (passed + failed === 0) notes.push('[test] no test ran');
+summary(passed, failed, notes);
+process.exit(failed > 0 || passed + failed === 0 ? 1 : 0);
