@@ -86,8 +86,16 @@ function canonicalName(name: string): string {
   return name.startsWith('bert.') ? name.slice(5) : name;
 }
 
-/** Loads a model from a spec string or a {@link ModelSource}. */
-export async function loadModel(spec: string | ModelSource, options: LoadOptions = {}): Promise<LoadedModel> {
+/** A model without its weights: enough to tokenize as the model does. */
+export type ModelMeta = Omit<LoadedModel, 'checkpoint'>;
+
+interface MetaAndWeights {
+  meta: ModelMeta;
+  /** Reads the checkpoint tensors the graph needs (the expensive part). */
+  readWeights(): Promise<Checkpoint>;
+}
+
+async function openModel(spec: string | ModelSource, options: LoadOptions): Promise<MetaAndWeights> {
   const resolved = typeof spec === 'string' ? resolveSource(spec) : spec;
   const name = typeof spec === 'string' ? spec : spec.location;
   const progress = options.progress_callback;
@@ -96,14 +104,14 @@ export async function loadModel(spec: string | ModelSource, options: LoadOptions
   if ('synthetic' in resolved) {
     const { config, maxSeqLength } = SYNTHETIC_MODELS[resolved.synthetic];
     const tokenizer = await readTokenizer(bundledTokenizerSource(), report);
-    const checkpoint = syntheticCheckpoint(config, neededTensors(config));
-    progress?.({ status: 'ready', name });
     return {
-      name,
-      config,
-      tokenizer,
-      checkpoint,
-      defaults: { pooling: 'mean', normalize: true, maxLength: Math.min(maxSeqLength, config.maxPositions), lowercaseInput: false },
+      meta: {
+        name,
+        config,
+        tokenizer,
+        defaults: { pooling: 'mean', normalize: true, maxLength: Math.min(maxSeqLength, config.maxPositions), lowercaseInput: false },
+      },
+      readWeights: async () => syntheticCheckpoint(config, neededTensors(config)),
     };
   }
 
@@ -120,30 +128,41 @@ export async function loadModel(spec: string | ModelSource, options: LoadOptions
     throw new DualbertError('INVALID_CONFIG', `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`);
   }
   const st = await readSentenceTransformersSettings(source);
-
-  progress?.({ status: 'initiate', name, file: 'model.safetensors' });
-  const weightBytes = await source.read('model.safetensors');
-  if (!weightBytes) {
-    const hasBin = (await source.read('pytorch_model.bin')) !== undefined;
-    throw new DualbertError(
-      'MISSING_FILE',
-      `${source.location}: no model.safetensors` + (hasBin ? ' (pytorch_model.bin is a pickle, which dualbert does not read: convert it to safetensors)' : ''),
-    );
-  }
-  report('model.safetensors', weightBytes);
-  const needed = neededTensors(config);
-  const checkpoint = readSafetensors(weightBytes, {
-    file: `${source.location}/model.safetensors`,
-    rename: (n) => (needed.has(canonicalName(n)) ? canonicalName(n) : undefined),
-  });
-
   const maxLength = Math.min(st.maxSeqLength ?? tokenizer.modelMaxLength ?? config.maxPositions, config.maxPositions);
-  progress?.({ status: 'ready', name });
-  return {
-    name,
-    config,
-    tokenizer,
-    checkpoint,
-    defaults: { pooling: st.pooling, normalize: st.normalize, maxLength, lowercaseInput: st.lowercaseInput },
+
+  const readWeights = async (): Promise<Checkpoint> => {
+    progress?.({ status: 'initiate', name, file: 'model.safetensors' });
+    const weightBytes = await source.read('model.safetensors');
+    if (!weightBytes) {
+      const hasBin = (await source.read('pytorch_model.bin')) !== undefined;
+      throw new DualbertError(
+        'MISSING_FILE',
+        `${source.location}: no model.safetensors` +
+          (hasBin ? ' (pytorch_model.bin is a pickle, which dualbert does not read: convert it to safetensors)' : ''),
+      );
+    }
+    report('model.safetensors', weightBytes);
+    const needed = neededTensors(config);
+    return readSafetensors(weightBytes, {
+      file: `${source.location}/model.safetensors`,
+      rename: (n) => (needed.has(canonicalName(n)) ? canonicalName(n) : undefined),
+    });
   };
+  return {
+    meta: { name, config, tokenizer, defaults: { pooling: st.pooling, normalize: st.normalize, maxLength, lowercaseInput: st.lowercaseInput } },
+    readWeights,
+  };
+}
+
+/** Loads a model's config, tokenizer and defaults, without its weights. */
+export async function loadModelMeta(spec: string | ModelSource, options: LoadOptions = {}): Promise<ModelMeta> {
+  return (await openModel(spec, options)).meta;
+}
+
+/** Loads a model from a spec string or a {@link ModelSource}. */
+export async function loadModel(spec: string | ModelSource, options: LoadOptions = {}): Promise<LoadedModel> {
+  const { meta, readWeights } = await openModel(spec, options);
+  const checkpoint = await readWeights();
+  options.progress_callback?.({ status: 'ready', name: meta.name });
+  return { ...meta, checkpoint };
 }
