@@ -86,7 +86,8 @@ let passed = report.numPassedTests ?? 0;
 let failed = report.numFailedTests ?? 0;
 const notes = [];
 const skipped = [];
-for (const file of report.testResults ?? []) {
+const files = report.testResults ?? [];
+for (const file of files) {
   const name = relative(ROOT, file.name);
   const results = file.assertionResults ?? [];
   for (const t of results) {
@@ -100,7 +101,7 @@ for (const file of report.testResults ?? []) {
     notes.push(`[test] FAILED test file (counted as 1 failed): ${name}: ${msg}`);
   }
 }
-if ((code !== 0 || signal) && failed === 0) {
+if ((code !== 0 || signal) && failed === 0 && files.length > 0) {
   failed += 1;
   notes.push(
     `[test] vitest exited with ${code ?? signal} although no test failed ` +
@@ -108,6 +109,8 @@ if ((code !== 0 || signal) && failed === 0) {
   );
 }
 if (skipped.length) notes.push(`[test] skipped (${skipped.length}): ${skipped.join('; ')}`);
-if (passed + failed === 0) notes.push('[test] no test ran');
+if (passed + failed === 0) {
+  notes.push(`[test] no test ran${files.length === 0 ? ' (no test file matched)' : ''}`);
+}
 summary(passed, failed, notes);
 process.exit(failed > 0 || passed + failed === 0 ? 1 : 0);
