@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { gpuTestEnv } from './test/helpers/gpu-env.mjs';
 
@@ -9,8 +10,9 @@ export default defineConfig({
     // child that Dawn keeps alive is still ended by vitest (SIGTERM, then SIGKILL) after its
     // file finishes, so `vitest run` always terminates.
     pool: 'forks',
-    // The CI machines have 2 cores; golden model tests are CPU-bound, so do not oversubscribe.
-    maxWorkers: 2,
+    // At least 2 test files at a time: the CI machines have 2 cores, where vitest's default
+    // (cores - 1) would run everything serially behind the minute-long golden model tests.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // Added to the environment the forks are spawned with (VK_ICD_FILENAMES, LD_LIBRARY_PATH
     // for SwiftShader). It must be there at process start: the dynamic loader reads
     // LD_LIBRARY_PATH only then. scripts/test.mjs sets the same variables.
