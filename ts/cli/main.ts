@@ -10,7 +10,7 @@
  * number and nothing is written to stdout (exit 1), unless --keep-going, which writes
  * {"error": ...} in place of the bad line's result and exits 1 at the end.
  */
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DEVICE_OPTIONS, type DeviceOption } from '../backends/backend.js';
 import { createEmbedder } from '../embedder.js';
 import { DualbertError } from '../errors.js';
@@ -98,7 +98,22 @@ function float32Json(values: Float32Array): string {
   return `[${Array.from(values, (v) => Number(v.toPrecision(9))).join(',')}]`;
 }
 
-const option = (name: string, short?: string) => ({ type: 'string' as const, ...(short ? { short } : {}) });
+type Options = NonNullable<ParseArgsConfig['options']>;
+const COMMON_OPTIONS: Options = {
+  model: { type: 'string', short: 'm' },
+  input: { type: 'string', short: 'i' },
+  'keep-going': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+const COMMAND_OPTIONS: Record<'tokenize' | 'embed', Options> = {
+  tokenize: { 'no-truncation': { type: 'boolean' } },
+  embed: {
+    device: { type: 'string', short: 'd' },
+    pooling: { type: 'string', short: 'p' },
+    'no-normalize': { type: 'boolean' },
+    'batch-size': { type: 'string', short: 'b' },
+  },
+};
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -109,24 +124,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (command !== 'tokenize' && command !== 'embed') throw new UsageError(`unknown command "${command}"`);
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        model: option('model', 'm'),
-        input: option('input', 'i'),
-        'keep-going': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        ...(command === 'tokenize'
-          ? { 'no-truncation': { type: 'boolean' as const } }
-          : {
-              device: option('device', 'd'),
-              pooling: option('pooling', 'p'),
-              'no-normalize': { type: 'boolean' as const },
-              'batch-size': option('batch-size', 'b'),
-            }),
-      },
-      strict: true,
-    });
+    const values = parseArgs({ args: rest, options: { ...COMMON_OPTIONS, ...COMMAND_OPTIONS[command] }, strict: true })
+      .values as Record<string, string | boolean | undefined>;
     if (values.help) {
       await write(process.stdout, USAGE);
       return 0;

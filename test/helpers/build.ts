@@ -1,0 +1,22 @@
+/** Builds dist/ (tsc) when it is missing or older than ts/, so tests can run what users run. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function newest(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((e) => newest(join(path, e))));
+}
+
+export function ensureDistBuilt(): void {
+  const marker = join(ROOT, 'dist', 'index.js');
+  if (existsSync(marker) && newest(join(ROOT, 'dist')) >= newest(join(ROOT, 'ts'))) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+}
