@@ -31,6 +31,8 @@ export interface OpBackend<T> {
   attention(node: AttentionNode, qkv: T, out: T): void;
   pool(node: PoolNode, x: T, out: T): void;
   normalize(node: NormalizeNode, x: T, out: T): void;
+  /** Overwrites an activation with the given row-major values (used by the op-level parity harness). */
+  write(t: T, values: Float32Array | Float64Array): void;
   /** The values of an activation, row-major, as float32 (or float64 for the reference). */
   read(t: T): Promise<Float32Array | Float64Array>;
   /** Ends the batch; activation handles of this batch may be reused afterwards. */

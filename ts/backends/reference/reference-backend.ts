@@ -46,6 +46,10 @@ export class ReferenceBackend implements DeviceBackend<RefTensor> {
     return { rows: n, cols, data: new Float64Array(n * cols) };
   }
 
+  write(t: RefTensor, values: Float32Array | Float64Array): void {
+    t.data.set(values);
+  }
+
   async read(t: RefTensor): Promise<Float64Array> {
     return t.data;
   }

@@ -1,0 +1,293 @@
+/**
+ * The op-level parity harness: runs one op of the graph on a backend under test and on the
+ * float64 reference backend, with the same weights and inputs, and reports the difference.
+ * Every kernel of every backend (wasm simd/scalar/threaded, WebGPU) is judged by this one harness.
+ *
+ *   const r = await runOpParity(makeBackend, opCase);   // r.maxAbs, r.maxRel, r.got, r.want
+ */
+import { ReferenceBackend } from '../../ts/backends/reference/reference-backend.js';
+import type { DeviceBackend } from '../../ts/backends/backend.js';
+import type { BatchInputs, GraphNode, RowKind } from '../../ts/graph/ops.js';
+import type { GraphWeights, Tensor } from '../../ts/graph/weights.js';
+
+/** A deterministic PRNG (mulberry32), so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Float32 values uniform in [center − scale, center + scale). */
+export function randomTensor(shape: number[], random: () => number, scale = 1, center = 0): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = center + scale * (random() * 2 - 1);
+  return { shape, data };
+}
+
+/** One op with its inputs: the node, its weights, the batch, and the values of its input activations. */
+export interface OpCase {
+  name: string;
+  node: GraphNode;
+  weights: Map<string, Tensor>;
+  inputs: BatchInputs;
+  /** Input activations by id: [rows kind, cols, values]. */
+  activations: Map<string, { rows: RowKind; cols: number; values: Float32Array }>;
+  /** Shape of the op's output. */
+  out: { rows: RowKind; cols: number };
+}
+
+export interface OpParityResult {
+  maxAbs: number;
+  /** max |got − want| / max(1, |want|). */
+  maxRel: number;
+  got: Float32Array | Float64Array;
+  want: Float64Array;
+}
+
+async function runOne<T>(backend: DeviceBackend<T>, c: OpCase): Promise<Float32Array | Float64Array> {
+  backend.begin(c.inputs);
+  try {
+    const handles = new Map<string, T>();
+    for (const [id, a] of c.activations) {
+      const t = backend.allocate(id, a.rows, a.cols);
+      backend.write(t, a.values);
+      handles.set(id, t);
+    }
+    const out = backend.allocate(c.node.out, c.out.rows, c.out.cols);
+    const h = (id: string | undefined): T => handles.get(id!)!;
+    const n = c.node;
+    switch (n.op) {
+      case 'embed':
+        backend.embed(n, out);
+        break;
+      case 'linear':
+        backend.linear(n, h(n.x), out, n.residual ? h(n.residual) : undefined);
+        break;
+      case 'layerNorm':
+        backend.layerNorm(n, h(n.x), out);
+        break;
+      case 'attention':
+        backend.attention(n, h(n.qkv), out);
+        break;
+      case 'pool':
+        backend.pool(n, h(n.x), out);
+        break;
+      case 'normalize':
+        backend.normalize(n, h(n.x), out);
+        break;
+    }
+    return await backend.read(out);
+  } finally {
+    backend.end();
+  }
+}
+
+/** Runs an op case on the backend made by `make` and on the reference; compares. */
+export async function runOpParity(make: (weights: GraphWeights) => Promise<DeviceBackend>, c: OpCase): Promise<OpParityResult> {
+  const reference = new ReferenceBackend(c.weights);
+  const want = (await runOne(reference, c)) as Float64Array;
+  const backend = await make(c.weights);
+  try {
+    const got = await runOne(backend, c);
+    let maxAbs = 0;
+    let maxRel = 0;
+    for (let i = 0; i < want.length; i++) {
+      const d = Math.abs(got[i]! - want[i]!);
+      if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : d; // NaN counts as a failure
+      maxRel = Math.max(maxRel, maxAbs === Infinity ? Infinity : d / Math.max(1, Math.abs(want[i]!)));
+    }
+    return { maxAbs, maxRel, got, want };
+  } finally {
+    backend.dispose();
+  }
+}
+
+/** A batch of B sequences of length T where sequence b has lengths[b] real tokens. */
+export function maskedBatch(lengths: number[], T: number, random: () => number, vocab = 30522): BatchInputs {
+  const B = lengths.length;
+  const ids = new Int32Array(B * T);
+  const typeIds = new Int32Array(B * T);
+  const attentionMask = new Uint8Array(B * T);
+  lengths.forEach((len, b) => {
+    for (let t = 0; t < T; t++) {
+      if (t < len) {
+        ids[b * T + t] = Math.floor(random() * vocab);
+        typeIds[b * T + t] = random() < 0.5 ? 0 : 1;
+        attentionMask[b * T + t] = 1;
+      }
+    }
+  });
+  return { batchSize: B, seqLen: T, ids, typeIds, attentionMask };
+}
+
+/**
+ * The standard op cases: random and extreme inputs, odd sizes (not multiples of 4/8/16), seq 1
+ * and 512. Backends run all of these; tolerances are per op (see OP_TOLERANCE).
+ */
+export function standardOpCases(seed = 1): OpCase[] {
+  const random = rng(seed);
+  const cases: OpCase[] = [];
+  const act = (rows: RowKind, cols: number, values: Float32Array) => ({ rows, cols, values });
+
+  // Linear: shapes (rows, K, M) incl. odd ones; the three epilogues.
+  const linearShapes: [number[], number, number, number][] = [
+    [[3], 7, 5, 1],
+    [[1, 16], 64, 64, 1],
+    [[2, 13], 37, 29, 1],
+    [[1, 128], 384, 1152, 1],
+    [[2, 33], 384, 1536, 1],
+    [[3, 17], 1536, 384, 1],
+  ];
+  for (const [lengths, K, M] of linearShapes) {
+    const T = lengths.length === 1 ? lengths[0]! : lengths[1]!;
+    const B = lengths.length === 1 ? 1 : lengths[0]!;
+    const inputs = maskedBatch(Array(B).fill(T), T, random);
+    const N = B * T;
+    for (const epilogue of ['none', 'gelu', 'residual'] as const) {
+      const weights = new Map([
+        ['W', randomTensor([M, K], random, 0.1)],
+        ['b', randomTensor([M], random, 0.1)],
+      ]);
+      const activations = new Map([['x', act('tokens', K, randomTensor([N, K], random, 2).data)]]);
+      if (epilogue === 'residual') activations.set('res', act('tokens', M, randomTensor([N, M], random, 2).data));
+      cases.push({
+        name: `linear ${N}x${K}→${M} ${epilogue}`,
+        node: { op: 'linear', out: 'y', x: 'x', weight: 'W', bias: 'b', epilogue, ...(epilogue === 'residual' ? { residual: 'res' } : {}) },
+        weights,
+        inputs,
+        activations,
+        out: { rows: 'tokens', cols: M },
+      });
+    }
+  }
+  // GELU tails: large positive and negative pre-activations.
+  {
+    const K = 8;
+    const M = 24;
+    const inputs = maskedBatch([5], 5, random);
+    cases.push({
+      name: 'linear gelu tails (|x| up to 40)',
+      node: { op: 'linear', out: 'y', x: 'x', weight: 'W', bias: 'b', epilogue: 'gelu' },
+      weights: new Map([
+        ['W', randomTensor([M, K], random, 1)],
+        ['b', randomTensor([M], random, 20)],
+      ]),
+      inputs,
+      activations: new Map([['x', act('tokens', K, randomTensor([5, K], random, 2).data)]]),
+      out: { rows: 'tokens', cols: M },
+    });
+  }
+
+  // LayerNorm: normal, large offset (catastrophic cancellation in one-pass variance), odd widths.
+  for (const [C, center, scale] of [
+    [64, 0, 1],
+    [384, 0, 3],
+    [37, 0, 1],
+    [384, 1000, 1],
+    [384, 0, 1e4],
+  ] as const) {
+    const inputs = maskedBatch([7, 3], 7, random);
+    cases.push({
+      name: `layerNorm C=${C} x≈${center}±${scale}`,
+      node: { op: 'layerNorm', out: 'y', x: 'x', gamma: 'g', beta: 'b', eps: 1e-12 },
+      weights: new Map([
+        ['g', randomTensor([C], random, 0.5, 1)],
+        ['b', randomTensor([C], random, 0.1)],
+      ]),
+      inputs,
+      activations: new Map([['x', act('tokens', C, randomTensor([14, C], random, scale, center).data)]]),
+      out: { rows: 'tokens', cols: C },
+    });
+  }
+
+  // Attention: padded batches, seq 1, seq 512, odd lengths, large logits.
+  const attentionShapes: [number[], number, number, number, number][] = [
+    // lengths, T, heads, head size, q/k scale
+    [[1], 1, 4, 16, 1],
+    [[5, 3, 1], 5, 2, 8, 1],
+    [[17, 9], 17, 12, 32, 1],
+    [[128, 77], 128, 12, 32, 1],
+    [[512], 512, 2, 32, 0.5],
+    [[13, 13], 13, 4, 16, 30], // logits in the thousands: softmax must subtract the max
+  ];
+  for (const [lengths, T, NH, HS, s] of attentionShapes) {
+    const inputs = maskedBatch(lengths, T, random);
+    const C = NH * HS;
+    const N = lengths.length * T;
+    cases.push({
+      name: `attention B=${lengths.length} T=${T} NH=${NH} HS=${HS} lengths=${lengths.join('/')} scale×${s}`,
+      node: { op: 'attention', out: 'y', qkv: 'qkv', numHeads: NH, headSize: HS, scale: 1 / Math.sqrt(HS) },
+      weights: new Map(),
+      inputs,
+      activations: new Map([['qkv', act('tokens', 3 * C, randomTensor([N, 3 * C], random, s).data)]]),
+      out: { rows: 'tokens', cols: C },
+    });
+  }
+
+  // Embedding gather + add.
+  for (const [lengths, T, C] of [
+    [[4, 2], 4, 64],
+    [[9], 9, 37],
+  ] as [number[], number, number][]) {
+    const inputs = maskedBatch(lengths, T, random, 50);
+    cases.push({
+      name: `embed T=${T} C=${C}`,
+      node: { op: 'embed', out: 'y', word: 'w', position: 'p', tokenType: 't' },
+      weights: new Map([
+        ['w', randomTensor([50, C], random)],
+        ['p', randomTensor([T + 3, C], random)],
+        ['t', randomTensor([2, C], random)],
+      ]),
+      inputs,
+      activations: new Map(),
+      out: { rows: 'tokens', cols: C },
+    });
+  }
+
+  // Pooling and normalization.
+  for (const mode of ['mean', 'cls', 'max'] as const) {
+    const inputs = maskedBatch([6, 1, 4], 6, random);
+    cases.push({
+      name: `pool ${mode}`,
+      node: { op: 'pool', out: 'y', x: 'x', mode },
+      weights: new Map(),
+      inputs,
+      activations: new Map([['x', act('tokens', 37, randomTensor([18, 37], random, 3).data)]]),
+      out: { rows: 'sequences', cols: 37 },
+    });
+  }
+  {
+    const inputs = maskedBatch([2, 2, 2], 2, random);
+    const values = randomTensor([3, 45], random, 5).data;
+    values.fill(0, 45, 90); // an all-zero row: the eps clamp keeps it zero, not NaN
+    values.fill(1e-20, 90, 91);
+    cases.push({
+      name: 'normalize (incl. zero and tiny rows)',
+      node: { op: 'normalize', out: 'y', x: 'x', eps: 1e-12 },
+      weights: new Map(),
+      inputs,
+      activations: new Map([['x', act('sequences', 45, values)]]),
+      out: { rows: 'sequences', cols: 45 },
+    });
+  }
+  return cases;
+}
+
+/**
+ * Max |Δ| allowed per op for float32 kernels against the float64 reference, relative to
+ * max(1, |want|). Linear sums K products in f32 (K ≤ 1536: ~√K·2⁻²⁴ typical, K·2⁻²⁴ worst).
+ */
+export const OP_TOLERANCE: Record<GraphNode['op'], number> = {
+  embed: 1e-6,
+  linear: 2e-5,
+  layerNorm: 2e-5,
+  attention: 1e-5,
+  pool: 1e-5,
+  normalize: 1e-6,
+};
