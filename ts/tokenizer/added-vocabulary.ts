@@ -7,7 +7,10 @@
 import type { Normalizer } from './normalizers.js';
 import { isWhitespaceChar, isWordChar } from './unicode.js';
 
-/** One added token as tokenizer.json describes it (without the id, which is assigned here). */
+/**
+ * One added token as tokenizer.json describes it (without the id, which is assigned here).
+ * @example const sep: AddedToken = { content: '[SEP]', singleWord: false, lstrip: false, rstrip: false, normalized: false, special: true };
+ */
 export interface AddedToken {
   content: string;
   /** Only match when not inside a word (neighbours are not `\w`). */
@@ -21,7 +24,10 @@ export interface AddedToken {
   special: boolean;
 }
 
-/** A piece of text: either an added-token match (with its id) or text for the model. */
+/**
+ * A piece of text: either an added-token match (with its id) or text for the model.
+ * @example const split: TextSplit = { text: '[SEP]', tokenId: 102 };
+ */
 export interface TextSplit {
   text: string;
   tokenId?: number;

@@ -4,7 +4,10 @@
  */
 import { DualbertError } from '../errors.js';
 
-/** A JSON object as parsed. */
+/**
+ * A JSON object as parsed.
+ * @example const root: JsonObject = JSON.parse(text);
+ */
 export type JsonObject = Record<string, unknown>;
 
 function describe(value: unknown): string {
@@ -24,7 +27,10 @@ export function invalid(where: string, problem: string, value?: unknown): never 
   throw new DualbertError('INVALID_TOKENIZER', `${where} ${problem}${got}`);
 }
 
-/** True for a plain (non-null, non-array) object. */
+/**
+ * True for a plain (non-null, non-array) object.
+ * @example isObject({ Fixed: 8 }) // true; isObject([1]) // false
+ */
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -12,12 +12,18 @@ import {
   nfd,
 } from './unicode.js';
 
-/** Turns raw text into normalized text. */
+/**
+ * Turns raw text into normalized text.
+ * @example const n: Normalizer = new LowercaseNormalizer(); n.normalize('Hi') // 'hi'
+ */
 export interface Normalizer {
   normalize(text: string): string;
 }
 
-/** Options of {@link BertNormalizer}; `stripAccents` is already resolved (null → lowercase). */
+/**
+ * Options of {@link BertNormalizer}; `stripAccents` is already resolved (null → lowercase).
+ * @example const uncased: BertNormalizerOptions = { cleanText: true, handleChineseChars: true, stripAccents: true, lowercase: true };
+ */
 export interface BertNormalizerOptions {
   cleanText: boolean;
   handleChineseChars: boolean;

@@ -4,7 +4,10 @@
  */
 import type { Direction } from './truncation.js';
 
-/** Padding settings; `fixedLength` undefined means BatchLongest. */
+/**
+ * Padding settings; `fixedLength` undefined means BatchLongest.
+ * @example const p: PaddingParams = { fixedLength: undefined, direction: 'Right', padToMultipleOf: 8, padId: 0, padTypeId: 0, padToken: '[PAD]' };
+ */
 export interface PaddingParams {
   /** `{"Fixed": n}` strategy: pad every row to at least n. Undefined for BatchLongest. */
   fixedLength: number | undefined;

@@ -3,14 +3,20 @@
  * type ids, as `TemplateProcessing` and `BertProcessing` do in Hugging Face `tokenizers`.
  */
 
-/** Token ids, token strings and type ids of one sequence, in parallel arrays. */
+/**
+ * Token ids, token strings and type ids of one sequence, in parallel arrays.
+ * @example const seq: TokenSequence = { ids: [7592], tokens: ['hello'], typeIds: [0] };
+ */
 export interface TokenSequence {
   ids: number[];
   tokens: string[];
   typeIds: number[];
 }
 
-/** Adds special tokens around one sequence or a pair. */
+/**
+ * Adds special tokens around one sequence or a pair.
+ * @example const p: PostProcessor = new BertProcessing(['[CLS]', 101], ['[SEP]', 102]); p.process(seq, null, true).ids // [101, ...seq.ids, 102]
+ */
 export interface PostProcessor {
   /** How many tokens {@link process} adds for a single sequence or a pair. */
   addedTokens(isPair: boolean): number;
@@ -24,7 +30,10 @@ export interface PostProcessor {
   readonly sepId: number | undefined;
 }
 
-/** One piece of a template: a sequence slot or a special token. */
+/**
+ * One piece of a template: a sequence slot or a special token.
+ * @example const b: TemplatePiece = { kind: 'sequence', sequence: 'B', typeId: 1 };
+ */
 export type TemplatePiece =
   | { kind: 'sequence'; sequence: 'A' | 'B'; typeId: number }
   | { kind: 'special'; ids: number[]; tokens: string[]; typeId: number };

@@ -4,7 +4,10 @@
  */
 import { isBertPunctuation, isWhitespaceChar, isWordChar } from './unicode.js';
 
-/** Splits normalized text into words, appending them to `out`. */
+/**
+ * Splits normalized text into words, appending them to `out`.
+ * @example const words: string[] = []; (new BertPreTokenizer() as PreTokenizer).split('a, b', words) // ['a', ',', 'b']
+ */
 export interface PreTokenizer {
   split(text: string, out: string[]): void;
 }

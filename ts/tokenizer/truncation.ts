@@ -5,10 +5,22 @@
 import { DualbertError } from '../errors.js';
 import type { TokenSequence } from './post-processors.js';
 
+/**
+ * Which sequence loses tokens: the longer one first, or only the first / second one.
+ * @example const strategy: TruncationStrategy = 'LongestFirst';
+ */
 export type TruncationStrategy = 'LongestFirst' | 'OnlyFirst' | 'OnlySecond';
+
+/**
+ * Which end loses tokens (truncation) or gains pad tokens (padding).
+ * @example const side: Direction = 'Right';
+ */
 export type Direction = 'Left' | 'Right';
 
-/** Truncation settings. `maxLength` counts the special tokens too. */
+/**
+ * Truncation settings. `maxLength` counts the special tokens too.
+ * @example const t: TruncationParams = { maxLength: 256, strategy: 'LongestFirst', direction: 'Right' };
+ */
 export interface TruncationParams {
   maxLength: number;
   strategy: TruncationStrategy;
@@ -24,7 +36,10 @@ function cut(seq: TokenSequence, length: number, direction: Direction): void {
   seq.typeIds = seq.typeIds.slice(from, from + length);
 }
 
-/** A sequence before special tokens, with how many tokens each pre-tokenized word became. */
+/**
+ * A sequence before special tokens, with how many tokens each pre-tokenized word became.
+ * @example const w: WordTokens = { ids: [2123, 1005, 1056], tokens: ['don', "'", 't'], typeIds: [0, 0, 0], wordLengths: [1, 1, 1], addedToken: [false, false, false] };
+ */
 export interface WordTokens extends TokenSequence {
   /** Tokens per unit, in order: one entry per word or added token; they sum to ids.length. */
   wordLengths: number[];

@@ -321,7 +321,10 @@ export function nfd(text: string): string {
   return codePointsToString(cps);
 }
 
-/** String.fromCodePoint in chunks, since spreading a huge array would overflow the call stack. */
+/**
+ * String.fromCodePoint in chunks, since spreading a huge array would overflow the call stack.
+ * @example codePointsToString([0x68, 0x1f600]) // 'h😀'
+ */
 export function codePointsToString(cps: number[]): string {
   const CHUNK = 8192;
   if (cps.length <= CHUNK) return String.fromCodePoint(...cps);

@@ -4,7 +4,10 @@
  */
 import { DualbertError } from '../errors.js';
 
-/** Settings of a {@link WordPiece} model. */
+/**
+ * Settings of a {@link WordPiece} model.
+ * @example const bert: WordPieceOptions = { unkToken: '[UNK]', continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 };
+ */
 export interface WordPieceOptions {
   unkToken: string;
   /** Prefix of pieces that continue a word, usually '##'. */
@@ -13,7 +16,10 @@ export interface WordPieceOptions {
   maxInputCharsPerWord: number;
 }
 
-/** Word pieces of one word: parallel ids and token strings. */
+/**
+ * Word pieces of one word: parallel ids and token strings.
+ * @example const p: WordPieces = { ids: [19204, 3989], tokens: ['token', '##ization'] };
+ */
 export interface WordPieces {
   ids: number[];
   tokens: string[];

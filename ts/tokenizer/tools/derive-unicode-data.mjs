@@ -3,14 +3,14 @@
 // that implementation *does*, which is not what the current Unicode standard says: its category
 // tables are frozen at Unicode 8.0 and its NFD tables at Unicode 9.0.
 //
-// Not part of the library (Node-only, needs the reference binding). Usage:
+// A development tool, not part of the library (it needs Node and the reference binding, which is
+// not a dependency; test/tokenizer-reference.test.ts checks the result against it). Usage:
 //   npm install --no-save tokenizers@0.23.2
 //   node ts/tokenizer/tools/derive-unicode-data.mjs > ts/tokenizer/unicode-data.ts
-import { createRequire } from 'node:module';
+import hf from 'tokenizers';
+import referencePackage from 'tokenizers/package.json' with { type: 'json' };
 
-const require = createRequire(import.meta.url);
-const hf = require('tokenizers');
-const REFERENCE_VERSION = require('tokenizers/package.json').version;
+const REFERENCE_VERSION = referencePackage.version;
 
 const nfd = hf.nfdNormalizer();
 const bert = (options) =>
