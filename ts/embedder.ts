@@ -1,7 +1,7 @@
 /**
  * The embedder: tokenizer + graph + one backend. This is what `createEmbedder` returns.
  */
-import { type DeviceBackend, type Device, type DeviceOption, createBackend } from './backends/backend.js';
+import { type BackendOptions, type DeviceBackend, type Device, type DeviceOption, createBackend } from './backends/backend.js';
 import { DualbertError } from './errors.js';
 import { type BertGraph, buildBertGraph } from './graph/bert.js';
 import { runGraph } from './graph/execute.js';
@@ -11,7 +11,7 @@ import { type LoadedModel, type ProgressCallback, loadModel } from './model/load
 import type { ModelSource } from './model/sources.js';
 import type { Tokenizer } from './tokenizer/index.js';
 
-export interface EmbedderOptions {
+export interface EmbedderOptions extends BackendOptions {
   /** Which path runs the model. 'auto' picks the fastest available. Default 'auto'. */
   device?: DeviceOption;
   /** Called as files are read and when the model is ready (transformers.js event names). */
@@ -63,13 +63,19 @@ export class Embedder {
   static async create(model: string | ModelSource, options: EmbedderOptions = {}): Promise<Embedder> {
     const loaded = await loadModel(model, options.progress_callback ? { progress_callback: options.progress_callback } : {});
     const graph = buildBertGraph(loaded.config, { pooling: loaded.defaults.pooling, normalize: loaded.defaults.normalize });
-    const backend = await createBackend(options.device ?? 'auto', bindWeights(graph.weights, loaded.checkpoint));
+    const { device = 'auto', progress_callback: _, ...backendOptions } = options;
+    const backend = await createBackend(device, bindWeights(graph.weights, loaded.checkpoint), backendOptions);
     return new Embedder(loaded, backend);
   }
 
   /** The path that runs the model. */
   get device(): Device {
     return this.live().device;
+  }
+
+  /** Threads the backend computes with (1 unless the wasm path runs with workers). */
+  get threads(): number {
+    return this.live().threads ?? 1;
   }
 
   /** The model's defaults: pooling, normalization and max length. */

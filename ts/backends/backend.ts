@@ -13,21 +13,38 @@ export type DeviceOption = Device | 'auto';
 
 export const DEVICE_OPTIONS: readonly DeviceOption[] = ['auto', 'webgpu', 'wasm', 'reference'];
 
+/** Options for creating a backend; each backend reads its own. */
+export interface BackendOptions {
+  /** wasm: worker threads for GEMMs and attention (default: available cores). */
+  threads?: number;
+  /** wasm: which build to use; `simd: false` forces the scalar build (for old engines, and tests). */
+  wasm?: { simd?: boolean };
+  /** webgpu: storage/compute precision (default 'fp32'; 'fp16' where the adapter has shader-f16). */
+  dtype?: 'fp32' | 'fp16';
+}
+
 export interface DeviceBackend<T = unknown> extends OpBackend<T> {
   readonly device: Device;
+  /** Threads the backend computes with (1 for single-threaded paths). */
+  readonly threads?: number;
   /** Frees what the backend holds (GPU buffers, wasm memory, workers). */
   dispose(): void;
 }
 
 /** Creates the backend for a device option, with the model's weights uploaded once. */
-export async function createBackend(device: DeviceOption, weights: GraphWeights): Promise<DeviceBackend> {
+export async function createBackend(device: DeviceOption, weights: GraphWeights, options: BackendOptions = {}): Promise<DeviceBackend> {
   if (!DEVICE_OPTIONS.includes(device)) {
     throw new DualbertError('INVALID_ARGUMENT', `unknown device "${String(device)}": choose one of ${DEVICE_OPTIONS.join(', ')}`);
   }
   switch (device) {
-    case 'webgpu':
-    case 'wasm':
-      throw new DualbertError('DEVICE_UNAVAILABLE', `device "${device}" is not available yet in this version of dualbert; use "reference" (or "auto")`);
+    case 'webgpu': {
+      const { createWebGpuBackend } = await import('./webgpu/index.js');
+      return createWebGpuBackend(weights, options);
+    }
+    case 'wasm': {
+      const { createWasmBackend } = await import('./wasm/index.js');
+      return createWasmBackend(weights, options);
+    }
     case 'auto':
     case 'reference': {
       const { ReferenceBackend } = await import('./reference/reference-backend.js');
