@@ -1,0 +1,174 @@
+/**
+ * Writes a BERT encoder as an ONNX model (opset 17) from a config and a checkpoint, with the same
+ * structure as the golden `minilm.onnx` (Gather, Add, LayerNormalization, MatMul, Erf, Softmax
+ * with an additive mask of (1 − mask)·float32_min): the onnxruntime baseline for any shape we
+ * benchmark (synthetic tiny/minilm, bge-base shapes, loaded models), with no outside files.
+ *
+ * Inputs: input_ids, attention_mask, token_type_ids (int64 [batch, sequence]).
+ * Output: last_hidden_state (float32 [batch, sequence, hidden]). Pooling is left to the caller,
+ * as transformers.js does it in JS.
+ *
+ *   import { writeBertOnnx } from './bench/onnx/bert-onnx.mjs';
+ *   const bytes = writeBertOnnx(config, checkpoint);   // config: BertConfig, checkpoint: Map<name, {shape, data}>
+ */
+import { ProtoWriter } from './protobuf.mjs';
+
+// ONNX enums (onnx.proto3).
+const FLOAT = 1;
+const INT64 = 7;
+const ATTR_FLOAT = 1;
+const ATTR_INT = 2;
+const ATTR_INTS = 7;
+const IR_VERSION = 8; // ONNX 1.13, opset 17
+const OPSET = 17;
+const FLOAT32_MIN = -3.4028234663852886e38;
+
+/** TensorProto with raw little-endian data. */
+function tensor(name, dims, dataType, data) {
+  const t = new ProtoWriter().packedInts(1, dims).int(2, dataType).bytes(8, name);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return t.bytes(9, bytes);
+}
+
+/** ValueInfoProto of a tensor with symbolic/numeric dims. */
+function valueInfo(name, elemType, dims) {
+  const shape = new ProtoWriter();
+  for (const d of dims) shape.bytes(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().bytes(2, d));
+  const tensorType = new ProtoWriter().int(1, elemType).bytes(2, shape);
+  return new ProtoWriter().bytes(1, name).bytes(2, new ProtoWriter().bytes(1, tensorType));
+}
+
+function attribute(name, value) {
+  const a = new ProtoWriter().bytes(1, name);
+  if (Array.isArray(value)) {
+    for (const v of value) a.int(8, v);
+    return a.int(20, ATTR_INTS);
+  }
+  if (Number.isInteger(value)) return a.int(3, value).int(20, ATTR_INT);
+  return a.float(2, value).int(20, ATTR_FLOAT);
+}
+
+/** Builds the graph node by node; each helper returns the name of its output. */
+class GraphBuilder {
+  nodes = [];
+  initializers = [];
+  #count = 0;
+
+  node(opType, inputs, attrs = {}, output = undefined) {
+    const name = `${opType}_${this.#count++}`;
+    output ??= `${name}_out`;
+    const n = new ProtoWriter();
+    for (const i of inputs) n.bytes(1, i);
+    n.bytes(2, output).bytes(3, name).bytes(4, opType);
+    for (const [k, v] of Object.entries(attrs)) n.bytes(5, attribute(k, v));
+    this.nodes.push(n);
+    return output;
+  }
+
+  init(name, dims, dataType, data) {
+    this.initializers.push(tensor(name, dims, dataType, data));
+    return name;
+  }
+
+  floatConst(name, value) {
+    return this.init(name, [], FLOAT, Float32Array.of(value));
+  }
+
+  int64Const(name, values, dims = [values.length]) {
+    return this.init(name, dims, INT64, BigInt64Array.from(values.map(BigInt)));
+  }
+}
+
+function get(checkpoint, name, shape) {
+  const t = checkpoint.get(name);
+  if (!t) throw new Error(`writeBertOnnx: tensor "${name}" is missing`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(`writeBertOnnx: tensor "${name}" has shape [${t.shape}], expected [${shape}]`);
+  }
+  return t.data;
+}
+
+/** [out, in] row-major (PyTorch Linear) → [in, out] (ONNX MatMul right operand). */
+function transpose(data, rows, cols) {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/**
+ * Serializes the encoder.
+ * @param {import('../../ts/graph/config.js').BertConfig} config
+ * @param {ReadonlyMap<string, {shape: readonly number[], data: Float32Array}>} checkpoint Hugging Face names
+ * @returns {Uint8Array} the .onnx file
+ */
+export function writeBertOnnx(config, checkpoint) {
+  const C = config.hiddenSize;
+  const I = config.intermediateSize;
+  const NH = config.numHeads;
+  const HS = C / NH;
+  const g = new GraphBuilder();
+  const weight = (name, shape) => g.init(name, shape, FLOAT, get(checkpoint, name, shape));
+  const linearWeight = (name, out, inp) => g.init(`${name}.T`, [inp, out], FLOAT, transpose(get(checkpoint, name, [out, inp]), out, inp));
+  const layerNorm = (x, prefix) =>
+    g.node('LayerNormalization', [x, weight(`${prefix}.weight`, [C]), weight(`${prefix}.bias`, [C])], {
+      axis: -1,
+      epsilon: config.layerNormEps,
+    });
+  const linear = (x, prefix, out, inp) => g.node('Add', [g.node('MatMul', [x, linearWeight(`${prefix}.weight`, out, inp)]), weight(`${prefix}.bias`, [out])]);
+
+  // Constants.
+  const one = g.floatConst('one', 1);
+  const half = g.floatConst('half', 0.5);
+  const sqrt2 = g.floatConst('sqrt2', Math.SQRT2);
+  const floatMin = g.floatConst('float32_min', FLOAT32_MIN);
+  const scale = g.floatConst('attention_scale', 1 / Math.sqrt(HS));
+  const splitHeads = g.int64Const('split_heads_shape', [0, 0, NH, HS]); // 0 copies batch and sequence
+  const mergeHeads = g.int64Const('merge_heads_shape', [0, 0, C]);
+  const zero = g.int64Const('zero', [0], []);
+  const unit = g.int64Const('unit', [1], []);
+
+  // Embeddings: word[ids] + position[0..T) + type[type_ids], LayerNorm.      [B, T, C]
+  const seqLen = g.node('Gather', [g.node('Shape', ['input_ids']), unit], { axis: 0 }); // scalar T
+  const positions = g.node('Range', [zero, seqLen, unit]); // [T]
+  const words = g.node('Gather', [weight('embeddings.word_embeddings.weight', [config.vocabSize, C]), 'input_ids'], { axis: 0 });
+  const pos = g.node('Gather', [weight('embeddings.position_embeddings.weight', [config.maxPositions, C]), positions], { axis: 0 });
+  const types = g.node('Gather', [weight('embeddings.token_type_embeddings.weight', [config.typeVocabSize, C]), 'token_type_ids'], { axis: 0 });
+  let hidden = layerNorm(g.node('Add', [g.node('Add', [words, pos]), types]), 'embeddings.LayerNorm');
+
+  // Additive mask (1 − mask)·float32_min, broadcast over heads and queries.   [B, 1, 1, T]
+  const maskF = g.node('Cast', ['attention_mask'], { to: FLOAT });
+  const additive = g.node('Mul', [g.node('Sub', [one, maskF]), floatMin]);
+  const mask = g.node('Unsqueeze', [additive, g.int64Const('mask_axes', [1, 2])]);
+
+  for (let l = 0; l < config.numLayers; l++) {
+    const p = `encoder.layer.${l}`;
+    const heads = (name, perm) =>
+      g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.${name}`, C, C), splitHeads])], { perm });
+    const q = heads('query', [0, 2, 1, 3]); // [B, NH, T, HS]
+    const kT = heads('key', [0, 2, 3, 1]); // [B, NH, HS, T]
+    const v = heads('value', [0, 2, 1, 3]); // [B, NH, T, HS]
+    const scores = g.node('Add', [g.node('Mul', [g.node('MatMul', [q, kT]), scale]), mask]); // [B, NH, T, T]
+    const probs = g.node('Softmax', [scores], { axis: -1 });
+    const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), mergeHeads]); // [B, T, C]
+    const attnOut = layerNorm(g.node('Add', [linear(context, `${p}.attention.output.dense`, C, C), hidden]), `${p}.attention.output.LayerNorm`);
+    // FFN with exact GELU: x · ½ · (1 + erf(x/√2)).
+    const inner = linear(attnOut, `${p}.intermediate.dense`, I, C);
+    const gelu = g.node('Mul', [g.node('Mul', [inner, g.node('Add', [g.node('Erf', [g.node('Div', [inner, sqrt2])]), one])]), half]);
+    hidden = layerNorm(g.node('Add', [linear(gelu, `${p}.output.dense`, C, I), attnOut]), `${p}.output.LayerNorm`);
+  }
+  g.node('Identity', [hidden], {}, 'last_hidden_state');
+
+  const graph = new ProtoWriter();
+  for (const n of g.nodes) graph.bytes(1, n);
+  graph.bytes(2, 'bert');
+  for (const t of g.initializers) graph.bytes(5, t);
+  for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) graph.bytes(11, valueInfo(name, INT64, ['batch', 'sequence']));
+  graph.bytes(12, valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', C]));
+  const model = new ProtoWriter()
+    .int(1, IR_VERSION)
+    .bytes(2, 'dualbert')
+    .bytes(3, '0.1.0')
+    .bytes(7, graph)
+    .bytes(8, new ProtoWriter().bytes(1, '').int(2, OPSET));
+  return model.finish();
+}
