@@ -7,6 +7,7 @@
  */
 import { ReferenceBackend } from '../../ts/backends/reference/reference-backend.js';
 import type { DeviceBackend } from '../../ts/backends/backend.js';
+import { applyOp } from '../../ts/graph/execute.js';
 import type { BatchInputs, GraphNode, RowKind } from '../../ts/graph/ops.js';
 import type { GraphWeights, Tensor } from '../../ts/graph/weights.js';
 
@@ -60,28 +61,7 @@ async function runOne<T>(backend: DeviceBackend<T>, c: OpCase): Promise<Float32A
       handles.set(id, t);
     }
     const out = backend.allocate(c.node.out, c.out.rows, c.out.cols);
-    const h = (id: string | undefined): T => handles.get(id!)!;
-    const n = c.node;
-    switch (n.op) {
-      case 'embed':
-        backend.embed(n, out);
-        break;
-      case 'linear':
-        backend.linear(n, h(n.x), out, n.residual ? h(n.residual) : undefined);
-        break;
-      case 'layerNorm':
-        backend.layerNorm(n, h(n.x), out);
-        break;
-      case 'attention':
-        backend.attention(n, h(n.qkv), out);
-        break;
-      case 'pool':
-        backend.pool(n, h(n.x), out);
-        break;
-      case 'normalize':
-        backend.normalize(n, h(n.x), out);
-        break;
-    }
+    applyOp(backend, c.node, (id) => handles.get(id)!, out);
     return await backend.read(out);
   } finally {
     backend.end();

@@ -7,6 +7,7 @@ import type {
   AttentionNode,
   BatchInputs,
   EmbedNode,
+  GraphNode,
   LayerNormNode,
   LinearNode,
   NormalizeNode,
@@ -51,6 +52,24 @@ export interface RunResult {
   captured: Map<string, Float32Array | Float64Array>;
 }
 
+/** Calls the backend op of one node; `input` resolves the node's input activations by id. */
+export function applyOp<T>(backend: OpBackend<T>, node: GraphNode, input: (id: string) => T, out: T): void {
+  switch (node.op) {
+    case 'embed':
+      return backend.embed(node, out);
+    case 'linear':
+      return backend.linear(node, input(node.x), out, node.residual ? input(node.residual) : undefined);
+    case 'layerNorm':
+      return backend.layerNorm(node, input(node.x), out);
+    case 'attention':
+      return backend.attention(node, input(node.qkv), out);
+    case 'pool':
+      return backend.pool(node, input(node.x), out);
+    case 'normalize':
+      return backend.normalize(node, input(node.x), out);
+  }
+}
+
 /** Runs the whole graph on one batch. */
 export async function runGraph<T>(
   graph: BertGraph,
@@ -74,28 +93,7 @@ export async function runGraph<T>(
       return t;
     };
 
-    for (const node of graph.nodes) {
-      switch (node.op) {
-        case 'embed':
-          backend.embed(node, out(node.out));
-          break;
-        case 'linear':
-          backend.linear(node, get(node.x), out(node.out), node.residual ? get(node.residual) : undefined);
-          break;
-        case 'layerNorm':
-          backend.layerNorm(node, get(node.x), out(node.out));
-          break;
-        case 'attention':
-          backend.attention(node, get(node.qkv), out(node.out));
-          break;
-        case 'pool':
-          backend.pool(node, get(node.x), out(node.out));
-          break;
-        case 'normalize':
-          backend.normalize(node, get(node.x), out(node.out));
-          break;
-      }
-    }
+    for (const node of graph.nodes) applyOp(backend, node, get, out(node.out));
 
     const captured = new Map<string, Float32Array | Float64Array>();
     for (const id of options.capture ?? []) captured.set(id, await backend.read(get(id)));
