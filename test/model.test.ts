@@ -152,7 +152,7 @@ describe('clear errors', () => {
     await expectCode(createEmbedder('synthetic:tiny', { device: 'wasm' }), 'DEVICE_UNAVAILABLE', /not available yet/);
     await expectCode(createEmbedder('synthetic:tiny', { device: 'tpu' as never }), 'INVALID_ARGUMENT', /unknown device "tpu"/);
     const embedder = await createEmbedder('synthetic:tiny', { device: 'reference' });
-    await expect(embedder.embed([42 as never])).rejects.toThrow(/texts\[0\] is number/);
+    await expect(embedder.embed([42 as never])).rejects.toThrow(/text 0 is number/);
     await expect(embedder.embed(['x'], { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer/);
     await expect(embedder.embed(['x'], { pooling: 'median' as never })).rejects.toThrow(/pooling "median"/);
     embedder.dispose();

@@ -32,6 +32,22 @@ export interface EmbedOptions {
   truncation?: boolean;
 }
 
+/** Options of {@link Embedder.embedBatches}. */
+export interface EmbedBatchesOptions extends EmbedOptions {
+  /** Stops between batches: the iterator throws the signal's reason (an AbortError by default). */
+  signal?: AbortSignal;
+  /**
+   * Texts read ahead and sorted by length before they are cut into batches (less padding),
+   * in multiples of batchSize. Results are still yielded in input order. Default 4.
+   */
+  lookaheadBatches?: number;
+}
+
+/** One slice of a stream of embeddings: rows `offset … offset + dims[0] − 1` of the input. */
+export interface EmbeddingBatch extends EmbeddingResult {
+  offset: number;
+}
+
 /** Embeddings as one row-major matrix, `dims = [texts, hidden]` (the transformers.js Tensor shape). */
 export interface EmbeddingResult {
   data: Float32Array;
@@ -39,6 +55,17 @@ export interface EmbeddingResult {
 }
 
 const POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max'];
+
+/** Per-call settings, validated. */
+interface EmbedPlan {
+  graph: BertGraph;
+  batchSize: number;
+  truncation: boolean;
+}
+
+function checkText(text: unknown, index: number): asserts text is string {
+  if (typeof text !== 'string') throw new DualbertError('INVALID_ARGUMENT', `embed: text ${index} is ${typeof text}, not a string`);
+}
 
 export class Embedder {
   /** The model's tokenizer. */
@@ -91,9 +118,65 @@ export class Embedder {
   async embed(texts: string | readonly string[], options: EmbedOptions = {}): Promise<EmbeddingResult> {
     const list = typeof texts === 'string' ? [texts] : texts;
     if (!Array.isArray(list)) throw new DualbertError('INVALID_ARGUMENT', 'embed(texts): texts must be a string or an array of strings');
-    list.forEach((t, i) => {
-      if (typeof t !== 'string') throw new DualbertError('INVALID_ARGUMENT', `embed(texts): texts[${i}] is ${typeof t}, not a string`);
-    });
+    list.forEach((t, i) => checkText(t, i));
+    const plan = this.plan(options);
+    const run = this.queue.then(() => this.embedAll(list, plan));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Embeds a large or unbounded sequence of texts, yielding one batch of embeddings at a time in
+   * input order, so memory stays bounded and work can be cancelled between batches.
+   * @example
+   * for await (const { data, dims, offset } of embedder.embedBatches(texts, { batchSize: 64, signal })) {
+   *   store(offset, data, dims);
+   * }
+   */
+  async *embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions = {}): AsyncGenerator<EmbeddingBatch> {
+    const plan = this.plan(options);
+    const lookahead = options.lookaheadBatches ?? 4;
+    if (!Number.isInteger(lookahead) || lookahead < 1) {
+      throw new DualbertError('INVALID_ARGUMENT', `lookaheadBatches must be a positive integer, got ${String(lookahead)}`);
+    }
+    const window = plan.batchSize * lookahead;
+    const signal = options.signal;
+    let offset = 0;
+    let pending: string[] = [];
+    const C = this.dimension;
+
+    // Embeds the pending window (sorted by length inside embedAll) and yields it batch by batch.
+    const flush = async function* (this: Embedder): AsyncGenerator<EmbeddingBatch> {
+      signal?.throwIfAborted();
+      const texts = pending;
+      pending = [];
+      const run = this.queue.then(() => this.embedAll(texts, plan, signal));
+      this.queue = run.catch(() => undefined);
+      const { data } = await run;
+      for (let i = 0; i < texts.length; i += plan.batchSize) {
+        const n = Math.min(plan.batchSize, texts.length - i);
+        yield { data: data.slice(i * C, (i + n) * C), dims: [n, C], offset: offset + i };
+      }
+      offset += texts.length;
+    }.bind(this);
+
+    for await (const text of texts) {
+      signal?.throwIfAborted();
+      checkText(text, offset + pending.length);
+      pending.push(text);
+      if (pending.length === window) yield* flush();
+    }
+    if (pending.length) yield* flush();
+  }
+
+  /** Frees the backend. The embedder cannot be used afterwards. */
+  dispose(): void {
+    this.backend?.dispose();
+    this.backend = undefined;
+  }
+
+  /** Validates per-call options once, before any work is queued. */
+  private plan(options: EmbedOptions): EmbedPlan {
     const pooling = options.pooling ?? this.model.defaults.pooling;
     if (!POOLING_MODES.includes(pooling)) {
       throw new DualbertError('INVALID_ARGUMENT', `pooling "${String(pooling)}" is not one of ${POOLING_MODES.join(', ')}`);
@@ -103,38 +186,39 @@ export class Embedder {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new DualbertError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${String(batchSize)}`);
     }
-    const truncation = options.truncation ?? true;
-
-    const run = this.queue.then(() => this.embedAll(list, this.graph(pooling, normalize), batchSize, truncation));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return { graph: this.graph(pooling, normalize), batchSize, truncation: options.truncation ?? true };
   }
 
-  /** Frees the backend. The embedder cannot be used afterwards. */
-  dispose(): void {
-    this.backend?.dispose();
-    this.backend = undefined;
-  }
-
-  private async embedAll(texts: readonly string[], graph: BertGraph, batchSize: number, truncation: boolean): Promise<EmbeddingResult> {
+  /**
+   * Tokenizes every text, sorts them by length so each batch holds texts of similar length
+   * (little padding), runs the batches, and writes each embedding back at its input position.
+   */
+  private async embedAll(texts: readonly string[], plan: EmbedPlan, signal?: AbortSignal): Promise<EmbeddingResult> {
     const backend = this.live();
     const C = this.dimension;
     const data = new Float32Array(texts.length * C);
     const { maxLength, lowercaseInput } = this.model.defaults;
-    for (let start = 0; start < texts.length; start += batchSize) {
-      const chunk = texts.slice(start, start + batchSize).map((t) => (lowercaseInput ? t.toLowerCase() : t));
-      const batch = this.tokenizer.encodeBatch(chunk, { maxLength: truncation ? maxLength : null });
-      if (!truncation) {
-        const i = batch.lengths.findIndex((n) => n > maxLength);
-        if (i >= 0) {
-          throw new DualbertError(
-            'INPUT_TOO_LONG',
-            `text ${start + i} has ${batch.lengths[i]} tokens; the model accepts ${maxLength} (pass truncation: true to cut it)`,
-          );
-        }
+    const encodings = texts.map((t, i) => {
+      const e = this.tokenizer.encode(lowercaseInput ? t.toLowerCase() : t, { maxLength: plan.truncation ? maxLength : null, padding: false });
+      if (e.ids.length > maxLength) {
+        throw new DualbertError(
+          'INPUT_TOO_LONG',
+          `text ${i} has ${e.ids.length} tokens; the model accepts ${maxLength} (pass truncation: true to cut it)`,
+        );
       }
-      const { output } = await runGraph(graph, backend, batch);
-      data.set(output instanceof Float32Array ? output : Float32Array.from(output), start * C);
+      return e;
+    });
+    // Longest first: the first batch sizes the backend's activation storage for the whole call.
+    const order = texts.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length || a - b);
+    for (let start = 0; start < order.length; start += plan.batchSize) {
+      signal?.throwIfAborted();
+      const rows = order.slice(start, start + plan.batchSize);
+      const batch = this.tokenizer.pad(
+        rows.map((i) => encodings[i]!),
+        { direction: 'Right' },
+      );
+      const { output } = await runGraph(plan.graph, backend, batch);
+      rows.forEach((textIndex, r) => data.set(output.subarray(r * C, (r + 1) * C), textIndex * C));
     }
     return { data, dims: [texts.length, C] };
   }

@@ -123,7 +123,9 @@ export class Tokenizer {
     const encoded = this.encodeUnpadded(text, pair, opts, 'encode');
     const length = encoded.ids.length;
     const attentionMask = new Array<number>(length).fill(1);
-    if (!this.parts.padSingleEncodings) return { ids: encoded.ids, typeIds: encoded.typeIds, attentionMask, tokens: encoded.tokens };
+    if (!this.parts.padSingleEncodings || !checkBoolean(opts.padding, 'encode: options.padding', true)) {
+      return { ids: encoded.ids, typeIds: encoded.typeIds, attentionMask, tokens: encoded.tokens };
+    }
 
     // tokenizer.json asked for padding (Fixed length or a multiple): the Rust encode pads too.
     const { padding } = this.parts;
@@ -155,12 +157,25 @@ export class Tokenizer {
       throw new DualbertError('INVALID_ARGUMENT', `encodeBatch: padToMultipleOf must be a positive integer (got ${String(multiple)})`);
     }
     const rows = texts.map((text, i) => this.encodeUnpadded(checkText(text, `encodeBatch: texts[${i}]`), undefined, opts, 'encodeBatch'));
+    return this.pad(rows, { padToMultipleOf: multiple ?? this.parts.padding.padToMultipleOf });
+  }
+
+  /**
+   * Pads encoded rows into one rectangular batch with the pad id and pad type id of the files.
+   * `direction` defaults to the files' padding side; the embedder always pads on the right,
+   * because BERT's absolute positions must start at the first real token.
+   * @example const batch = tokenizer.pad([tokenizer.encode('a'), tokenizer.encode('b c')], { direction: 'Right' });
+   */
+  pad(
+    rows: readonly Pick<Encoding, 'ids' | 'typeIds'>[],
+    options: { padToMultipleOf?: number | undefined; direction?: 'Left' | 'Right' } = {},
+  ): BatchEncoding {
     const lengths = rows.map((r) => r.ids.length);
     const batchSize = rows.length;
     const longest = lengths.reduce((a, b) => Math.max(a, b), 0);
-    const seqLen = batchSize === 0 ? 0 : paddedLength(longest, this.parts.padding, multiple ?? this.parts.padding.padToMultipleOf);
-
-    const { padId, padTypeId, direction } = this.parts.padding;
+    const seqLen = batchSize === 0 ? 0 : paddedLength(longest, this.parts.padding, options.padToMultipleOf);
+    const { padId, padTypeId } = this.parts.padding;
+    const direction = options.direction ?? this.parts.padding.direction;
     const ids = new Int32Array(batchSize * seqLen).fill(padId);
     const typeIds = new Int32Array(batchSize * seqLen).fill(padTypeId);
     const attentionMask = new Uint8Array(batchSize * seqLen);

@@ -25,6 +25,11 @@ export interface EncodeOptions {
   maxLength?: number | null;
   /** Second sequence (type id 1), LongestFirst truncation across both. */
   pair?: string;
+  /**
+   * Pad a single encoding as tokenizer.json's `padding` asks (a Fixed length or a multiple), as
+   * the Rust `encode` does. Default true; false gives only the real tokens (for batching later).
+   */
+  padding?: boolean;
 }
 
 /**
