@@ -25,7 +25,8 @@ export interface EmbeddingModelCallOptions {
 export interface EmbeddingModelResult {
   embeddings: number[][];
   usage?: { tokens: number };
-  warnings: unknown[];
+  /** dualbert has no call warnings (an empty tuple keeps the type assignable to the SDK's). */
+  warnings: [];
 }
 
 /** An AI SDK embedding model (specification v3). */

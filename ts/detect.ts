@@ -1,0 +1,146 @@
+/**
+ * What this machine offers dualbert: WebGPU (adapter, features, limits), WebAssembly SIMD128,
+ * relaxed SIMD, threads, and cores. A plain, serializable report: shown by `dualbert info`, the
+ * dashboard, and used to choose a device.
+ *
+ * @example
+ * import { capabilities } from 'dualbert';
+ * const caps = await capabilities();
+ * if (caps.webgpu.available) console.log(caps.webgpu.adapter);
+ */
+import { getGpu } from './backends/webgpu/gpu.js';
+
+export interface WebGpuReport {
+  available: boolean;
+  /** Why WebGPU is unavailable, when it is. */
+  reason?: string;
+  adapter?: { vendor: string; architecture: string; device: string; description: string };
+  features?: string[];
+  limits?: Record<string, number>;
+}
+
+export interface WasmReport {
+  /** WebAssembly exists at all. */
+  available: boolean;
+  /** SIMD128 validates (the fast CPU build). */
+  simd: boolean;
+  /** Relaxed SIMD validates (f32x4.relaxed_madd). */
+  relaxedSimd: boolean;
+  /** Shared memory and workers can be used (Node, or a crossOriginIsolated page). */
+  threads: boolean;
+}
+
+export interface Capabilities {
+  environment: 'node' | 'browser' | 'worker' | 'other';
+  /** Logical cores (navigator.hardwareConcurrency or os.availableParallelism()). */
+  cores: number;
+  /** Browsers: whether the page is cross-origin isolated (needed for wasm threads). */
+  crossOriginIsolated?: boolean;
+  webgpu: WebGpuReport;
+  wasm: WasmReport;
+}
+
+const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+const V128_CONST_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+
+/** A module with one function `() -> v128` whose body is `body` (+ end). */
+function v128Module(body: number[]): Uint8Array<ArrayBuffer> {
+  const code = [0x00, ...body, 0x0b]; // no locals, body, end
+  return new Uint8Array([
+    ...HEADER,
+    ...[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b], // type section: [] -> [v128]
+    ...[0x03, 0x02, 0x01, 0x00], // function section: one function of type 0
+    ...[0x0a, code.length + 2, 0x01, code.length, ...code], // code section
+  ]);
+}
+
+/** `v128.const 0` — validates where SIMD128 exists. */
+export const SIMD_PROBE = v128Module(V128_CONST_ZERO);
+/** `f32x4.relaxed_madd(0, 0, 0)` (opcode 0xfd 0x105) — validates where relaxed SIMD exists. */
+export const RELAXED_SIMD_PROBE = v128Module([...V128_CONST_ZERO, ...V128_CONST_ZERO, ...V128_CONST_ZERO, 0xfd, 0x85, 0x02]);
+
+function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
+  try {
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+function environment(): Capabilities['environment'] {
+  if (isNode) return 'node';
+  const g = globalThis as { window?: unknown; importScripts?: unknown };
+  if (typeof g.window !== 'undefined') return 'browser';
+  if (typeof g.importScripts === 'function') return 'worker';
+  return 'other';
+}
+
+async function cores(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  if (isNode) {
+    const os = await import('node:os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return 1;
+}
+
+/** Shared wasm memory is creatable and (in browsers) the page is cross-origin isolated. */
+function threadsAvailable(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  if (!isNode && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true) return false;
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+const REPORTED_LIMITS = [
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+/** The adapter a high-performance request gets, without creating a device. Never throws. */
+export async function detectWebGpu(): Promise<WebGpuReport> {
+  try {
+    const gpu = await getGpu();
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { available: false, reason: 'requestAdapter() returned null (WebGPU disabled or no usable GPU)' };
+    const info = adapter.info;
+    const limits: Record<string, number> = {};
+    for (const k of REPORTED_LIMITS) limits[k] = adapter.limits[k];
+    return {
+      available: true,
+      adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' },
+      features: [...adapter.features].map(String).sort(),
+      limits,
+    };
+  } catch (e) {
+    return { available: false, reason: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** The capability report of this machine and environment. */
+export async function capabilities(): Promise<Capabilities> {
+  const wasmAvailable = typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function';
+  const report: Capabilities = {
+    environment: environment(),
+    cores: await cores(),
+    webgpu: await detectWebGpu(),
+    wasm: {
+      available: wasmAvailable,
+      simd: wasmAvailable && validates(SIMD_PROBE),
+      relaxedSimd: wasmAvailable && validates(RELAXED_SIMD_PROBE),
+      threads: wasmAvailable && threadsAvailable(),
+    },
+  };
+  const coi = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  if (!isNode && typeof coi === 'boolean') report.crossOriginIsolated = coi;
+  return report;
+}
