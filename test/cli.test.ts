@@ -111,11 +111,66 @@ describe('dualbert CLI', () => {
     expect(run(['embed', '-m', 'synthetic:tiny', '-d', 'webgpu'], '{"text":"x"}').stderr).toMatch(/not available yet/);
   });
 
-  it('--help describes both commands', () => {
+  it('--help lists the commands, and each command has its own help', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/dualbert tokenize/);
-    expect(r.stdout).toMatch(/--no-normalize/);
-    expect(run(['embed', '--help']).stdout).toMatch(/--batch-size/);
+    expect(r.stdout).toMatch(/dualbert info/);
+    const embedHelp = run(['embed', '--help']);
+    expect(embedHelp.code).toBe(0);
+    for (const flag of ['--batch-size', '--threads', '--format', '--no-normalize', '--device']) expect(embedHelp.stdout).toContain(flag);
+    expect(run(['tokenize', '--help']).stdout).toContain('--no-truncation');
+    expect(run(['info', '--help']).stdout).toContain('capability report');
+  });
+
+  it('--format npy writes a float32 [n, dim] .npy equal to the JSONL vectors', () => {
+    const input = goldenLines.slice(0, 9).join('\n');
+    const npy = spawnSync(process.execPath, [BIN, 'embed', '-m', 'synthetic:tiny', '-d', 'reference', '-f', 'npy', '-b', '4'], { input, cwd: ROOT });
+    expect(npy.status).toBe(0);
+    const bytes = new Uint8Array(npy.stdout);
+    expect(Array.from(bytes.subarray(0, 8))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]); // \x93NUMPY v1.0
+    const headerLength = bytes[8]! | (bytes[9]! << 8);
+    const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLength));
+    expect(header).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(9, 64\), \} *\n$/);
+    expect((10 + headerLength) % 64).toBe(0);
+    const values = new Float32Array(bytes.slice(10 + headerLength).buffer);
+    expect(values.length).toBe(9 * 64);
+    const rows = jsonl(run(['embed', '-m', 'synthetic:tiny', '-d', 'reference'], input).stdout);
+    rows.forEach((row, i) => expect(Array.from(values.subarray(i * 64, (i + 1) * 64)), `row ${i}`).toEqual((row['embedding'] as number[]).map(Math.fround)));
+  });
+
+  it('embed --keep-going keeps output line i answering input line i', () => {
+    const input = ['{"text": "HELLO WORLD"}', 'oops', '{"text": "short"}', '{"no": 1}', '{"text": "HELLO WORLD"}', '{}'].join('\n');
+    const r = run(['embed', '-m', 'synthetic:tiny', '-d', 'reference', '-b', '2', '--keep-going'], input);
+    expect(r.code).toBe(1);
+    const rows = jsonl(r.stdout);
+    expect(rows.map((x) => ('error' in x ? 'error' : 'embedding'))).toEqual(['embedding', 'error', 'embedding', 'error', 'embedding', 'error']);
+    expect(maxAbsDiff(rows[0]!['embedding'] as number[], golden.texts[2]!.mean)).toBeLessThanOrEqual(1e-6);
+    expect(rows[4]!['embedding']).toEqual(rows[0]!['embedding']);
+  });
+
+  it('info prints the capability report, and a model summary with --model', () => {
+    const r = run(['info', '--model', 'synthetic:minilm']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      dualbert: string;
+      capabilities: { wasm: { simd: boolean; threads: boolean }; cores: number; webgpu: { available: boolean } };
+      model: { config: { hiddenSize: number }; encoderParameters: number; defaults: { maxLength: number } };
+    };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(report.dualbert).toBe(pkg.version);
+    expect(report.capabilities.wasm.simd).toBe(true); // Node 20 validates SIMD128
+    expect(report.capabilities.wasm.threads).toBe(true);
+    expect(report.capabilities.cores).toBeGreaterThan(0);
+    expect(typeof report.capabilities.webgpu.available).toBe('boolean');
+    expect(report.model.config.hiddenSize).toBe(384);
+    expect(report.model.defaults.maxLength).toBe(256);
+    // all-MiniLM-L6-v2 has 22.7 M parameters, of which the pooler (not used for embeddings) is 148 k.
+    expect(report.model.encoderParameters).toBe(22_565_376);
+  });
+
+  it('--threads and --format are validated', () => {
+    expect(run(['embed', '-m', 'synthetic:tiny', '--threads', '0']).stderr).toMatch(/--threads must be a positive integer/);
+    expect(run(['embed', '-m', 'synthetic:tiny', '--format', 'csv']).stderr).toMatch(/--format must be jsonl or npy/);
   });
 });
