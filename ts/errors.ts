@@ -15,6 +15,10 @@ export type DualbertErrorCode =
   | 'INVALID_WEIGHTS' // safetensors header/offsets/sizes are inconsistent, or a tensor is missing
   | 'UNSUPPORTED_DTYPE' // a weight dtype we cannot convert
   | 'DEVICE_UNAVAILABLE' // the requested device (webgpu, wasm) cannot run here
+  | 'UNSUPPORTED_OP' // the device does not implement a node of this model's graph yet (e.g. a pooling mode, a Dense head)
+  | 'NETWORK_ERROR' // a download failed: no connection, HTTP error other than 404, access denied
+  | 'TRUNCATED_DOWNLOAD' // a download ended short of its size, or failed its sha256 check, after every retry
+  | 'NOT_CACHED' // offline: true and the file is not in the cache (or its cached copy is corrupt)
   | 'INPUT_TOO_LONG' // a text exceeds what the model accepts and truncation is off
   | 'DISPOSED'; // the embedder was used after dispose()
 

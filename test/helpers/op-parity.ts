@@ -270,4 +270,50 @@ export const OP_TOLERANCE: Record<GraphNode['op'], number> = {
   attention: 1e-5,
   pool: 1e-5,
   normalize: 1e-6,
+  dense: 2e-5,
 };
+
+/**
+ * Op cases for the nodes added after the first vocabulary: the pooling modes mean_sqrt_len,
+ * weightedmean and lasttoken, and the Dense head (each activation, with and without bias).
+ * A backend runs these once its `supports()` accepts them (see `isCoreNode` in ts/graph/ops.ts).
+ */
+export function headOpCases(seed = 2): OpCase[] {
+  const random = rng(seed);
+  const cases: OpCase[] = [];
+  for (const mode of ['mean_sqrt_len', 'weightedmean', 'lasttoken'] as const) {
+    for (const [lengths, T, C] of [
+      [[6, 1, 4], 6, 37],
+      [[1], 1, 16],
+      [[128, 77, 3], 128, 384],
+    ] as [number[], number, number][]) {
+      cases.push({
+        name: `pool ${mode} B=${lengths.length} T=${T} C=${C}`,
+        node: { op: 'pool', out: 'y', x: 'x', mode },
+        weights: new Map(),
+        inputs: maskedBatch(lengths, T, random),
+        activations: new Map([['x', { rows: 'tokens', cols: C, values: randomTensor([lengths.length * T, C], random, 3).data }]]),
+        out: { rows: 'sequences', cols: C },
+      });
+    }
+  }
+  for (const activation of ['identity', 'tanh', 'relu', 'gelu', 'sigmoid'] as const) {
+    for (const [B, K, M, bias] of [
+      [3, 37, 29, true],
+      [2, 384, 768, activation === 'tanh'],
+      [1, 64, 5, false],
+    ] as [number, number, number, boolean][]) {
+      const weights = new Map([['W', randomTensor([M, K], random, 0.1)]]);
+      if (bias) weights.set('b', randomTensor([M], random, 0.5));
+      cases.push({
+        name: `dense ${B}x${K}→${M} ${activation}${bias ? '' : ' no bias'}`,
+        node: { op: 'dense', out: 'y', x: 'x', weight: 'W', ...(bias ? { bias: 'b' } : {}), activation },
+        weights,
+        inputs: maskedBatch(Array(B).fill(1), 1, random),
+        activations: new Map([['x', { rows: 'sequences', cols: K, values: randomTensor([B, K], random, 2).data }]]),
+        out: { rows: 'sequences', cols: M },
+      });
+    }
+  }
+  return cases;
+}

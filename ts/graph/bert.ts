@@ -2,13 +2,26 @@
  * The BERT encoder forward pass, described once. Every backend executes this list of nodes;
  * no backend re-describes the model.
  */
+import { DualbertError } from '../errors.js';
 import { type BertConfig, headSize } from './config.js';
-import type { ActivationSpec, GraphNode, PoolingMode, WeightSpec } from './ops.js';
+import type { ActivationSpec, DenseActivation, GraphNode, PoolingMode, WeightSpec } from './ops.js';
 
-/** What to do after the encoder: how to pool token rows, and whether to L2-normalize. */
+/** One sentence-transformers Dense module: weights `${name}.weight` [out, in] and `${name}.bias` [out]. */
+export interface DenseSpec {
+  /** Checkpoint name prefix of the module's Linear, e.g. "2_Dense.linear". */
+  name: string;
+  inFeatures: number;
+  outFeatures: number;
+  bias: boolean;
+  activation: DenseActivation;
+}
+
+/** What to do after the encoder: pooling, then the Dense modules in order, then optional L2 normalization. */
 export interface HeadOptions {
   pooling: PoolingMode;
   normalize: boolean;
+  /** sentence-transformers Dense modules after pooling (e.g. LaBSE: 768→768 tanh). */
+  dense?: readonly DenseSpec[];
 }
 
 export interface BertGraph {
@@ -22,8 +35,10 @@ export interface BertGraph {
   readonly nodes: readonly GraphNode[];
   /** The embeddings output, then each layer's output: [N, C] each (Hugging Face `hidden_states`). */
   readonly hiddenStates: readonly string[];
-  /** The sentence embeddings: [B, C]. */
+  /** The sentence embeddings: [B, outputSize]. */
   readonly output: string;
+  /** Width of the sentence embeddings: C, or the last Dense module's out_features. */
+  readonly outputSize: number;
 }
 
 /** sentence-transformers' epsilon of `Normalize` (torch.nn.functional.normalize default). */
@@ -118,10 +133,28 @@ export function buildBertGraph(config: BertConfig, head: HeadOptions): BertGraph
   // Sentence head: pooling over the mask, then optional L2 normalization.   [B, C]
   nodes.push({ op: 'pool', out: act('pooled', C, 'sequences'), x: hidden, mode: head.pooling });
   let output = 'pooled';
+  let width = C;
+  // Dense modules on the pooled rows: [B, in] → [B, out] each.
+  (head.dense ?? []).forEach((d, i) => {
+    if (d.inFeatures !== width) {
+      throw new DualbertError('INVALID_CONFIG', `Dense module ${d.name}: in_features ${d.inFeatures} does not match the ${width} values it receives`);
+    }
+    const out = act(`dense${i}`, d.outFeatures, 'sequences');
+    nodes.push({
+      op: 'dense',
+      out,
+      x: output,
+      weight: weight(`${d.name}.weight`, [d.outFeatures, d.inFeatures]),
+      ...(d.bias ? { bias: weight(`${d.name}.bias`, [d.outFeatures]) } : {}),
+      activation: d.activation,
+    });
+    output = out;
+    width = d.outFeatures;
+  });
   if (head.normalize) {
-    nodes.push({ op: 'normalize', out: act('normalized', C, 'sequences'), x: output, eps: NORMALIZE_EPS });
+    nodes.push({ op: 'normalize', out: act('normalized', width, 'sequences'), x: output, eps: NORMALIZE_EPS });
     output = 'normalized';
   }
 
-  return { config, head, weights, activations, nodes, hiddenStates, output };
+  return { config, head, weights, activations, nodes, hiddenStates, output, outputSize: width };
 }

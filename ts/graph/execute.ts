@@ -3,11 +3,17 @@
  * interpreted, so every backend runs the same forward pass by construction.
  */
 import type { BertGraph } from './bert.js';
+import { DualbertError } from '../errors.js';
+import {
+  type AttentionNode,
+  type BatchInputs,
+  type DenseNode,
+  type EmbedNode,
+  type GraphNode,
+  describeNode,
+  isCoreNode,
+} from './ops.js';
 import type {
-  AttentionNode,
-  BatchInputs,
-  EmbedNode,
-  GraphNode,
   LayerNormNode,
   LinearNode,
   NormalizeNode,
@@ -32,6 +38,14 @@ export interface OpBackend<T> {
   attention(node: AttentionNode, qkv: T, out: T): void;
   pool(node: PoolNode, x: T, out: T): void;
   normalize(node: NormalizeNode, x: T, out: T): void;
+  /** A Dense module on the pooled rows (optional: only backends that declare it in `supports`). */
+  dense?(node: DenseNode, x: T, out: T): void;
+  /**
+   * Whether this backend implements a node (a pooling mode, a Dense head...). Checked by
+   * `runGraph` before anything runs. A backend without it is held to the first op vocabulary
+   * (`isCoreNode`): newer nodes then fail with UNSUPPORTED_OP instead of running wrongly.
+   */
+  supports?(node: GraphNode): boolean;
   /** Overwrites an activation with the given row-major values (used by the op-level parity harness). */
   write(t: T, values: Float32Array | Float64Array): void;
   /** The values of an activation, row-major, as float32 (or float64 for the reference). */
@@ -67,6 +81,22 @@ export function applyOp<T>(backend: OpBackend<T>, node: GraphNode, input: (id: s
       return backend.pool(node, input(node.x), out);
     case 'normalize':
       return backend.normalize(node, input(node.x), out);
+    case 'dense':
+      if (!backend.dense) throw unsupported(backend, node);
+      return backend.dense(node, input(node.x), out);
+  }
+}
+
+function unsupported<T>(backend: OpBackend<T>, node: GraphNode): DualbertError {
+  const device = (backend as { device?: string }).device ?? 'this backend';
+  return new DualbertError('UNSUPPORTED_OP', `device ${device} does not implement ${describeNode(node)} yet (the reference device does)`);
+}
+
+/** Throws UNSUPPORTED_OP naming the first node of `nodes` the backend does not implement. */
+export function assertSupported<T>(backend: OpBackend<T>, nodes: readonly GraphNode[]): void {
+  for (const node of nodes) {
+    const ok = backend.supports ? backend.supports(node) : isCoreNode(node);
+    if (!ok) throw unsupported(backend, node);
   }
 }
 
@@ -77,6 +107,7 @@ export async function runGraph<T>(
   inputs: BatchInputs,
   options: RunOptions = {},
 ): Promise<RunResult> {
+  assertSupported(backend, graph.nodes);
   backend.begin(inputs);
   try {
     const tensors = new Map<string, T>();

@@ -32,8 +32,17 @@ export interface WeightSpec {
   readonly concatOf?: readonly string[];
 }
 
-/** Sentence pooling modes over the token rows of one sequence, masked by the attention mask. */
-export type PoolingMode = 'mean' | 'cls' | 'max';
+/**
+ * Sentence pooling modes over the token rows of one sequence, masked by the attention mask
+ * (the modes of sentence-transformers' Pooling module).
+ */
+export type PoolingMode = 'mean' | 'cls' | 'max' | 'mean_sqrt_len' | 'weightedmean' | 'lasttoken';
+
+/** Every pooling mode, in the order sentence-transformers lists them. */
+export const POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max', 'mean_sqrt_len', 'weightedmean', 'lasttoken'];
+
+/** The pooling modes of the first op vocabulary: a backend without `supports()` is assumed to implement these only. */
+export const CORE_POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max'];
 
 /**
  * out[n, :] = word[ids[n]] + position[n mod T] + tokenType[typeIds[n]]   ([N, C])
@@ -90,8 +99,14 @@ export interface AttentionNode {
 }
 
 /**
- * Pools the token rows of each sequence into one row, honouring the attention mask:
- * mean = Σ masked rows / max(count, 1e-9); cls = row 0; max = column-wise max over masked rows.
+ * Pools the token rows of each sequence into one row, honouring the attention mask
+ * (count = real tokens of the sequence, t = position in it, from 0):
+ *   mean          = Σ masked rows / max(count, 1e-9)
+ *   cls           = row 0
+ *   max           = column-wise max over masked rows
+ *   mean_sqrt_len = Σ masked rows / sqrt(count)
+ *   weightedmean  = Σ (t+1)·row / max(Σ (t+1), 1e-9) over masked rows (later tokens weigh more)
+ *   lasttoken     = the row of the last masked token
  * x is [N, C], out is [B, C].
  */
 export interface PoolNode {
@@ -109,13 +124,60 @@ export interface NormalizeNode {
   readonly eps: number;
 }
 
+/** Activation functions of a Dense module (sentence-transformers `activation_function`). */
+export type DenseActivation = 'identity' | 'tanh' | 'relu' | 'gelu' | 'sigmoid';
+
+/**
+ * A sentence-transformers Dense module on the pooled rows: out = act(x · Wᵀ + b).
+ * x is [B, K], W is [M, K] (PyTorch Linear layout), b is [M] (absent when the module has no bias),
+ * out is [B, M]. gelu is the exact erf GELU.
+ */
+export interface DenseNode {
+  readonly op: 'dense';
+  readonly out: string;
+  readonly x: string;
+  readonly weight: string;
+  readonly bias?: string;
+  readonly activation: DenseActivation;
+}
+
 export type GraphNode =
   | EmbedNode
   | LinearNode
   | LayerNormNode
   | AttentionNode
   | PoolNode
-  | NormalizeNode;
+  | NormalizeNode
+  | DenseNode;
+
+/**
+ * Whether a node is in the first op vocabulary (embed, linear, layerNorm, attention, normalize,
+ * pool with mean/cls/max). Backends that do not declare `supports()` are held to exactly this,
+ * so a newer node (another pooling mode, a Dense head) fails with UNSUPPORTED_OP instead of
+ * running wrongly.
+ */
+export function isCoreNode(node: GraphNode): boolean {
+  switch (node.op) {
+    case 'pool':
+      return CORE_POOLING_MODES.includes(node.mode);
+    case 'dense':
+      return false;
+    default:
+      return true;
+  }
+}
+
+/** A short description of a node for messages, e.g. "pooling weightedmean" or "Dense head (tanh)". */
+export function describeNode(node: GraphNode): string {
+  switch (node.op) {
+    case 'pool':
+      return `pooling ${node.mode}`;
+    case 'dense':
+      return `Dense head (${node.activation})`;
+    default:
+      return `op ${node.op}`;
+  }
+}
 
 /** The inputs of one batch: the tokenizer's padded output. */
 export interface BatchInputs {

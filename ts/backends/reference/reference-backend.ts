@@ -7,7 +7,9 @@ import type { DeviceBackend } from '../backend.js';
 import type {
   AttentionNode,
   BatchInputs,
+  DenseNode,
   EmbedNode,
+  GraphNode,
   LayerNormNode,
   LinearNode,
   NormalizeNode,
@@ -31,6 +33,11 @@ export class ReferenceBackend implements DeviceBackend<RefTensor> {
   constructor(private readonly weights: GraphWeights) {}
 
   dispose(): void {}
+
+  /** The reference implements every node of the vocabulary: every pooling mode and the Dense head. */
+  supports(_node: GraphNode): boolean {
+    return true;
+  }
 
   begin(inputs: BatchInputs): void {
     this.inputs = inputs;
@@ -180,31 +187,50 @@ export class ReferenceBackend implements DeviceBackend<RefTensor> {
     }
   }
 
-  // x is [N, C], out is [B, C].
+  // x is [N, C], out is [B, C]. The modes of sentence-transformers' Pooling module (see PoolNode).
   pool(node: PoolNode, x: RefTensor, out: RefTensor): void {
     const { batchSize, seqLen, attentionMask } = this.batch();
     const C = x.cols;
     for (let b = 0; b < batchSize; b++) {
       const o = b * C;
-      if (node.mode === 'cls') {
-        for (let c = 0; c < C; c++) out.data[o + c] = x.data[b * seqLen * C + c]!;
+      if (node.mode === 'cls' || node.mode === 'lasttoken') {
+        let t = 0;
+        if (node.mode === 'lasttoken') for (let j = 0; j < seqLen; j++) if (attentionMask[b * seqLen + j] !== 0) t = j;
+        for (let c = 0; c < C; c++) out.data[o + c] = x.data[(b * seqLen + t) * C + c]!;
         continue;
       }
-      let count = 0;
+      let count = 0; // Σ weights: the token count, or Σ (t+1) for weightedmean
       for (let c = 0; c < C; c++) out.data[o + c] = node.mode === 'max' ? -Infinity : 0;
       for (let t = 0; t < seqLen; t++) {
         if (attentionMask[b * seqLen + t] === 0) continue;
-        count++;
+        const w = node.mode === 'weightedmean' ? t + 1 : 1;
+        count += w;
         const row = (b * seqLen + t) * C;
         for (let c = 0; c < C; c++) {
           const v = x.data[row + c]!;
           if (node.mode === 'max') out.data[o + c] = Math.max(out.data[o + c]!, v);
-          else out.data[o + c]! += v;
+          else out.data[o + c]! += w * v;
         }
       }
-      if (node.mode === 'mean') {
-        const denom = Math.max(count, 1e-9); // sentence-transformers clamps the mask count at 1e-9
-        for (let c = 0; c < C; c++) out.data[o + c]! /= denom;
+      if (node.mode === 'max') continue;
+      // sentence-transformers clamps the (weighted) count at 1e-9; mean_sqrt_len divides by its square root.
+      const denom = node.mode === 'mean_sqrt_len' ? Math.sqrt(count) : Math.max(count, 1e-9);
+      for (let c = 0; c < C; c++) out.data[o + c]! /= denom;
+    }
+  }
+
+  // x is [B, K], W is [M, K], out is [B, M]: out = act(x·Wᵀ + b).
+  dense(node: DenseNode, x: RefTensor, out: RefTensor): void {
+    const W = this.weight(node.weight).data;
+    const b = node.bias ? this.weight(node.bias).data : undefined;
+    const K = x.cols;
+    const M = out.cols;
+    for (let r = 0; r < x.rows; r++) {
+      for (let m = 0; m < M; m++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) acc += x.data[r * K + k]! * W[m * K + k]!;
+        if (b) acc += b[m]!;
+        out.data[r * M + m] = activation(node.activation, acc);
       }
     }
   }
@@ -229,5 +255,20 @@ export class ReferenceBackend implements DeviceBackend<RefTensor> {
     const t = this.weights.get(name);
     if (!t) throw new Error(`reference backend: weight "${name}" was not bound`);
     return t;
+  }
+}
+
+function activation(kind: DenseNode['activation'], v: number): number {
+  switch (kind) {
+    case 'identity':
+      return v;
+    case 'tanh':
+      return Math.tanh(v);
+    case 'relu':
+      return Math.max(0, v);
+    case 'gelu':
+      return gelu(v);
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-v));
   }
 }
