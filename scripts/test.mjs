@@ -35,21 +35,21 @@ function summary(passed, failed, notes = []) {
   console.log(`${passed} passed, ${failed} failed`);
 }
 
-// 1. WASM build, when an output is missing or older than the AssemblyScript sources.
-const outputs = WASM_OUTPUTS.map((p) => join(ROOT, p));
-const oldestOutput = Math.min(
-  ...outputs.map((p) => (existsSync(p) ? statSync(p).mtimeMs : -Infinity)),
-);
-const newestInput = Math.max(...WASM_INPUTS.map((p) => newestMtime(join(ROOT, p))));
-if (oldestOutput < newestInput) {
-  console.log('[test] WASM build missing or stale: npm run build:wasm');
-  const build = spawnSync('npm', ['run', 'build:wasm'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    shell: process.platform === 'win32',
-  });
+// 1. Builds, when an output is missing or older than its sources.
+// Builds that tests read (the CLI and package tests run dist/; the wasm backend loads build/).
+// Done once here, before vitest starts its parallel workers, so no two test files rebuild at once.
+const BUILDS = [
+  { script: 'build:wasm', outputs: WASM_OUTPUTS, inputs: WASM_INPUTS },
+  { script: 'build:ts', outputs: ['dist/index.js'], inputs: ['ts', 'tsconfig.json', 'tsconfig.build.json'] },
+];
+for (const { script, outputs, inputs } of BUILDS) {
+  const oldestOutput = Math.min(...outputs.map((p) => (existsSync(join(ROOT, p)) ? statSync(join(ROOT, p)).mtimeMs : -Infinity)));
+  const newestInput = Math.max(...inputs.map((p) => newestMtime(join(ROOT, p))));
+  if (oldestOutput >= newestInput) continue;
+  console.log(`[test] build missing or stale: npm run ${script}`);
+  const build = spawnSync('npm', ['run', script], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
   if (build.status !== 0) {
-    summary(0, 1, [`[test] npm run build:wasm failed (exit ${build.status ?? build.signal})`]);
+    summary(0, 1, [`[test] npm run ${script} failed (exit ${build.status ?? build.signal})`]);
     process.exit(1);
   }
 }

@@ -6,9 +6,11 @@
  * const { data, dims } = await embedder.embed(['first text', 'second text']);
  */
 export { createEmbedder, Embedder } from './embedder.js';
-export type { EmbedderOptions, EmbedOptions, EmbeddingResult } from './embedder.js';
+export type { EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbedOptions, EmbeddingResult } from './embedder.js';
 export type { Device, DeviceOption } from './backends/backend.js';
 export { DualbertError } from './errors.js';
+export { capabilities } from './detect.js';
+export type { Capabilities, WasmReport, WebGpuReport } from './detect.js';
 export type { DualbertErrorCode } from './errors.js';
 export { Tokenizer } from './tokenizer/index.js';
 export type { BatchEncoding, Encoding, EncodeOptions } from './tokenizer/index.js';

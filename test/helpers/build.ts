@@ -15,8 +15,5 @@ function newest(path: string): number {
 export function ensureDistBuilt(): void {
   const marker = join(ROOT, 'dist', 'index.js');
   if (existsSync(marker) && newest(join(ROOT, 'dist')) >= newest(join(ROOT, 'ts'))) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  execFileSync('npm', ['run', 'build:ts', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 }
