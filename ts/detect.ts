@@ -10,6 +10,10 @@
  */
 import { getGpu } from './backends/webgpu/gpu.js';
 
+/**
+ * The WebGPU part of {@link Capabilities}.
+ * @example const { webgpu } = await capabilities(); if (webgpu.available) console.log(webgpu.adapter?.vendor);
+ */
 export interface WebGpuReport {
   available: boolean;
   /** Why WebGPU is unavailable, when it is. */
@@ -19,6 +23,10 @@ export interface WebGpuReport {
   limits?: Record<string, number>;
 }
 
+/**
+ * The WebAssembly part of {@link Capabilities}.
+ * @example const { wasm } = await capabilities(); const build = wasm.simd ? 'simd' : 'scalar';
+ */
 export interface WasmReport {
   /** WebAssembly exists at all. */
   available: boolean;
@@ -30,6 +38,10 @@ export interface WasmReport {
   threads: boolean;
 }
 
+/**
+ * The capability report of {@link capabilities}.
+ * @example console.log(JSON.stringify(await capabilities(), null, 2));
+ */
 export interface Capabilities {
   environment: 'node' | 'browser' | 'worker' | 'other';
   /** Logical cores (navigator.hardwareConcurrency or os.availableParallelism()). */
@@ -126,7 +138,12 @@ export async function detectWebGpu(): Promise<WebGpuReport> {
   }
 }
 
-/** The capability report of this machine and environment. */
+/**
+ * The capability report of this machine and environment.
+ * @example
+ * const caps = await capabilities();
+ * const device = caps.webgpu.available ? 'webgpu' : 'wasm';
+ */
 export async function capabilities(): Promise<Capabilities> {
   const wasmAvailable = typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function';
   const report: Capabilities = {

@@ -11,6 +11,10 @@ import { type LoadedModel, type ProgressCallback, loadModel } from './model/load
 import type { ModelSource } from './model/sources.js';
 import type { Tokenizer } from './tokenizer/index.js';
 
+/**
+ * Options of {@link createEmbedder}: the device, its settings, and progress reporting.
+ * @example await createEmbedder('synthetic:minilm', { device: 'wasm', threads: 2, progress_callback: console.log });
+ */
 export interface EmbedderOptions extends BackendOptions {
   /** Which path runs the model. 'auto' picks the fastest available. Default 'auto'. */
   device?: DeviceOption;
@@ -18,6 +22,10 @@ export interface EmbedderOptions extends BackendOptions {
   progress_callback?: ProgressCallback;
 }
 
+/**
+ * Options of {@link Embedder.embed}; unset fields take the model's defaults.
+ * @example await embedder.embed(texts, { pooling: 'cls', normalize: false, batchSize: 16 });
+ */
 export interface EmbedOptions {
   /** Pooling over tokens; default from the model's sentence-transformers files (else 'mean'). */
   pooling?: PoolingMode;
@@ -32,7 +40,10 @@ export interface EmbedOptions {
   truncation?: boolean;
 }
 
-/** Options of {@link Embedder.embedBatches}. */
+/**
+ * Options of {@link Embedder.embedBatches}.
+ * @example embedder.embedBatches(texts, { batchSize: 64, signal: AbortSignal.timeout(60_000) });
+ */
 export interface EmbedBatchesOptions extends EmbedOptions {
   /** Stops between batches: the iterator throws the signal's reason (an AbortError by default). */
   signal?: AbortSignal;
@@ -43,12 +54,18 @@ export interface EmbedBatchesOptions extends EmbedOptions {
   lookaheadBatches?: number;
 }
 
-/** One slice of a stream of embeddings: rows `offset … offset + dims[0] − 1` of the input. */
+/**
+ * One slice of a stream of embeddings: rows `offset … offset + dims[0] − 1` of the input.
+ * @example for await (const { data, dims, offset } of embedder.embedBatches(texts)) save(offset, data, dims);
+ */
 export interface EmbeddingBatch extends EmbeddingResult {
   offset: number;
 }
 
-/** Embeddings as one row-major matrix, `dims = [texts, hidden]` (the transformers.js Tensor shape). */
+/**
+ * Embeddings as one row-major matrix, `dims = [texts, hidden]` (the transformers.js Tensor shape).
+ * @example const { data, dims } = await embedder.embed(['a', 'b']); const second = data.subarray(dims[1], 2 * dims[1]);
+ */
 export interface EmbeddingResult {
   data: Float32Array;
   dims: [number, number];

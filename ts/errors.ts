@@ -3,7 +3,10 @@
  * so callers can branch on the kind of failure instead of parsing messages.
  */
 
-/** Stable machine-readable error kinds. */
+/**
+ * Stable machine-readable error kinds.
+ * @example if (e instanceof DualbertError && e.code === 'MODEL_NOT_FOUND') showModelPicker();
+ */
 export type DualbertErrorCode =
   | 'INVALID_ARGUMENT' // a caller passed a value the API does not accept
   | 'UNSUPPORTED_TOKENIZER' // tokenizer.json names a model/normalizer/pre-tokenizer we do not implement
@@ -22,6 +25,16 @@ export type DualbertErrorCode =
   | 'INPUT_TOO_LONG' // a text exceeds what the model accepts and truncation is off
   | 'DISPOSED'; // the embedder was used after dispose()
 
+/**
+ * The error dualbert throws on purpose: a `code` to branch on and a message naming the file,
+ * tensor or value at fault.
+ * @example
+ * try {
+ *   await createEmbedder('./my-model');
+ * } catch (e) {
+ *   if (e instanceof DualbertError) console.error(e.code, e.message);
+ * }
+ */
 export class DualbertError extends Error {
   readonly code: DualbertErrorCode;
 

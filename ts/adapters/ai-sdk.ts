@@ -13,7 +13,10 @@
 import type { EmbedderOptions, EmbedOptions } from '../embedder.js';
 import { type EmbedderOrModel, lazyEmbedder, modelName } from './lazy-embedder.js';
 
-/** The call options the AI SDK passes to `doEmbed`. */
+/**
+ * The call options the AI SDK passes to `doEmbed`.
+ * @example await model.doEmbed({ values: ['a', 'b'], abortSignal: AbortSignal.timeout(5000) });
+ */
 export interface EmbeddingModelCallOptions {
   values: string[];
   abortSignal?: AbortSignal;
@@ -21,7 +24,10 @@ export interface EmbeddingModelCallOptions {
   headers?: Record<string, string | undefined>;
 }
 
-/** What `doEmbed` returns. */
+/**
+ * What `doEmbed` returns.
+ * @example const { embeddings, usage } = await model.doEmbed({ values: ['a'] }); // usage.tokens = 3
+ */
 export interface EmbeddingModelResult {
   embeddings: number[][];
   usage?: { tokens: number };
@@ -29,16 +35,24 @@ export interface EmbeddingModelResult {
   warnings: [];
 }
 
-/** An AI SDK embedding model (specification v3). */
+/**
+ * An AI SDK embedding model (specification v3).
+ * @example const model: DualbertEmbeddingModel = dualbertEmbeddingModel('synthetic:minilm');
+ */
 export interface DualbertEmbeddingModel {
   readonly specificationVersion: 'v3';
   readonly provider: 'dualbert';
   readonly modelId: string;
   readonly maxEmbeddingsPerCall: number;
   readonly supportsParallelCalls: boolean;
+  /** Embeds `values` in order; stops between batches when `abortSignal` aborts. */
   doEmbed(options: EmbeddingModelCallOptions): Promise<EmbeddingModelResult>;
 }
 
+/**
+ * Settings of {@link dualbertEmbeddingModel}: how to load the model, and per-call options.
+ * @example dualbertEmbeddingModel('synthetic:minilm', { device: 'wasm', embed: { batchSize: 64 }, maxEmbeddingsPerCall: 512 });
+ */
 export interface DualbertEmbeddingModelSettings extends EmbedderOptions {
   /** Per-call embedding options (pooling, normalize, batchSize, truncation). */
   embed?: EmbedOptions;
@@ -49,6 +63,9 @@ export interface DualbertEmbeddingModelSettings extends EmbedderOptions {
 /**
  * Creates an AI SDK embedding model. `source` is a model spec (loaded on first use) or an
  * existing embedder (which the model does not dispose).
+ * @example
+ * import { embedMany } from 'ai';
+ * const { embeddings } = await embedMany({ model: dualbertEmbeddingModel('synthetic:minilm'), values: ['a', 'b'] });
  */
 export function dualbertEmbeddingModel(source: EmbedderOrModel, settings: DualbertEmbeddingModelSettings = {}): DualbertEmbeddingModel {
   const { embed: embedOptions = {}, maxEmbeddingsPerCall = Infinity, ...embedderOptions } = settings;

@@ -12,6 +12,10 @@ import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
 import type { Embedder, EmbedderOptions, EmbedOptions } from '../embedder.js';
 import { type EmbedderOrModel, lazyEmbedder } from './lazy-embedder.js';
 
+/**
+ * Constructor parameters of {@link DualbertEmbeddings} (plus LangChain's own, e.g. `maxConcurrency`).
+ * @example new DualbertEmbeddings({ model: 'synthetic:minilm', embedderOptions: { device: 'wasm' }, embedOptions: { batchSize: 64 } });
+ */
 export interface DualbertEmbeddingsParams extends EmbeddingsParams {
   /** A model spec ("synthetic:minilm", a directory, a URL) loaded on first use, or an embedder. */
   model: EmbedderOrModel;
@@ -21,6 +25,12 @@ export interface DualbertEmbeddingsParams extends EmbeddingsParams {
   embedOptions?: EmbedOptions;
 }
 
+/**
+ * LangChain `Embeddings` backed by a dualbert embedder.
+ * @example
+ * const embeddings = new DualbertEmbeddings({ model: 'synthetic:minilm' });
+ * const [vector] = await embeddings.embedDocuments(['hello']);
+ */
 export class DualbertEmbeddings extends Embeddings {
   private readonly getEmbedder: () => Promise<Embedder>;
   private readonly embedOptions: EmbedOptions;

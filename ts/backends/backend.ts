@@ -6,9 +6,15 @@ import { DualbertError } from '../errors.js';
 import type { OpBackend } from '../graph/execute.js';
 import type { GraphWeights } from '../graph/weights.js';
 
-/** The execution paths. */
+/**
+ * The execution paths.
+ * @example const device: Device = embedder.device; // 'webgpu' | 'wasm' | 'reference'
+ */
 export type Device = 'webgpu' | 'wasm' | 'reference';
-/** What a user may ask for: a path, or 'auto' to let dualbert choose. */
+/**
+ * What a user may ask for: a path, or 'auto' to let dualbert choose.
+ * @example await createEmbedder('synthetic:minilm', { device: 'auto' });
+ */
 export type DeviceOption = Device | 'auto';
 
 export const DEVICE_OPTIONS: readonly DeviceOption[] = ['auto', 'webgpu', 'wasm', 'reference'];

@@ -1,6 +1,7 @@
 /**
  * The hyper-parameters of a BERT encoder, in our own names (Hugging Face's `config.json` is
  * parsed into this by `ts/model/config.ts`).
+ * @example const { hiddenSize, numLayers } = (await loadModel('synthetic:minilm')).config; // 384, 6
  */
 export interface BertConfig {
   /** Rows of the word-embedding table. */

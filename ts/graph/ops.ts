@@ -35,6 +35,7 @@ export interface WeightSpec {
 /**
  * Sentence pooling modes over the token rows of one sequence, masked by the attention mask
  * (the modes of sentence-transformers' Pooling module).
+ * @example await embedder.embed(texts, { pooling: 'cls' });
  */
 export type PoolingMode = 'mean' | 'cls' | 'max' | 'mean_sqrt_len' | 'weightedmean' | 'lasttoken';
 
