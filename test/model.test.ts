@@ -95,7 +95,7 @@ describe('createEmbedder on the tiny model', () => {
     const events: ProgressEvent[] = [];
     await loadModel(tempModel(), { progress_callback: (e) => events.push(e) });
     const files = events.filter((e) => e.status === 'done').map((e) => (e as { file: string }).file);
-    expect(files).toEqual(['config.json', 'tokenizer.json', 'model.safetensors']);
+    expect(files).toEqual(['config.json', 'tokenizer.json', 'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json', 'model.safetensors']);
     expect(events[0]!.status).toBe('initiate');
     expect(events.at(-1)!.status).toBe('ready');
   });

@@ -1,39 +1,87 @@
 /**
- * Loads a model — a directory, a URL base, or a synthetic model — into everything the embedder
- * needs: the config, the tokenizer, the checkpoint tensors the graph reads, and the
- * sentence-transformers defaults (pooling, normalization, max length).
+ * Loads a model — a directory, a URL base, a hub id, in-memory files, or a synthetic model — into
+ * everything the embedder needs: the config, the tokenizer, the checkpoint tensors the graph
+ * reads, and the sentence-transformers defaults (pooling, Dense modules, normalization, max
+ * length, prompts).
+ *
+ * Which weights file is read is decided by the model's own files, in this order:
+ * `model.safetensors`, then the shards of `model.safetensors.index.json`, then the ONNX export
+ * (`onnx/model.onnx`, or the variant that `dtype` names: `model_fp16.onnx`, `model_quantized.onnx`...).
+ * Only the files the model needs are read.
  */
 import { DualbertError } from '../errors.js';
 import { buildBertGraph } from '../graph/bert.js';
 import type { BertConfig } from '../graph/config.js';
 import type { PoolingMode } from '../graph/ops.js';
-import { type Checkpoint, checkpointNames } from '../graph/weights.js';
+import { type Checkpoint, type Tensor, checkpointNames } from '../graph/weights.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { parseBertConfig } from './config.js';
+import { parseOnnx, readOnnxCheckpoint } from './onnx.js';
 import { readSafetensors } from './safetensors.js';
-import { readSentenceTransformersSettings } from './sentence-transformers.js';
-import { bundledTokenizerSource, directorySource, type ModelSource, readJson, urlSource, utf8 } from './sources.js';
+import { type DenseModule, readSentenceTransformersSettings } from './sentence-transformers.js';
+import {
+  type HubOptions,
+  type ModelSource,
+  type ReadOptions,
+  bundledTokenizerSource,
+  directorySource,
+  hubSource,
+  readJson,
+  urlSource,
+  utf8,
+} from './sources.js';
 import { SYNTHETIC_MODELS, isSyntheticName, syntheticCheckpoint } from './synthetic.js';
 
-/** Progress events, named as transformers.js names them. */
+/**
+ * Progress events, named as transformers.js names them: `initiate` when a file starts,
+ * `download` and `progress` as its bytes arrive from the network (never for local or cached
+ * files), `done` when it is read, `ready` when the model is loaded.
+ */
 export type ProgressEvent =
   | { status: 'initiate'; name: string; file: string }
-  | { status: 'done'; name: string; file: string; bytes: number }
-  | { status: 'ready'; name: string };
+  | { status: 'download'; name: string; file: string; loaded: number; total: number | undefined }
+  | { status: 'progress'; name: string; file: string; progress: number; loaded: number; total: number | undefined }
+  | { status: 'done'; name: string; file: string; bytes: number; cached?: boolean }
+  | { status: 'ready'; name: string; model: string };
 
 export type ProgressCallback = (event: ProgressEvent) => void;
 
-export interface LoadOptions {
+/** Which ONNX export to read when the model has no safetensors (transformers.js `dtype` names). */
+export type WeightsDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8';
+
+/** ONNX file name suffix per dtype, as transformers.js repositories name them. */
+export const ONNX_VARIANTS: Readonly<Record<WeightsDtype, string>> = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+};
+
+export interface LoadOptions extends HubOptions {
   progress_callback?: ProgressCallback;
+  /**
+   * The ONNX variant to read when the model has only ONNX weights (default 'fp32': `onnx/model.onnx`).
+   * fp16 weights are widened exactly; int8 weights are dequantized to float32 with a warning.
+   */
+  dtype?: WeightsDtype;
 }
 
 export interface ModelDefaults {
   pooling: PoolingMode;
   normalize: boolean;
+  /** sentence-transformers Dense modules after pooling (their weights are in the checkpoint). */
+  dense: readonly DenseModule[];
   /** Token limit per text, special tokens included: min(max_seq_length, max positions). */
   maxLength: number;
   /** Lowercase texts before tokenizing (sentence_bert_config `do_lower_case`). */
   lowercaseInput: boolean;
+  /** Named prompts of config_sentence_transformers.json (e.g. e5: query → "query: "). */
+  prompts: Readonly<Record<string, string>>;
+  /** The prompt applied when a call names none. */
+  defaultPromptName: string | undefined;
+  /** Pooling `include_prompt`; false is not supported with a prompt (the call throws). */
+  includePrompt: boolean;
 }
 
 export interface LoadedModel {
@@ -44,18 +92,24 @@ export interface LoadedModel {
   /** The checkpoint tensors the graph reads (nothing else is decoded). */
   readonly checkpoint: Checkpoint;
   readonly defaults: ModelDefaults;
+  /** The weights file(s) read, relative to the model root. */
+  readonly weightFiles?: readonly string[];
 }
 
-/** The checkpoint names any embedding graph of this config reads. */
+/** The checkpoint names any embedding graph of this config reads (Dense weights excluded). */
 function neededTensors(config: BertConfig): Set<string> {
   return new Set(checkpointNames(buildBertGraph(config, { pooling: 'mean', normalize: false }).weights));
 }
 
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+(@[\w./-]+)?$/;
+const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
+
 /**
- * Resolves a model spec: "synthetic:tiny" / "synthetic:minilm", an http(s) or file URL base,
- * or (in Node) a directory path.
+ * Resolves a model spec: "synthetic:tiny" / "synthetic:minilm"; "hf:owner/name[@revision]";
+ * an http(s) or file URL base; in Node a directory path (a bare "owner/name" that is not a
+ * directory is a hub id); in browsers a bare "owner/name" is a hub id.
  */
-export function resolveSource(spec: string): ModelSource | { synthetic: keyof typeof SYNTHETIC_MODELS } {
+export async function resolveSource(spec: string, options: LoadOptions = {}): Promise<ModelSource | { synthetic: keyof typeof SYNTHETIC_MODELS }> {
   if (spec.startsWith('synthetic:')) {
     const name = spec.slice('synthetic:'.length);
     if (!isSyntheticName(name)) {
@@ -63,22 +117,106 @@ export function resolveSource(spec: string): ModelSource | { synthetic: keyof ty
     }
     return { synthetic: name };
   }
-  if (/^(https?|file):/i.test(spec)) return urlSource(spec);
+  if (spec.startsWith('hf:')) return hubSource(spec, options);
+  if (/^(https?|file):/i.test(spec)) return urlSource(spec, options);
+  if (!isNode()) {
+    if (HUB_ID.test(spec)) return hubSource(spec, options);
+    throw new DualbertError('INVALID_ARGUMENT', `"${spec}" is neither a URL nor a hub id (owner/name); in a browser pass a URL, a hub id or in-memory files`);
+  }
+  if (HUB_ID.test(spec)) {
+    const { stat } = await import('node:fs/promises');
+    const isDir = await stat(spec).then((s) => s.isDirectory(), () => false);
+    if (!isDir) return hubSource(spec, options);
+  }
   return directorySource(spec);
 }
 
-async function readTokenizer(source: ModelSource, report: (file: string, bytes: Uint8Array) => void): Promise<Tokenizer> {
-  const json = await source.read('tokenizer.json');
-  if (json) {
-    report('tokenizer.json', json);
-    return Tokenizer.fromTokenizerJson(utf8(json));
+/** `location/path` for messages. */
+function where(source: ModelSource, path: string): string {
+  return `${source.location.replace(/\/+$/, '')}/${path}`;
+}
+
+/** Reads files with progress events. */
+class FileReader {
+  constructor(
+    readonly source: ModelSource,
+    private readonly name: string,
+    private readonly progress: ProgressCallback | undefined,
+  ) {}
+
+  /** The hooks of one file: `initiate` on the first sign of it, then download/progress. */
+  hooks(file: string): ReadOptions & { started: () => void; cached: boolean } {
+    let started = false;
+    const progress = this.progress;
+    const name = this.name;
+    const h = {
+      cached: false,
+      started: () => {
+        if (!started) {
+          started = true;
+          progress?.({ status: 'initiate', name, file });
+        }
+      },
+      onProgress: (loaded: number, total: number | undefined) => {
+        h.started();
+        progress?.({ status: 'download', name, file, loaded, total });
+        progress?.({ status: 'progress', name, file, progress: total ? (100 * loaded) / total : 0, loaded, total });
+      },
+      onCached: () => {
+        h.cached = true;
+      },
+    };
+    return h;
   }
-  const vocab = await source.read('vocab.txt');
-  if (!vocab) throw new DualbertError('MISSING_FILE', `${source.location}: no tokenizer.json or vocab.txt`);
-  report('vocab.txt', vocab);
-  const config = (await readJson(source, 'tokenizer_config.json')) as object | undefined;
-  const special = (await readJson(source, 'special_tokens_map.json')) as object | undefined;
-  return Tokenizer.fromVocab(utf8(vocab), config, special);
+
+  async read(file: string): Promise<Uint8Array | undefined> {
+    const h = this.hooks(file);
+    const bytes = await this.source.read(file, h);
+    if (bytes) {
+      h.started();
+      this.progress?.({ status: 'done', name: this.name, file, bytes: bytes.byteLength, ...(h.cached ? { cached: true } : {}) });
+    }
+    return bytes;
+  }
+
+  async json(file: string): Promise<unknown | undefined> {
+    return readJson({ location: this.source.location, read: (path) => this.read(path) }, file);
+  }
+}
+
+/** Adds the file to tokenizer errors, which do not know where their input came from. */
+function inFile<T>(file: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DualbertError && !e.message.includes(file)) throw new DualbertError(e.code, `${file}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+async function readTokenizer(files: FileReader, config: BertConfig | undefined): Promise<Tokenizer> {
+  const { source } = files;
+  const json = await files.read('tokenizer.json');
+  let tokenizer: Tokenizer;
+  let file: string;
+  if (json) {
+    file = where(source, 'tokenizer.json');
+    tokenizer = inFile(file, () => Tokenizer.fromTokenizerJson(utf8(json)));
+  } else {
+    const vocab = await files.read('vocab.txt');
+    if (!vocab) throw new DualbertError('MISSING_FILE', `${source.location}: no tokenizer.json or vocab.txt`);
+    const tokConfig = (await files.json('tokenizer_config.json')) as object | undefined;
+    const special = (await files.json('special_tokens_map.json')) as object | undefined;
+    file = where(source, 'vocab.txt');
+    tokenizer = inFile(file, () => Tokenizer.fromVocab(utf8(vocab), tokConfig, special));
+  }
+  if (config && tokenizer.vocabSize > config.vocabSize) {
+    throw new DualbertError(
+      'INVALID_CONFIG',
+      `${file} has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocabSize}: the tokenizer does not belong to these weights`,
+    );
+  }
+  return tokenizer;
 }
 
 /** Maps a checkpoint tensor name to ours: BertFor* checkpoints prefix every name with "bert.". */
@@ -86,70 +224,190 @@ function canonicalName(name: string): string {
   return name.startsWith('bert.') ? name.slice(5) : name;
 }
 
+/** A shard path from an index file: relative, inside the model. */
+function checkShardPath(index: string, shard: unknown): string {
+  if (typeof shard !== 'string' || !shard || shard.startsWith('/') || shard.split(/[\\/]/).includes('..') || /^[a-z]+:/i.test(shard)) {
+    throw new DualbertError('INVALID_WEIGHTS', `${index}: shard file name ${JSON.stringify(shard)} is not a relative path inside the model`);
+  }
+  return shard;
+}
+
+interface WeightsResult {
+  checkpoint: Map<string, Tensor>;
+  files: string[];
+}
+
+/** The encoder weights, from the first weights format the model has. */
+async function readEncoderWeights(files: FileReader, config: BertConfig, options: LoadOptions): Promise<WeightsResult> {
+  const { source } = files;
+  const needed = neededTensors(config);
+  const rename = (n: string): string | undefined => (needed.has(canonicalName(n)) ? canonicalName(n) : undefined);
+
+  const single = await files.read('model.safetensors');
+  if (single) {
+    return { checkpoint: readSafetensors(single, { file: where(source, 'model.safetensors'), rename }), files: ['model.safetensors'] };
+  }
+
+  const index = await files.json('model.safetensors.index.json');
+  if (index !== undefined) {
+    const indexFile = where(source, 'model.safetensors.index.json');
+    const map = (index as { weight_map?: unknown }).weight_map;
+    if (typeof map !== 'object' || map === null) throw new DualbertError('INVALID_WEIGHTS', `${indexFile} has no "weight_map" object`);
+    const shardOf = new Map<string, string>();
+    for (const [tensor, shard] of Object.entries(map as Record<string, unknown>)) {
+      const name = canonicalName(tensor);
+      if (needed.has(name)) shardOf.set(name, checkShardPath(indexFile, shard));
+    }
+    const missing = [...needed].filter((n) => !shardOf.has(n));
+    if (missing.length) throw new DualbertError('INVALID_WEIGHTS', `${indexFile}: tensor "${missing[0]}" is in no shard (${missing.length} missing)`);
+    const checkpoint = new Map<string, Tensor>();
+    const shards = [...new Set(shardOf.values())];
+    for (const shard of shards) {
+      const bytes = await files.read(shard);
+      if (!bytes) throw new DualbertError('MISSING_FILE', `${indexFile} names shard ${shard}, but ${where(source, shard)} is missing`);
+      const inShard = (n: string): string | undefined => {
+        const name = rename(n);
+        return name && shardOf.get(name) === shard ? name : undefined;
+      };
+      for (const [k, v] of readSafetensors(bytes, { file: where(source, shard), rename: inShard })) checkpoint.set(k, v);
+    }
+    return { checkpoint, files: ['model.safetensors.index.json', ...shards] };
+  }
+
+  const dtype = options.dtype ?? 'fp32';
+  const suffix = ONNX_VARIANTS[dtype];
+  if (suffix === undefined) {
+    throw new DualbertError('INVALID_ARGUMENT', `dtype "${String(dtype)}" is not one of ${Object.keys(ONNX_VARIANTS).join(', ')}`);
+  }
+  const candidates = [`onnx/model${suffix}.onnx`, `model${suffix}.onnx`];
+  for (const path of candidates) {
+    const bytes = await files.read(path);
+    if (!bytes) continue;
+    const file = where(source, path);
+    const model = parseOnnx(bytes, file);
+    // External data files (exports over 2 GB keep tensors beside the .onnx), read before decoding.
+    const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+    const external = new Map<string, Uint8Array>();
+    for (const t of model.initializers.values()) {
+      if (!t.external || external.has(t.external.location)) continue;
+      const loc = checkShardPath(file, t.external.location);
+      const data = await files.read(dir + loc);
+      if (!data) throw new DualbertError('MISSING_FILE', `${file} keeps weights in ${loc}, but ${where(source, dir + loc)} is missing`);
+      external.set(t.external.location, data);
+    }
+    const warn = options.warn ?? ((m: string) => console.warn(`dualbert: ${m}`));
+    const checkpoint = readOnnxCheckpoint(model, config, { file, needed, external: (loc) => external.get(loc)!, warn });
+    return { checkpoint, files: [path, ...external.keys()].map((p, i) => (i === 0 ? p : dir + p)) };
+  }
+
+  let hint = '';
+  if (source.location && !/^[a-z]+:\/\//i.test(source.location) && (await files.source.read('pytorch_model.bin').catch(() => undefined))) {
+    hint = ' (pytorch_model.bin is a pickle, which dualbert does not read: convert it to safetensors)';
+  }
+  throw new DualbertError(
+    'MISSING_FILE',
+    `${source.location}: no weights: no ${candidates.join(', no ')}, no model.safetensors.index.json and no model.safetensors${hint}`,
+  );
+}
+
+/** The weights of the Dense modules, as `<module path>.linear.weight` / `.bias`. */
+async function readDenseWeights(files: FileReader, dense: readonly DenseModule[]): Promise<WeightsResult> {
+  const checkpoint = new Map<string, Tensor>();
+  const read: string[] = [];
+  for (const d of dense) {
+    const path = `${d.path}/model.safetensors`;
+    const bytes = await files.read(path);
+    if (!bytes) {
+      const bin = await files.source.read(`${d.path}/pytorch_model.bin`).catch(() => undefined);
+      throw new DualbertError(
+        'MISSING_FILE',
+        `${where(files.source, path)} is missing` +
+          (bin ? ` (the Dense module has only pytorch_model.bin, a pickle, which dualbert does not read: convert it to safetensors)` : ''),
+      );
+    }
+    const wanted = new Set(['linear.weight', ...(d.bias ? ['linear.bias'] : [])]);
+    for (const [k, v] of readSafetensors(bytes, { file: where(files.source, path), rename: (n) => (wanted.has(n) ? `${d.path}.${n}` : undefined) })) {
+      checkpoint.set(k, v);
+    }
+    read.push(path);
+  }
+  return { checkpoint, files: read };
+}
+
 /** A model without its weights: enough to tokenize as the model does. */
-export type ModelMeta = Omit<LoadedModel, 'checkpoint'>;
+export type ModelMeta = Omit<LoadedModel, 'checkpoint' | 'weightFiles'>;
 
 interface MetaAndWeights {
   meta: ModelMeta;
   /** Reads the checkpoint tensors the graph needs (the expensive part). */
-  readWeights(): Promise<Checkpoint>;
+  readWeights(): Promise<WeightsResult>;
 }
 
 async function openModel(spec: string | ModelSource, options: LoadOptions): Promise<MetaAndWeights> {
-  const resolved = typeof spec === 'string' ? resolveSource(spec) : spec;
+  if (typeof spec !== 'string' && (typeof spec !== 'object' || spec === null || typeof (spec as ModelSource).read !== 'function')) {
+    throw new DualbertError('INVALID_ARGUMENT', 'model must be a string (hub id, URL, directory, synthetic:name) or a ModelSource');
+  }
+  const resolved = typeof spec === 'string' ? await resolveSource(spec, options) : spec;
   const name = typeof spec === 'string' ? spec : spec.location;
   const progress = options.progress_callback;
-  const report = (file: string, bytes: Uint8Array): void => progress?.({ status: 'done', name, file, bytes: bytes.byteLength });
 
   if ('synthetic' in resolved) {
     const { config, maxSeqLength } = SYNTHETIC_MODELS[resolved.synthetic];
-    const tokenizer = await readTokenizer(bundledTokenizerSource(), report);
+    const tokenizer = await readTokenizer(new FileReader(bundledTokenizerSource(), name, progress), undefined);
     return {
       meta: {
         name,
         config,
         tokenizer,
-        defaults: { pooling: 'mean', normalize: true, maxLength: Math.min(maxSeqLength, config.maxPositions), lowercaseInput: false },
+        defaults: {
+          pooling: 'mean',
+          normalize: true,
+          dense: [],
+          maxLength: Math.min(maxSeqLength, config.maxPositions),
+          lowercaseInput: false,
+          prompts: {},
+          defaultPromptName: undefined,
+          includePrompt: true,
+        },
       },
-      readWeights: async () => syntheticCheckpoint(config, neededTensors(config)),
+      readWeights: async () => ({ checkpoint: new Map(syntheticCheckpoint(config, neededTensors(config))), files: [] }),
     };
   }
 
   const source = resolved;
-  progress?.({ status: 'initiate', name, file: 'config.json' });
-  const configBytes = await source.read('config.json');
+  const files = new FileReader(source, name, progress);
+  const configBytes = await files.read('config.json');
   if (!configBytes) {
     throw new DualbertError('MODEL_NOT_FOUND', `${source.location}: no config.json (is this a Hugging Face model directory?)`);
   }
-  report('config.json', configBytes);
-  const config = parseBertConfig(utf8(configBytes));
-  const tokenizer = await readTokenizer(source, report);
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new DualbertError('INVALID_CONFIG', `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`);
-  }
-  const st = await readSentenceTransformersSettings(source);
+  const config = inFile(where(source, 'config.json'), () => parseBertConfig(utf8(configBytes)));
+  const tokenizer = await readTokenizer(files, config);
+  const st = await readSentenceTransformersSettings(source, (path) => files.json(path));
   const maxLength = Math.min(st.maxSeqLength ?? tokenizer.modelMaxLength ?? config.maxPositions, config.maxPositions);
 
-  const readWeights = async (): Promise<Checkpoint> => {
-    progress?.({ status: 'initiate', name, file: 'model.safetensors' });
-    const weightBytes = await source.read('model.safetensors');
-    if (!weightBytes) {
-      const hasBin = (await source.read('pytorch_model.bin')) !== undefined;
-      throw new DualbertError(
-        'MISSING_FILE',
-        `${source.location}: no model.safetensors` +
-          (hasBin ? ' (pytorch_model.bin is a pickle, which dualbert does not read: convert it to safetensors)' : ''),
-      );
-    }
-    report('model.safetensors', weightBytes);
-    const needed = neededTensors(config);
-    return readSafetensors(weightBytes, {
-      file: `${source.location}/model.safetensors`,
-      rename: (n) => (needed.has(canonicalName(n)) ? canonicalName(n) : undefined),
-    });
+  const readWeights = async (): Promise<WeightsResult> => {
+    const encoder = await readEncoderWeights(files, config, options);
+    if (st.dense.length === 0) return encoder;
+    const dense = await readDenseWeights(files, st.dense);
+    for (const [k, v] of dense.checkpoint) encoder.checkpoint.set(k, v);
+    return { checkpoint: encoder.checkpoint, files: [...encoder.files, ...dense.files] };
   };
   return {
-    meta: { name, config, tokenizer, defaults: { pooling: st.pooling, normalize: st.normalize, maxLength, lowercaseInput: st.lowercaseInput } },
+    meta: {
+      name,
+      config,
+      tokenizer,
+      defaults: {
+        pooling: st.pooling,
+        normalize: st.normalize,
+        dense: st.dense,
+        maxLength,
+        lowercaseInput: st.lowercaseInput,
+        prompts: st.prompts,
+        defaultPromptName: st.defaultPromptName,
+        includePrompt: st.includePrompt,
+      },
+    },
     readWeights,
   };
 }
@@ -159,10 +417,14 @@ export async function loadModelMeta(spec: string | ModelSource, options: LoadOpt
   return (await openModel(spec, options)).meta;
 }
 
-/** Loads a model from a spec string or a {@link ModelSource}. */
+/**
+ * Loads a model from a spec string or a {@link ModelSource}.
+ * @example
+ * const model = await loadModel('hf:sentence-transformers/all-MiniLM-L6-v2', { progress_callback: console.log });
+ */
 export async function loadModel(spec: string | ModelSource, options: LoadOptions = {}): Promise<LoadedModel> {
   const { meta, readWeights } = await openModel(spec, options);
-  const checkpoint = await readWeights();
-  options.progress_callback?.({ status: 'ready', name: meta.name });
-  return { ...meta, checkpoint };
+  const { checkpoint, files } = await readWeights();
+  options.progress_callback?.({ status: 'ready', name: meta.name, model: meta.name });
+  return { ...meta, checkpoint, weightFiles: files };
 }

@@ -1,0 +1,148 @@
+/**
+ * Where downloaded model files are kept: a directory in Node (`~/.cache/dualbert` by default),
+ * the Cache API in browsers. A store only keeps bytes and what we know about them; whether a
+ * cached file can be trusted (its size and sha256 against what was recorded when it was
+ * downloaded) is checked by the source that reads it (`sources.ts`).
+ */
+
+/** What is recorded with a cached file. */
+export interface CacheMeta {
+  /** The URL the file was downloaded from (after the revision was resolved in the path). */
+  readonly url: string;
+  /** 'missing': the server answered 404, so the model has no such file (remembered so a second load makes no request). */
+  readonly status: 'ok' | 'missing';
+  /** Bytes of the file. */
+  readonly size?: number;
+  /** sha256 (hex) of the file as downloaded and verified. */
+  readonly sha256?: string;
+  /** The server's ETag, for reference. */
+  readonly etag?: string;
+}
+
+export interface CacheEntry {
+  readonly meta: CacheMeta;
+  /** The file's bytes (absent for 'missing' entries). */
+  readonly bytes?: Uint8Array;
+}
+
+/** A key-value store of downloaded files, keyed by URL. */
+export interface FileCache {
+  /** For messages: a directory, or "browser Cache API (dualbert)". */
+  readonly location: string;
+  get(url: string): Promise<CacheEntry | undefined>;
+  put(url: string, entry: CacheEntry): Promise<void>;
+  delete(url: string): Promise<void>;
+}
+
+const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
+
+/** A file-system path segment for each part of a URL: host, then path segments (percent-encoded when unsafe). */
+function urlToRelativePath(url: string): string[] {
+  const u = new URL(url);
+  const host = u.port ? `${u.hostname}_${u.port}` : u.hostname;
+  const segments = u.pathname.split('/').filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+  return [host, ...segments].map((s) => (s === '.' || s === '..' ? encodeURIComponent(s).replace(/\./g, '%2E') : s.replace(/[^\w.@+=,-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)));
+}
+
+const META_SUFFIX = '.dualbert-meta.json';
+
+/**
+ * A directory cache (Node): `<dir>/<host>/<url path>`, e.g.
+ * `~/.cache/dualbert/huggingface.co/Xenova/all-MiniLM-L6-v2/resolve/main/onnx/model.onnx`,
+ * with `<file>.dualbert-meta.json` beside each file. Writes go to a temporary file first and are
+ * renamed into place, so an interrupted write never leaves a half file under the real name.
+ */
+export function directoryCache(dir: string): FileCache {
+  const paths = async (url: string): Promise<{ file: string; meta: string }> => {
+    const { join } = await import('node:path');
+    const file = join(dir, ...urlToRelativePath(url));
+    return { file, meta: file + META_SUFFIX };
+  };
+  return {
+    location: dir,
+    async get(url) {
+      const fs = await import('node:fs/promises');
+      const p = await paths(url);
+      let meta: CacheMeta;
+      try {
+        meta = JSON.parse(await fs.readFile(p.meta, 'utf8')) as CacheMeta;
+      } catch {
+        return undefined;
+      }
+      if (meta.status === 'missing') return { meta };
+      try {
+        const buf = await fs.readFile(p.file);
+        return { meta, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+      } catch {
+        return { meta }; // meta without its file: the source sees a size mismatch and downloads again
+      }
+    },
+    async put(url, entry) {
+      const fs = await import('node:fs/promises');
+      const { dirname } = await import('node:path');
+      const p = await paths(url);
+      await fs.mkdir(dirname(p.file), { recursive: true });
+      const tmp = `${p.file}.${process.pid}.${Date.now()}.tmp`;
+      if (entry.bytes) {
+        await fs.writeFile(tmp, entry.bytes);
+        await fs.rename(tmp, p.file);
+      }
+      await fs.writeFile(`${tmp}.meta`, JSON.stringify(entry.meta));
+      await fs.rename(`${tmp}.meta`, p.meta);
+    },
+    async delete(url) {
+      const fs = await import('node:fs/promises');
+      const p = await paths(url);
+      await fs.rm(p.meta, { force: true });
+      await fs.rm(p.file, { force: true });
+    },
+  };
+}
+
+/** The browser Cache API (`caches.open(name)`), keyed by URL; what we record travels in headers. */
+export function browserCache(name = 'dualbert'): FileCache {
+  const open = async (): Promise<Cache> => caches.open(name);
+  return {
+    location: `browser Cache API (${name})`,
+    async get(url) {
+      const res = await (await open()).match(url);
+      if (!res) return undefined;
+      const raw = res.headers.get('x-dualbert-meta');
+      if (!raw) return undefined;
+      let meta: CacheMeta;
+      try {
+        meta = JSON.parse(raw) as CacheMeta;
+      } catch {
+        return undefined;
+      }
+      if (meta.status === 'missing') return { meta };
+      return { meta, bytes: new Uint8Array(await res.arrayBuffer()) };
+    },
+    async put(url, entry) {
+      const body = entry.bytes ? new Blob([entry.bytes as Uint8Array<ArrayBuffer>]) : null;
+      await (await open()).put(url, new Response(body, { headers: { 'x-dualbert-meta': JSON.stringify(entry.meta), 'content-type': 'application/octet-stream' } }));
+    },
+    async delete(url) {
+      await (await open()).delete(url);
+    },
+  };
+}
+
+/** `~/.cache/dualbert` (or `$DUALBERT_CACHE`, or `$XDG_CACHE_HOME/dualbert`). Node only. */
+export async function defaultCacheDir(): Promise<string> {
+  const { homedir } = await import('node:os');
+  const { join } = await import('node:path');
+  const env = process.env;
+  if (env['DUALBERT_CACHE']) return env['DUALBERT_CACHE'];
+  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'dualbert');
+}
+
+/**
+ * The cache to use by default: the directory cache in Node (at `cacheDir` when given), the Cache
+ * API in browsers that have it, none otherwise.
+ */
+export async function defaultCache(cacheDir?: string): Promise<FileCache | undefined> {
+  if (isNode()) return directoryCache(cacheDir ?? (await defaultCacheDir()));
+  if (typeof caches !== 'undefined') return browserCache();
+  return undefined;
+}
