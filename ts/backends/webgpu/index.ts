@@ -1,11 +1,57 @@
 /**
- * The webgpu backend's entry point: creates a backend bound to one model's weights.
- * (Placeholder until the webgpu path lands: it reports that the device is not available.)
+ * The webgpu backend's entry point: creates a backend bound to one model's weights, on
+ * `navigator.gpu` in browsers or Dawn (the optional `webgpu` package) in Node.
  */
-import { DualbertError } from '../../errors.js';
 import type { GraphWeights } from '../../graph/weights.js';
-import type { BackendOptions, DeviceBackend } from '../backend.js';
+import type { BackendOptions } from '../backend.js';
+import { WebGpuBackend, type WebGpuTuning } from './backend.js';
+import { openGpu } from './gpu.js';
 
-export async function createWebGpuBackend(_weights: GraphWeights, _options: BackendOptions): Promise<DeviceBackend> {
-  throw new DualbertError('DEVICE_UNAVAILABLE', 'device "webgpu" is not available yet in this version of dualbert; use "reference" (or "auto")');
+export { WebGpuBackend } from './backend.js';
+export type { WebGpuStats, WebGpuTimings, WebGpuTuning } from './backend.js';
+export { isWebGpuAvailable } from './gpu.js';
+export type { GpuCapabilities, GpuContext } from './gpu.js';
+
+/** Options of the webgpu backend beyond {@link BackendOptions}. */
+export interface WebGpuBackendOptions extends BackendOptions {
+  /** Run on this device instead of opening one (it is not destroyed on dispose). */
+  device?: GPUDevice;
+  /** Ask this `GPU` object for the adapter (default: navigator.gpu, or Dawn in Node). */
+  gpu?: GPU;
+  /** Node only: Dawn toggles, e.g. `['disable-dawn-features=timestamp_quantization']`. */
+  dawnFlags?: readonly string[];
+  /** Measure the GPU time of each batch with timestamp queries (see `lastTimings`). */
+  timestamps?: boolean;
+  /** Time every kernel separately (one compute pass each; for profiling, not for speed). */
+  profile?: boolean;
+  /** Kernel tuning knobs. */
+  tuning?: WebGpuTuning;
+}
+
+/**
+ * Creates the webgpu backend: opens a device, uploads the weights once.
+ * Throws `DEVICE_UNAVAILABLE` (with the reason) when there is no adapter, when Node lacks the
+ * `webgpu` package, or when `dtype: 'fp16'` is asked of an adapter without shader-f16.
+ * @example
+ * const backend = await createWebGpuBackend(bindWeights(graph.weights, checkpoint), { dtype: 'fp32' });
+ * const { output } = await runGraph(graph, backend, batch);
+ * backend.dispose();
+ */
+export async function createWebGpuBackend(weights: GraphWeights, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+  const context = await openGpu({
+    ...(options.device ? { device: options.device } : {}),
+    ...(options.gpu ? { gpu: options.gpu } : {}),
+    ...(options.dawnFlags ? { dawnFlags: options.dawnFlags } : {}),
+    f16: options.dtype === 'fp16',
+  });
+  try {
+    return new WebGpuBackend(context, weights, {
+      ...(options.tuning ? { tuning: options.tuning } : {}),
+      timestamps: options.timestamps === true,
+      profile: options.profile === true,
+    });
+  } catch (e) {
+    if (context.owned) context.device.destroy();
+    throw e;
+  }
 }

@@ -1,0 +1,238 @@
+/**
+ * From graph ops to kernel calls: picks the compiled variant of each op (its pipeline key), packs
+ * its uniform parameters, and sizes its dispatch. No GPU work happens here; the backend records
+ * the calls on its tape. Shapes follow the legend of ts/graph/ops.ts.
+ */
+import { DualbertError } from '../../errors.js';
+import type { PoolingMode } from '../../graph/ops.js';
+import { type PipelineKey, pipelineKeyString } from './pipelines.js';
+import type { GpuBuffer } from './pool.js';
+import type { Handle, KernelCall, Resource } from './tape.js';
+
+/** Choices that hold for every kernel of a backend. */
+export interface KernelConfig {
+  /** f16 storage (shader-f16), f32 arithmetic. */
+  readonly f16: boolean;
+  /** Workgroup reductions with subgroup operations. */
+  readonly subgroups: boolean;
+  /** GEMM K tile: 16 (8 KiB of workgroup memory) or 32 (16 KiB, half the barriers). */
+  readonly gemmBK: 16 | 32;
+  /** Preferred attention key tile (halved until K and V tiles fit the workgroup storage limit). */
+  readonly attentionKeys: number;
+  /** The device's maxComputeWorkgroupStorageSize. */
+  readonly workgroupStorage: number;
+  /** The device's maxComputeWorkgroupsPerDimension. */
+  readonly workgroupsPerDimension: number;
+}
+
+/** Queries per attention workgroup (one per invocation). */
+export const ATTENTION_BQ = 64;
+/** Largest head size the attention kernel keeps in registers. */
+export const MAX_HEAD_SIZE = 128;
+
+const words = new Uint32Array(1);
+const floats = new Float32Array(words.buffer);
+/** The bits of an f32 uniform value. */
+export function f32Bits(value: number): number {
+  floats[0] = value;
+  return words[0]!;
+}
+
+const act = (handle: Handle): Resource => ({ kind: 'activation', handle });
+const weight = (buffer: GpuBuffer): Resource => ({ kind: 'weight', buffer });
+
+function call(
+  config: KernelConfig,
+  op: KernelCall['op'],
+  key: PipelineKey,
+  params: number[],
+  bindings: [number, Resource][],
+  workgroups: [number, number, number],
+  reads: Handle[],
+  write: Handle,
+): KernelCall {
+  for (const n of workgroups) {
+    if (n > config.workgroupsPerDimension) {
+      throw new DualbertError(
+        'INVALID_ARGUMENT',
+        `webgpu: ${op} of this batch needs ${n} workgroups in one dimension, above this GPU's ${config.workgroupsPerDimension}: embed with a smaller batchSize`,
+      );
+    }
+  }
+  return { kind: 'kernel', op, key, keyString: pipelineKeyString(key), params: Uint32Array.from(params), bindings, workgroups, reads, write };
+}
+
+/** Workgroup size of the one-row-per-workgroup kernels: about two columns per invocation. */
+export function rowWorkgroupSize(cols: number): number {
+  return cols >= 512 ? 256 : cols >= 128 ? 128 : 64;
+}
+
+/** A grid of `count` workgroups, wrapped into y past the per-dimension limit. */
+function rowGrid(config: KernelConfig, count: number): [number, number, number] {
+  const x = Math.min(count, config.workgroupsPerDimension);
+  return [x, Math.ceil(count / x), 1];
+}
+
+/** out[N, M] = x[N, K]·Wᵀ + b, then the epilogue. */
+export function linearCall(
+  config: KernelConfig,
+  n: number,
+  x: Handle,
+  w: GpuBuffer,
+  b: GpuBuffer,
+  epilogue: 'none' | 'gelu' | 'residual',
+  residual: Handle | undefined,
+  out: Handle,
+): KernelCall {
+  const k = x.cols;
+  const m = out.cols;
+  const key: PipelineKey = {
+    shader: 'gemm',
+    defines: {
+      F16: config.f16,
+      VEC4: k % 4 === 0 && m % 4 === 0,
+      GELU: epilogue === 'gelu',
+      RESIDUAL: epilogue === 'residual',
+      BK: config.gemmBK,
+    },
+  };
+  const bindings: [number, Resource][] = [
+    [1, act(x)],
+    [2, weight(w)],
+    [3, weight(b)],
+    [5, act(out)],
+  ];
+  const reads = [x];
+  if (epilogue === 'residual') {
+    bindings.push([4, act(residual!)]);
+    reads.push(residual!);
+  }
+  return call(config, 'linear', key, [n, k, m, 0], bindings, [Math.ceil(m / 64), Math.ceil(n / 64), 1], reads, out);
+}
+
+/** LayerNorm of each of `rows` rows. */
+export function layerNormCall(config: KernelConfig, rows: number, x: Handle, gamma: GpuBuffer, beta: GpuBuffer, eps: number, out: Handle): KernelCall {
+  const key: PipelineKey = { shader: 'layernorm', defines: { F16: config.f16, SUBGROUPS: config.subgroups, WG: rowWorkgroupSize(x.cols) } };
+  return call(
+    config,
+    'layerNorm',
+    key,
+    [rows, x.cols, f32Bits(eps), 0],
+    [
+      [1, act(x)],
+      [2, weight(gamma)],
+      [3, weight(beta)],
+      [4, act(out)],
+    ],
+    rowGrid(config, rows),
+    [x],
+    out,
+  );
+}
+
+/** L2 normalization of each of `rows` rows. */
+export function normalizeCall(config: KernelConfig, rows: number, x: Handle, eps: number, out: Handle): KernelCall {
+  const key: PipelineKey = { shader: 'normalize', defines: { F16: config.f16, SUBGROUPS: config.subgroups, WG: rowWorkgroupSize(x.cols) } };
+  return call(
+    config,
+    'normalize',
+    key,
+    [rows, x.cols, f32Bits(eps), 0],
+    [
+      [1, act(x)],
+      [2, act(out)],
+    ],
+    rowGrid(config, rows),
+    [x],
+    out,
+  );
+}
+
+/** Embedding gather + add for N = rows token rows of sequences of length t. */
+export function embedCall(config: KernelConfig, rows: number, t: number, word: GpuBuffer, position: GpuBuffer, tokenType: GpuBuffer, out: Handle): KernelCall {
+  const key: PipelineKey = { shader: 'embed', defines: { F16: config.f16, WG: rowWorkgroupSize(out.cols) } };
+  return call(
+    config,
+    'embed',
+    key,
+    [rows, out.cols, t, 0],
+    [
+      [1, { kind: 'input', name: 'ids' }],
+      [2, { kind: 'input', name: 'typeIds' }],
+      [3, weight(word)],
+      [4, weight(position)],
+      [5, weight(tokenType)],
+      [6, act(out)],
+    ],
+    rowGrid(config, rows),
+    [],
+    out,
+  );
+}
+
+/** Pooling of b sequences of t rows each. */
+export function poolCall(config: KernelConfig, b: number, t: number, mode: PoolingMode, x: Handle, out: Handle): KernelCall {
+  const wg = 64;
+  const key: PipelineKey = {
+    shader: 'pool',
+    defines: { F16: config.f16, WG: wg, MEAN: mode === 'mean', CLS: mode === 'cls', MAX: mode === 'max' },
+  };
+  // y·65535 + z: sequences past the per-dimension limit go to z (pool.wgsl assumes 65535 per y).
+  const y = Math.min(b, 65535);
+  return call(
+    config,
+    'pool',
+    key,
+    [b, t, x.cols, 0],
+    // cls reads no mask, and 'auto' layouts leave out bindings a variant does not use.
+    mode === 'cls'
+      ? [
+          [2, act(x)],
+          [3, act(out)],
+        ]
+      : [
+          [1, { kind: 'input', name: 'mask' }],
+          [2, act(x)],
+          [3, act(out)],
+        ],
+    [Math.ceil(x.cols / wg), y, Math.ceil(b / y)],
+    [x],
+    out,
+  );
+}
+
+/** Key rows per attention tile: the preferred size, halved until K, V and the key flags fit. */
+export function attentionKeyTile(config: KernelConfig, headSize: number): number {
+  let bkv = config.attentionKeys;
+  while (bkv > 4 && 2 * bkv * headSize * 4 + bkv * 4 > config.workgroupStorage) bkv /= 2;
+  return bkv;
+}
+
+/** Attention of b sequences of t tokens, numHeads heads of headSize. */
+export function attentionCall(config: KernelConfig, b: number, t: number, numHeads: number, headSize: number, scale: number, qkv: Handle, out: Handle): KernelCall {
+  if (headSize % 4 !== 0 || headSize > MAX_HEAD_SIZE) {
+    throw new DualbertError(
+      'UNSUPPORTED_ARCHITECTURE',
+      `webgpu: attention needs a head size that is a multiple of 4 and at most ${MAX_HEAD_SIZE} (this model has ${headSize}); use device "wasm" or "reference"`,
+    );
+  }
+  const key: PipelineKey = {
+    shader: 'attention',
+    defines: { F16: config.f16, HS4: headSize / 4, BKV: attentionKeyTile(config, headSize), BQ: ATTENTION_BQ },
+  };
+  return call(
+    config,
+    'attention',
+    key,
+    [t, numHeads * headSize, f32Bits(scale), 0],
+    [
+      [1, act(qkv)],
+      [2, { kind: 'input', name: 'mask' }],
+      [3, { kind: 'input', name: 'keyLen' }],
+      [4, act(out)],
+    ],
+    [Math.ceil(t / ATTENTION_BQ), numHeads, b],
+    [qkv],
+    out,
+  );
+}

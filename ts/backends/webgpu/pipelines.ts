@@ -1,0 +1,84 @@
+/**
+ * Compiled kernel variants. A {@link PipelineKey} names one variant (shader + defines); its
+ * string form (`gemm:BK=16,F16=0,GELU=1,RESIDUAL=0,VEC4=1`) keys a per-device cache, so every
+ * variant is compiled once per device, never per batch.
+ */
+import { DualbertError } from '../../errors.js';
+import { type Defines, preprocess } from './preprocess.js';
+import type { ShaderName } from './wgsl.generated.js';
+
+/** One compiled variant of a shader. */
+export interface PipelineKey {
+  readonly shader: ShaderName;
+  readonly defines: Defines;
+}
+
+/** The stable name of a variant: the shader, then its defines sorted by name. */
+export function pipelineKeyString(key: PipelineKey): string {
+  const parts = Object.keys(key.defines)
+    .sort()
+    .map((k) => {
+      const v = key.defines[k]!;
+      return `${k}=${typeof v === 'boolean' ? Number(v) : v}`;
+    });
+  return `${key.shader}:${parts.join(',')}`;
+}
+
+/** Pipelines of one device by key string. */
+export class PipelineCache {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** Number of compiled variants. */
+  get size(): number {
+    return this.pipelines.size;
+  }
+
+  /** The keys of the compiled variants. */
+  keys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
+  /**
+   * The pipeline of a variant, compiled on first use. Compile errors surface through the device's
+   * error scopes (the backend wraps every batch in them) with the variant's key as the label.
+   */
+  get(key: PipelineKey, keyString = pipelineKeyString(key)): GPUComputePipeline {
+    let pipeline = this.pipelines.get(keyString);
+    if (!pipeline) {
+      const code = preprocess(key.shader, key.defines);
+      const module = this.device.createShaderModule({ code, label: keyString });
+      pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: keyString });
+      this.pipelines.set(keyString, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Compiles a variant and reports WGSL errors as a DualbertError (for tests and warm-up). */
+  async compile(key: PipelineKey): Promise<GPUComputePipeline> {
+    const keyString = pipelineKeyString(key);
+    const code = preprocess(key.shader, key.defines);
+    const module = this.device.createShaderModule({ code, label: keyString });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length) {
+      const lines = code.split('\n');
+      const detail = errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}\n    ${lines[m.lineNum - 1] ?? ''}`).join('\n  ');
+      throw new DualbertError('DEVICE_UNAVAILABLE', `WGSL of ${keyString} does not compile:\n  ${detail}`);
+    }
+    return this.get(key, keyString);
+  }
+}
+
+const caches = new WeakMap<GPUDevice, PipelineCache>();
+
+/** The pipeline cache of a device (shared by all backends on it). */
+export function pipelineCache(device: GPUDevice): PipelineCache {
+  let cache = caches.get(device);
+  if (!cache) {
+    cache = new PipelineCache(device);
+    caches.set(device, cache);
+  }
+  return cache;
+}

@@ -1,0 +1,185 @@
+/**
+ * GPU memory of the webgpu backend: resident weights, and activation buffers pooled by bucket.
+ *
+ * A bucket is a power-of-two capacity in token rows (B·T rounded up, at least 64). A batch runs
+ * in the smallest cached bucket that holds it; a new bucket is made only when none does, and at
+ * most MAX_BUCKETS are kept (least recently used goes), so memory follows the largest recent
+ * batches instead of growing with every new (B, T) as an exact-size cache would. Within a bucket
+ * everything a batch needs is reused from batch to batch: the activation slots of the tape's
+ * plan, the inputs, the uniform block, the readback buffer and the bind groups.
+ */
+import { DualbertError } from '../../errors.js';
+import { Usage } from './gpu.js';
+import type { InputName } from './tape.js';
+
+let nextUid = 1;
+
+/** A GPU buffer with a process-unique id (bind groups are cached by the ids they bind). */
+export class GpuBuffer {
+  readonly uid = nextUid++;
+
+  constructor(
+    readonly gpu: GPUBuffer,
+    readonly bytes: number,
+  ) {}
+}
+
+/** Buffers are allocated in multiples of 16 bytes (one vec4<f32>), so vec4 views cover them. */
+export const roundUp16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+const nextPow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+/** Buckets kept at once. */
+export const MAX_BUCKETS = 2;
+/** The smallest bucket, in token rows. */
+const MIN_BUCKET_ROWS = 64;
+/** Bytes of uniform data per kernel call (minUniformBufferOffsetAlignment is at most 256). */
+export const PARAMS_STRIDE = 256;
+
+/** The reusable buffers of one capacity. */
+export class Bucket {
+  /** Activation buffers by slot id ("tokens:384#1"). */
+  readonly slots = new Map<string, GpuBuffer>();
+  readonly inputs = new Map<InputName, GpuBuffer>();
+  params: GpuBuffer | undefined;
+  staging: GpuBuffer | undefined;
+  /** Bind groups by call position and bound buffer ids. */
+  readonly bindGroups = new Map<string, GPUBindGroup>();
+  lastUsed = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    /** Capacity in token rows. */
+    readonly tokenRows: number,
+    private readonly maxBindingBytes: number,
+  ) {}
+
+  /** Bytes held. */
+  get bytes(): number {
+    let sum = (this.params?.bytes ?? 0) + (this.staging?.bytes ?? 0);
+    for (const b of this.slots.values()) sum += b.bytes;
+    for (const b of this.inputs.values()) sum += b.bytes;
+    return sum;
+  }
+
+  private create(bytes: number, usage: number, label: string): GpuBuffer {
+    return new GpuBuffer(this.device.createBuffer({ size: bytes, usage, label }), bytes);
+  }
+
+  /** Replaces `old` by a buffer of at least `bytes`; cached bind groups may name the old one. */
+  private grow(old: GpuBuffer | undefined, bytes: number, usage: number, label: string): GpuBuffer {
+    if (old && old.bytes >= bytes) return old;
+    if (old) {
+      old.gpu.destroy();
+      this.bindGroups.clear();
+    }
+    return this.create(bytes, usage, label);
+  }
+
+  /**
+   * The buffer of an activation slot, for `rows` rows of `cols` values of `elemBytes` each.
+   * Token slots are sized for the whole bucket, so they never change within it; sequence slots
+   * (B rows, small) are sized to the next power of two of B and grow with it.
+   */
+  slot(id: string, kind: 'tokens' | 'sequences', rows: number, cols: number, elemBytes: number): GpuBuffer {
+    const capRows = kind === 'tokens' ? this.tokenRows : nextPow2(rows);
+    const need = roundUp16(rows * cols * elemBytes);
+    if (need > this.maxBindingBytes) {
+      throw new DualbertError(
+        'INVALID_ARGUMENT',
+        `webgpu: this batch needs a ${rows}×${cols} activation (${(need / 2 ** 20).toFixed(0)} MiB), above this GPU's ` +
+          `${(this.maxBindingBytes / 2 ** 20).toFixed(0)} MiB per buffer: embed with a smaller batchSize`,
+      );
+    }
+    // The power-of-two capacity, unless that alone would pass the binding limit.
+    const bytes = Math.min(roundUp16(capRows * cols * elemBytes), Math.floor(this.maxBindingBytes / 16) * 16);
+    const old = this.slots.get(id);
+    if (old && old.bytes >= need) return old;
+    const buf = this.grow(old, Math.max(need, bytes), Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST, `act ${id}`);
+    this.slots.set(id, buf);
+    return buf;
+  }
+
+  /** A per-batch input of the bucket (u32 per token row; key lengths are per sequence, B ≤ N). */
+  input(name: InputName): GpuBuffer {
+    let buf = this.inputs.get(name);
+    if (!buf) {
+      buf = this.create(roundUp16(this.tokenRows * 4), Usage.STORAGE | Usage.COPY_DST, `input ${name}`);
+      this.inputs.set(name, buf);
+    }
+    return buf;
+  }
+
+  /** The uniform block with room for `calls` kernel calls. */
+  paramsFor(calls: number): GpuBuffer {
+    this.params = this.grow(this.params, nextPow2(calls) * PARAMS_STRIDE, Usage.UNIFORM | Usage.COPY_DST, 'params');
+    return this.params;
+  }
+
+  /** The readback buffer, at least `bytes` long. */
+  stagingFor(bytes: number): GpuBuffer {
+    this.staging = this.grow(this.staging, nextPow2(roundUp16(bytes)), Usage.MAP_READ | Usage.COPY_DST, 'readback');
+    return this.staging;
+  }
+
+  destroy(): void {
+    for (const b of this.slots.values()) b.gpu.destroy();
+    for (const b of this.inputs.values()) b.gpu.destroy();
+    this.params?.gpu.destroy();
+    this.staging?.gpu.destroy();
+    this.slots.clear();
+    this.inputs.clear();
+    this.bindGroups.clear();
+    this.params = undefined;
+    this.staging = undefined;
+  }
+}
+
+/** The cached buckets of one backend. */
+export class ActivationPool {
+  private readonly buckets: Bucket[] = [];
+  private clock = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxBindingBytes: number,
+  ) {}
+
+  /** The bucket for a batch of `tokenRows` = B·T rows. */
+  bucketFor(tokenRows: number): Bucket {
+    let best: Bucket | undefined;
+    for (const b of this.buckets) if (b.tokenRows >= tokenRows && (!best || b.tokenRows < best.tokenRows)) best = b;
+    if (!best) {
+      best = new Bucket(this.device, nextPow2(Math.max(tokenRows, MIN_BUCKET_ROWS)), this.maxBindingBytes);
+      best.lastUsed = ++this.clock; // the newest bucket is never the one evicted
+      this.buckets.push(best);
+      while (this.buckets.length > MAX_BUCKETS) {
+        const lru = this.buckets.reduce((a, b) => (b.lastUsed < a.lastUsed ? b : a));
+        lru.destroy();
+        this.buckets.splice(this.buckets.indexOf(lru), 1);
+      }
+    }
+    best.lastUsed = ++this.clock;
+    return best;
+  }
+
+  /** Token-row capacities of the cached buckets. */
+  get bucketRows(): number[] {
+    return this.buckets.map((b) => b.tokenRows);
+  }
+
+  /** Bytes held by all buckets. */
+  get bytes(): number {
+    return this.buckets.reduce((s, b) => s + b.bytes, 0);
+  }
+
+  /** Bind groups cached in all buckets. */
+  get bindGroups(): number {
+    return this.buckets.reduce((s, b) => s + b.bindGroups.size, 0);
+  }
+
+  destroy(): void {
+    for (const b of this.buckets) b.destroy();
+    this.buckets.length = 0;
+  }
+}
