@@ -3,6 +3,7 @@
  */
 import { type BackendOptions, type DeviceBackend, type Device, type DeviceOption, createBackend } from './backends/backend.js';
 import { DualbertError } from './errors.js';
+import { checkText, streamInWindows } from './stream.js';
 import { type BertGraph, buildBertGraph } from './graph/bert.js';
 import { runGraph } from './graph/execute.js';
 import type { PoolingMode } from './graph/ops.js';
@@ -80,9 +81,6 @@ interface EmbedPlan {
   truncation: boolean;
 }
 
-function checkText(text: unknown, index: number): asserts text is string {
-  if (typeof text !== 'string') throw new DualbertError('INVALID_ARGUMENT', `embed: text ${index} is ${typeof text}, not a string`);
-}
 
 export class Embedder {
   /** The model's tokenizer. */
@@ -152,38 +150,12 @@ export class Embedder {
    */
   async *embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions = {}): AsyncGenerator<EmbeddingBatch> {
     const plan = this.plan(options);
-    const lookahead = options.lookaheadBatches ?? 4;
-    if (!Number.isInteger(lookahead) || lookahead < 1) {
-      throw new DualbertError('INVALID_ARGUMENT', `lookaheadBatches must be a positive integer, got ${String(lookahead)}`);
-    }
-    const window = plan.batchSize * lookahead;
     const signal = options.signal;
-    let offset = 0;
-    let pending: string[] = [];
-    const C = this.dimension;
-
-    // Embeds the pending window (sorted by length inside embedAll) and yields it batch by batch.
-    const flush = async function* (this: Embedder): AsyncGenerator<EmbeddingBatch> {
-      signal?.throwIfAborted();
-      const texts = pending;
-      pending = [];
-      const run = this.queue.then(() => this.embedAll(texts, plan, signal));
+    yield* streamInWindows(texts, { batchSize: plan.batchSize, lookaheadBatches: options.lookaheadBatches, signal }, (window) => {
+      const run = this.queue.then(() => this.embedAll(window, plan, signal));
       this.queue = run.catch(() => undefined);
-      const { data } = await run;
-      for (let i = 0; i < texts.length; i += plan.batchSize) {
-        const n = Math.min(plan.batchSize, texts.length - i);
-        yield { data: data.slice(i * C, (i + n) * C), dims: [n, C], offset: offset + i };
-      }
-      offset += texts.length;
-    }.bind(this);
-
-    for await (const text of texts) {
-      signal?.throwIfAborted();
-      checkText(text, offset + pending.length);
-      pending.push(text);
-      if (pending.length === window) yield* flush();
-    }
-    if (pending.length) yield* flush();
+      return run;
+    });
   }
 
   /** Frees the backend. The embedder cannot be used afterwards. */
