@@ -5,10 +5,10 @@ import { type BackendOptions, type DeviceBackend, type Device, type DeviceOption
 import { DualbertError } from './errors.js';
 import { checkText, streamInWindows } from './stream.js';
 import { type BertGraph, buildBertGraph } from './graph/bert.js';
-import { runGraph } from './graph/execute.js';
-import type { PoolingMode } from './graph/ops.js';
+import { assertSupported, runGraph } from './graph/execute.js';
+import { POOLING_MODES, type PoolingMode } from './graph/ops.js';
 import { bindWeights } from './graph/weights.js';
-import { type LoadedModel, type ProgressCallback, loadModel } from './model/load.js';
+import { type LoadOptions, type LoadedModel, type ProgressCallback, type WeightsDtype, loadModel } from './model/load.js';
 import type { ModelSource } from './model/sources.js';
 import type { Tokenizer } from './tokenizer/index.js';
 
@@ -16,11 +16,17 @@ import type { Tokenizer } from './tokenizer/index.js';
  * Options of {@link createEmbedder}: the device, its settings, and progress reporting.
  * @example await createEmbedder('synthetic:minilm', { device: 'wasm', threads: 2, progress_callback: console.log });
  */
-export interface EmbedderOptions extends BackendOptions {
+export interface EmbedderOptions extends Omit<BackendOptions, 'dtype'>, Omit<LoadOptions, 'progress_callback' | 'dtype'> {
   /** Which path runs the model. 'auto' picks the fastest available. Default 'auto'. */
   device?: DeviceOption;
-  /** Called as files are read and when the model is ready (transformers.js event names). */
+  /** Called as files are read, downloaded and when the model is ready (transformers.js event names). */
   progress_callback?: ProgressCallback;
+  /**
+   * Precision. 'fp32' (default); 'fp16': the webgpu path computes in f16 where it can, and an
+   * ONNX-only model is read from `model_fp16.onnx`; 'q8' | 'int8' | 'uint8': an ONNX-only model is
+   * read from that int8 export, dequantized to float32 (with a warning) and computed in fp32.
+   */
+  dtype?: WeightsDtype;
 }
 
 /**
@@ -39,6 +45,16 @@ export interface EmbedOptions {
    * With false, a text that does not fit throws `INPUT_TOO_LONG`.
    */
   truncation?: boolean;
+  /**
+   * Text put before every input, e.g. 'query: ' (sentence-transformers `prompt`). Wins over
+   * `prompt_name`.
+   */
+  prompt?: string;
+  /**
+   * The name of one of the model's prompts (config_sentence_transformers.json), e.g. 'query'.
+   * Default: the model's `default_prompt_name`, if any.
+   */
+  prompt_name?: string;
 }
 
 /**
@@ -72,13 +88,14 @@ export interface EmbeddingResult {
   dims: [number, number];
 }
 
-const POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max'];
 
 /** Per-call settings, validated. */
 interface EmbedPlan {
   graph: BertGraph;
   batchSize: number;
   truncation: boolean;
+  /** The prompt put before every text ('' for none). */
+  prefix: string;
 }
 
 
@@ -97,16 +114,26 @@ export class Embedder {
     backend: DeviceBackend,
   ) {
     this.tokenizer = model.tokenizer;
-    this.dimension = model.config.hiddenSize;
+    this.dimension = model.defaults.dense.at(-1)?.outFeatures ?? model.config.hiddenSize;
     this.backend = backend;
   }
 
   /** Loads a model and prepares a backend. Prefer the `createEmbedder` function. */
   static async create(model: string | ModelSource, options: EmbedderOptions = {}): Promise<Embedder> {
-    const loaded = await loadModel(model, options.progress_callback ? { progress_callback: options.progress_callback } : {});
-    const graph = buildBertGraph(loaded.config, { pooling: loaded.defaults.pooling, normalize: loaded.defaults.normalize });
-    const { device = 'auto', progress_callback: _, ...backendOptions } = options;
-    const backend = await createBackend(device, bindWeights(graph.weights, loaded.checkpoint), backendOptions);
+    const { device = 'auto', progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn, ...backendOptions } = options;
+    const loadOptions: LoadOptions = { progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn };
+    for (const k of Object.keys(loadOptions) as (keyof LoadOptions)[]) if (loadOptions[k] === undefined) delete loadOptions[k];
+    const loaded = await loadModel(model, loadOptions);
+    const { pooling, normalize, dense } = loaded.defaults;
+    const graph = buildBertGraph(loaded.config, { pooling, normalize, dense });
+    const weights = bindWeights(graph.weights, loaded.checkpoint);
+    const backend = await createBackend(device, weights, { ...backendOptions, ...(dtype === 'fp16' || dtype === 'fp32' ? { dtype } : {}) });
+    try {
+      assertSupported(backend, graph.nodes); // e.g. a Dense head on a device that lacks it: fail now, clearly
+    } catch (e) {
+      backend.dispose();
+      throw e;
+    }
     return new Embedder(loaded, backend);
   }
 
@@ -175,7 +202,31 @@ export class Embedder {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new DualbertError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${String(batchSize)}`);
     }
-    return { graph: this.graph(pooling, normalize), batchSize, truncation: options.truncation ?? true };
+    return { graph: this.graph(pooling, normalize), batchSize, truncation: options.truncation ?? true, prefix: this.prompt(options) };
+  }
+
+  /** The prompt of a call: `prompt`, else the named or default prompt of the model, else ''. */
+  private prompt(options: EmbedOptions): string {
+    const { prompts, defaultPromptName, includePrompt } = this.model.defaults;
+    let prefix = '';
+    if (options.prompt !== undefined) {
+      if (typeof options.prompt !== 'string') throw new DualbertError('INVALID_ARGUMENT', `prompt must be a string, got ${typeof options.prompt}`);
+      prefix = options.prompt;
+    } else {
+      const name = options.prompt_name ?? defaultPromptName;
+      if (name !== undefined) {
+        const p = Object.hasOwn(prompts, name) ? prompts[name] : undefined;
+        if (p === undefined) {
+          const names = Object.keys(prompts);
+          throw new DualbertError('INVALID_ARGUMENT', `prompt_name "${String(name)}" is not one of the model's prompts (${names.length ? names.join(', ') : 'it has none'})`);
+        }
+        prefix = p;
+      }
+    }
+    if (prefix && !includePrompt) {
+      throw new DualbertError('UNSUPPORTED_ARCHITECTURE', 'the model pools without its prompt tokens (Pooling include_prompt: false), which dualbert does not implement');
+    }
+    return prefix;
   }
 
   /**
@@ -188,7 +239,8 @@ export class Embedder {
     const data = new Float32Array(texts.length * C);
     const { maxLength, lowercaseInput } = this.model.defaults;
     const encodings = texts.map((t, i) => {
-      const e = this.tokenizer.encode(lowercaseInput ? t.toLowerCase() : t, { maxLength: plan.truncation ? maxLength : null, padding: false });
+      const text = plan.prefix + t;
+      const e = this.tokenizer.encode(lowercaseInput ? text.toLowerCase() : text, { maxLength: plan.truncation ? maxLength : null, padding: false });
       if (e.ids.length > maxLength) {
         throw new DualbertError(
           'INPUT_TOO_LONG',
@@ -216,7 +268,7 @@ export class Embedder {
     const key = `${pooling}/${normalize}`;
     let g = this.graphs.get(key);
     if (!g) {
-      g = buildBertGraph(this.model.config, { pooling, normalize });
+      g = buildBertGraph(this.model.config, { pooling, normalize, dense: this.model.defaults.dense });
       this.graphs.set(key, g);
     }
     return g;
