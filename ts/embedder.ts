@@ -11,6 +11,7 @@ import { bindWeights } from './graph/weights.js';
 import { type LoadOptions, type LoadedModel, type ProgressCallback, type WeightsDtype, loadModel } from './model/load.js';
 import type { ModelSource } from './model/sources.js';
 import type { Tokenizer } from './tokenizer/index.js';
+import type { WorkerEmbedder, WorkerModeOptions } from './worker/worker-embedder.js';
 
 /**
  * Options of {@link createEmbedder}: the device, its settings, and progress reporting.
@@ -281,13 +282,24 @@ export class Embedder {
 }
 
 /**
- * Loads a model and returns an {@link Embedder}.
+ * Loads a model and returns an {@link Embedder}; with `worker: true`, a {@link WorkerEmbedder}
+ * that runs everything in a worker (same API).
  * @param model "synthetic:tiny", "synthetic:minilm", a model directory (Node), or a URL base.
  * @example
  * import { createEmbedder } from 'dualbert';
  * const embedder = await createEmbedder('synthetic:minilm', { device: 'reference' });
  * const { data, dims } = await embedder.embed(['Hello world'], { pooling: 'mean', normalize: true });
  */
-export function createEmbedder(model: string | ModelSource, options: EmbedderOptions = {}): Promise<Embedder> {
-  return Embedder.create(model, options);
+export function createEmbedder(model: string, options: WorkerModeOptions): Promise<WorkerEmbedder>;
+export function createEmbedder(model: string | ModelSource, options?: EmbedderOptions & { worker?: false }): Promise<Embedder>;
+export async function createEmbedder(
+  model: string | ModelSource,
+  options: EmbedderOptions & { worker?: boolean; workerUrl?: string | URL } = {},
+): Promise<Embedder | WorkerEmbedder> {
+  if (options.worker) {
+    const { WorkerEmbedder } = await import('./worker/worker-embedder.js');
+    return WorkerEmbedder.create(model as string, options as WorkerModeOptions);
+  }
+  const { worker: _, workerUrl: __, ...rest } = options;
+  return Embedder.create(model, rest);
 }

@@ -23,6 +23,7 @@ export type DualbertErrorCode =
   | 'TRUNCATED_DOWNLOAD' // a download ended short of its size, or failed its sha256 check, after every retry
   | 'NOT_CACHED' // offline: true and the file is not in the cache (or its cached copy is corrupt)
   | 'INPUT_TOO_LONG' // a text exceeds what the model accepts and truncation is off
+  | 'WORKER_FAILED' // worker mode: the worker could not start or died
   | 'DISPOSED'; // the embedder was used after dispose()
 
 /**

@@ -6,6 +6,8 @@
  * const { data, dims } = await embedder.embed(['first text', 'second text']);
  */
 export { createEmbedder, Embedder } from './embedder.js';
+export { WorkerEmbedder } from './worker/worker-embedder.js';
+export type { WorkerModeOptions } from './worker/worker-embedder.js';
 export type { EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbedOptions, EmbeddingResult } from './embedder.js';
 export type { Device, DeviceOption } from './backends/backend.js';
 export { DualbertError } from './errors.js';

@@ -1,0 +1,166 @@
+/**
+ * Worker mode: the same API as {@link Embedder}, with loading and inference in a worker so the
+ * page stays responsive. Results come back as transferred buffers; `dispose()` terminates the
+ * worker and frees its memory.
+ */
+import type { Device } from '../backends/backend.js';
+import type { EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbeddingResult, EmbedOptions } from '../embedder.js';
+import { DualbertError, type DualbertErrorCode } from '../errors.js';
+import { loadModelMeta, type ModelDefaults } from '../model/load.js';
+import { checkText, streamInWindows } from '../stream.js';
+import type { Tokenizer } from '../tokenizer/index.js';
+import type { WorkerRequest, WorkerResponse } from './protocol.js';
+
+/** The minimal worker surface shared by Web Workers and Node's worker_threads. */
+interface WorkerHandle {
+  post(message: WorkerRequest): void;
+  terminate(): void;
+}
+
+type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; progress?: EmbedderOptions['progress_callback'] };
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** Options of worker mode: the embedder's options, plus where the worker script is. */
+export interface WorkerModeOptions extends EmbedderOptions {
+  worker: true;
+  /** URL of `worker/worker-main.js` when a bundler moved it (default: next to this module). */
+  workerUrl?: string | URL;
+}
+
+async function startWorker(url: URL, onMessage: (m: WorkerResponse) => void, onFailure: (e: Error) => void): Promise<WorkerHandle> {
+  if (!isNode && typeof Worker !== 'undefined') {
+    const worker = new Worker(url, { type: 'module', name: 'dualbert' });
+    worker.addEventListener('message', (e: MessageEvent) => onMessage(e.data as WorkerResponse));
+    worker.addEventListener('error', (e: ErrorEvent) => onFailure(new Error(e.message || 'worker failed to start')));
+    return { post: (m) => worker.postMessage(m), terminate: () => worker.terminate() };
+  }
+  if (isNode) {
+    const { Worker: NodeWorker } = await import('node:worker_threads');
+    const worker = new NodeWorker(url);
+    worker.on('message', onMessage);
+    worker.on('error', onFailure);
+    worker.on('exit', (code) => code !== 0 && onFailure(new Error(`worker exited with code ${code}`)));
+    return { post: (m) => worker.postMessage(m), terminate: () => void worker.terminate() };
+  }
+  throw new DualbertError('INVALID_ARGUMENT', 'worker mode needs Web Workers (browsers) or worker_threads (Node)');
+}
+
+export class WorkerEmbedder {
+  /** The model's tokenizer (loaded on this thread too, so it can be used synchronously). */
+  readonly tokenizer: Tokenizer;
+  /** Embedding width. */
+  readonly dimension: number;
+  /** The model's defaults: pooling, normalization and max length. */
+  readonly defaults: ModelDefaults;
+  private currentDevice: Device;
+  private readonly workerThreads: number;
+  private worker: WorkerHandle | undefined;
+  private readonly pending: Map<number, Pending>;
+  private nextId: number;
+
+  private constructor(init: {
+    worker: WorkerHandle;
+    pending: Map<number, Pending>;
+    nextId: number;
+    tokenizer: Tokenizer;
+    created: Extract<WorkerResponse, { type: 'created' }>;
+  }) {
+    this.worker = init.worker;
+    this.pending = init.pending;
+    this.nextId = init.nextId;
+    this.tokenizer = init.tokenizer;
+    this.dimension = init.created.dimension;
+    this.defaults = init.created.defaults;
+    this.currentDevice = init.created.device;
+    this.workerThreads = init.created.threads;
+  }
+
+  /** Starts the worker and loads the model in it. Prefer `createEmbedder(model, { worker: true })`. */
+  static async create(model: string, options: WorkerModeOptions): Promise<WorkerEmbedder> {
+    if (typeof model !== 'string') {
+      throw new DualbertError('INVALID_ARGUMENT', 'worker mode takes a model spec string (a URL, "hf:owner/name" or "synthetic:…"); a ModelSource cannot cross to a worker');
+    }
+    const { worker: _, workerUrl, progress_callback, ...embedderOptions } = options;
+    const pending = new Map<number, Pending>();
+    const fail = (e: Error): void => {
+      const error = new DualbertError('WORKER_FAILED', `dualbert worker failed: ${e.message}`, { cause: e });
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    };
+    const onMessage = (m: WorkerResponse): void => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      if (m.type === 'progress') return p.progress?.(m.event);
+      pending.delete(m.id);
+      if (m.type === 'error') p.reject(new DualbertError((m.error.code ?? 'WORKER_FAILED') as DualbertErrorCode, m.error.message));
+      else p.resolve(m);
+    };
+    const url = workerUrl ? new URL(workerUrl, typeof location !== 'undefined' ? location.href : undefined) : new URL('./worker-main.js', import.meta.url);
+    const worker = await startWorker(url, onMessage, fail);
+    const created = new Promise<WorkerResponse>((resolve, reject) => {
+      pending.set(0, { resolve, reject, ...(progress_callback ? { progress: progress_callback } : {}) });
+      worker.post({ id: 0, type: 'create', model, options: embedderOptions });
+    });
+    try {
+      // The tokenizer is loaded here as well (in parallel), so `tokenizer` works without a round trip.
+      const [response, meta] = await Promise.all([created, loadModelMeta(model)]);
+      return new WorkerEmbedder({ worker, pending, nextId: 1, tokenizer: meta.tokenizer, created: response as Extract<WorkerResponse, { type: 'created' }> });
+    } catch (e) {
+      worker.terminate();
+      throw e;
+    }
+  }
+
+  /** The path the model runs on in the worker (it can change to 'wasm' if the GPU is lost). */
+  get device(): Device {
+    return this.currentDevice;
+  }
+
+  /** Threads the worker's backend computes with. */
+  get threads(): number {
+    return this.workerThreads;
+  }
+
+  /**
+   * Embeds texts in the worker. Results are in input order.
+   * @example const { data, dims } = await embedder.embed(['a cat', 'a dog']);
+   */
+  async embed(texts: string | readonly string[], options: EmbedOptions = {}): Promise<EmbeddingResult> {
+    const list = typeof texts === 'string' ? [texts] : [...texts];
+    list.forEach((t, i) => checkText(t, i));
+    const response = (await this.request({ type: 'embed', texts: list, options })) as Extract<WorkerResponse, { type: 'embedded' }>;
+    this.currentDevice = response.device;
+    return { data: response.data, dims: response.dims };
+  }
+
+  /**
+   * Streams embeddings batch by batch, in input order (see Embedder.embedBatches).
+   * @example for await (const { data, offset } of embedder.embedBatches(texts, { batchSize: 64 })) save(offset, data);
+   */
+  async *embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions = {}): AsyncGenerator<EmbeddingBatch> {
+    const { signal, lookaheadBatches, ...embedOptions } = options;
+    const batchSize = embedOptions.batchSize ?? 32;
+    yield* streamInWindows(texts, { batchSize, lookaheadBatches, signal }, (window) => this.embed(window, embedOptions));
+  }
+
+  /** Terminates the worker and frees everything it held. */
+  dispose(): void {
+    if (!this.worker) return;
+    const worker = this.worker;
+    this.worker = undefined;
+    for (const p of this.pending.values()) p.reject(new DualbertError('DISPOSED', 'this embedder was disposed'));
+    this.pending.clear();
+    worker.terminate();
+  }
+
+  private request(message: Omit<Extract<WorkerRequest, { type: 'embed' }>, 'id'>): Promise<WorkerResponse> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new DualbertError('DISPOSED', 'this embedder was disposed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.post({ ...message, id });
+    });
+  }
+}
