@@ -1,8 +1,14 @@
-// dualbert WASM kernels (AssemblyScript), one source for two builds:
+// dualbert WASM kernels (AssemblyScript), one source for four builds:
 //
-//   build/dualbert-simd.wasm    asc --target simd    (`--enable simd`)
-//   build/dualbert-scalar.wasm  asc --target scalar  (no SIMD: a module that validates on
-//                                                     engines without SIMD128)
+//   build/dualbert-simd.wasm            asc --target simd            (`--enable simd`)
+//   build/dualbert-scalar.wasm          asc --target scalar          (no SIMD: validates on
+//                                                                     engines without SIMD128)
+//   build/dualbert-simd-threads.wasm    asc --target simd-threads    (+ threads, shared memory)
+//   build/dualbert-scalar-threads.wasm  asc --target scalar-threads
+//
+// Kernels live in one file per op: gemm.ts (linear layers), attention.ts, layernorm.ts,
+// rows.ts (embedding, pooling, normalization), math.ts (exp, erf, GELU); layout.ts holds the
+// job control block shared with the host, jobs.ts the dispatch of parallel jobs.
 //
 // Optimization: asc -O3 (optimizeLevel 3, shrinkLevel 0, converge, noAssert), then Binaryen's
 // wasm-opt -O3 from the `binaryen` package over each output with an explicit feature set
@@ -22,8 +28,9 @@
 // in as an import (an exported memory is created per instance). A later threaded target only
 // adds `--enable threads --sharedMemory --maximumMemory N` and the host passes a
 // `WebAssembly.Memory({ initial, maximum, shared: true })` (which needs crossOriginIsolated in
-// browsers); the kernel code and the import name stay the same. The current builds declare a
-// non-shared memory, which is what a page that is not cross-origin isolated can provide.
+// browsers); the kernel code and the import name stay the same. The single-threaded builds
+// declare a non-shared memory, which is what a page that is not cross-origin isolated can
+// provide. `ASC_FEATURE_THREADS` picks atomic task counters (layout.ts nextTask).
 //
 // Runtime `stub` (bump allocator that never frees) and no managed objects: kernels never
 // allocate. `heapBase()` tells the host the first byte not reserved by the module (asc's
@@ -31,14 +38,35 @@
 // away (`--use abort=`) and asserts are compiled out (`noAssert`), so the module has no imports
 // besides the memory.
 
-/** 1 in the SIMD build, 0 in the scalar build (resolved at compile time). */
+/** 1 in the SIMD builds, 0 in the scalar builds (resolved at compile time). */
 export function simdEnabled(): i32 {
   return ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+/** 1 in the threaded builds (shared memory, atomics), 0 otherwise. */
+export function threadsEnabled(): i32 {
+  return ASC_FEATURE_THREADS ? 1 : 0;
 }
 
 /** First free byte of linear memory after static data; the host allocates from here. */
 export function heapBase(): usize {
   return __heap_base;
+}
+
+export { runJob } from './jobs';
+export { embed, pool, normalize } from './rows';
+export { attentionScratchBytes } from './attention';
+export { mathInPlace } from './math';
+export {
+  CTRL_GEN, CTRL_DONE, CTRL_QUIT, CTRL_TASK, CTRL_ARGS, CTRL_BYTES,
+  OP_GEMM, OP_ATTENTION, OP_LAYERNORM, EPI_BIAS, EPI_GELU, EPI_RESIDUAL, POOL_MEAN, POOL_CLS, POOL_MAX,
+} from './layout';
+
+import { TILE_BYTES } from './gemm';
+
+/** Bytes of scratch one thread needs for a GEMM job with MC-row blocks of K columns (packed A). */
+export function gemmScratchBytes(MC: i32, K: i32): usize {
+  return TILE_BYTES + ((<usize>MC * <usize>K) << 2);
 }
 
 /**

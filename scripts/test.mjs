@@ -17,7 +17,12 @@ import { gpuTestEnv } from '../test/helpers/gpu-env.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, '.vitest-results.json');
-const WASM_OUTPUTS = ['build/dualbert-simd.wasm', 'build/dualbert-scalar.wasm'];
+const WASM_OUTPUTS = [
+  'build/dualbert-simd.wasm',
+  'build/dualbert-scalar.wasm',
+  'build/dualbert-simd-threads.wasm',
+  'build/dualbert-scalar-threads.wasm',
+];
 const WASM_INPUTS = ['assembly', 'asconfig.json'];
 
 /** Newest mtime (ms) of a file or of all files below a directory; 0 when missing. */

@@ -1,0 +1,232 @@
+// Multi-head self-attention over the fused projection, one (sequence, head) per task.
+// qkv is [N, 3C] (Q | K | V column blocks, head h at columns h·HS of each), out is [N, C];
+// legend in ts/graph/ops.ts. For sequence b and head h, with L = the keys whose mask is 1:
+//   S = Q·Kᵀ·scale   [T, L]   (4×8 GEMM microkernel: Q rows in place, Kᵀ packed as panels)
+//   P = exp(S − rowmax)       (f32 exp, ~1 ulp; masked keys are simply not packed)
+//   out = (P·V) / rowsum      [T, HS] (same microkernel: P rows in place, V packed as panels)
+// Only this head's scores exist at any time, in the thread's scratch ([T][L] floats).
+// Every query row is computed, padded ones included, as the reference does.
+
+import { argF32, argI32, argPtr, nextTask } from './layout';
+import { TILE_BYTES, kernelStrided } from './gemm';
+import { exp1, exp4 } from './math';
+
+// @ts-ignore: decorator
+@inline function align16(n: usize): usize {
+  return (n + 15) & ~(<usize>15);
+}
+
+// Scratch layout of one thread for (T, HS): [tile][keys i32 T][inv f32 T4][S f32 T4·T8]
+// [Kt f32 T8·HS][V f32 ⌈HS/8⌉·8·T]. T4, T8: T rounded up to 4 and 8.
+
+/** Bytes of scratch one thread needs for attention with sequence length T and head size HS. */
+export function attentionScratchBytes(T: i32, HS: i32): usize {
+  const T4 = <usize>((T + 3) & ~3);
+  const T8 = <usize>((T + 7) & ~7);
+  const HS8 = <usize>((HS + 7) & ~7);
+  return TILE_BYTES + align16(<usize>T << 2) + (T4 << 2) + ((T4 * T8) << 2) + ((T8 * <usize>HS) << 2) + ((HS8 * <usize>T) << 2);
+}
+
+/**
+ * One thread's share of an attention job. Arguments (layout.ts ARGS words):
+ *  1 qkv, 2 out, 3 mask (i32 [B·T]), 4 B, 5 T, 6 NH, 7 HS, 8 scale (f32),
+ *  9 scratch base, 10 scratch bytes per thread.
+ */
+export function attentionJob(ctrl: usize, tid: i32): void {
+  const qkv = argPtr(ctrl, 1);
+  const out = argPtr(ctrl, 2);
+  const mask = argPtr(ctrl, 3);
+  const B = argI32(ctrl, 4);
+  const T = argI32(ctrl, 5);
+  const NH = argI32(ctrl, 6);
+  const HS = argI32(ctrl, 7);
+  const scale = argF32(ctrl, 8);
+  const scratch = argPtr(ctrl, 9) + (<usize>tid) * argPtr(ctrl, 10);
+
+  const T4 = <usize>((T + 3) & ~3);
+  const T8 = <usize>((T + 7) & ~7);
+  const tile = scratch;
+  const keys = tile + TILE_BYTES;
+  const inv = keys + align16(<usize>T << 2);
+  const S = inv + (T4 << 2);
+  const Kt = S + ((T4 * T8) << 2);
+  const Vp = Kt + ((T8 * <usize>HS) << 2);
+  const tasks = B * NH;
+  for (;;) {
+    const t = nextTask(ctrl);
+    if (t >= tasks) break;
+    const b = t / NH;
+    head(qkv, out, mask, b, t - b * NH, T, NH, HS, scale, tile, keys, inv, S, Kt, Vp);
+  }
+}
+
+function head(
+  qkv: usize, out: usize, mask: usize, b: i32, h: i32, T: i32, NH: i32, HS: i32, scale: f32,
+  tile: usize, keys: usize, inv: usize, S: usize, Kt: usize, Vp: usize,
+): void {
+  const C = NH * HS;
+  const ld3 = (<usize>(3 * C)) << 2; // qkv row stride, bytes
+  const ldo = (<usize>C) << 2;
+  const row0 = <usize>(b * T); // first token row of this sequence
+  const qOff = (<usize>(h * HS)) << 2;
+  const kOff = (<usize>(C + h * HS)) << 2;
+  const vOff = (<usize>(2 * C + h * HS)) << 2;
+  const outBase = out + row0 * ldo + qOff;
+
+  // The keys that take part (mask 1), in order.
+  let L = 0;
+  for (let j = 0; j < T; j++) {
+    if (load<i32>(mask + ((row0 + <usize>j) << 2)) != 0) {
+      store<i32>(keys + ((<usize>L) << 2), j);
+      L++;
+    }
+  }
+  if (L == 0) {
+    // No key at all (the graph never asks for this): nothing to attend to, as the reference.
+    for (let i = 0; i < T; i++) memory.fill(outBase + (<usize>i) * ldo, 0, (<usize>HS) << 2);
+    return;
+  }
+  const L8 = (L + 7) & ~7;
+  const ldS = (<usize>L8) << 2;
+
+  // Kᵀ as ⌈L/8⌉ panels of [HS][8]: panel q, row d holds K[key 8q..8q+7][d]; zeros past L.
+  for (let idx = 0; idx < L8; idx++) {
+    const dst = Kt + ((<usize>(idx >> 3) * <usize>HS) << 5) + ((<usize>(idx & 7)) << 2);
+    if (idx < L) {
+      const src = qkv + (row0 + <usize>load<i32>(keys + ((<usize>idx) << 2))) * ld3 + kOff;
+      for (let d = 0; d < HS; d++) store<f32>(dst + ((<usize>d) << 5), load<f32>(src + ((<usize>d) << 2)));
+    } else {
+      for (let d = 0; d < HS; d++) store<f32>(dst + ((<usize>d) << 5), 0);
+    }
+  }
+  // V as ⌈HS/8⌉ panels of [L][8]: panel p, row idx holds V[key idx][8p..8p+7]; zeros past HS.
+  const panelsV = (HS + 7) >> 3;
+  for (let p = 0; p < panelsV; p++) {
+    const cols = min(8, HS - (p << 3));
+    for (let idx = 0; idx < L; idx++) {
+      const src = qkv + (row0 + <usize>load<i32>(keys + ((<usize>idx) << 2))) * ld3 + vOff + ((<usize>p) << 5);
+      const dst = Vp + ((<usize>(p * L + idx)) << 5);
+      if (ASC_FEATURE_SIMD) {
+        if (cols == 8) {
+          v128.store(dst, v128.load(src));
+          v128.store(dst, v128.load(src, 16), 16);
+          continue;
+        }
+      }
+      for (let c = 0; c < 8; c++) store<f32>(dst + ((<usize>c) << 2), c < cols ? load<f32>(src + ((<usize>c) << 2)) : 0);
+    }
+  }
+
+  // S = Q·Kᵀ·scale, 4 query rows × 8 keys at a time; rows past T repeat row T − 1 (S has T4 rows).
+  const panelsK = L8 >> 3;
+  for (let i = 0; i < T; i += 4) {
+    const q0 = qkv + (row0 + <usize>i) * ld3 + qOff;
+    const q1 = qkv + (row0 + <usize>min(i + 1, T - 1)) * ld3 + qOff;
+    const q2 = qkv + (row0 + <usize>min(i + 2, T - 1)) * ld3 + qOff;
+    const q3 = qkv + (row0 + <usize>min(i + 3, T - 1)) * ld3 + qOff;
+    for (let p = 0; p < panelsK; p++) {
+      kernelStrided(q0, q1, q2, q3, Kt + ((<usize>(p * HS)) << 5), HS, tile);
+      const dst = S + (<usize>i) * ldS + ((<usize>p) << 5);
+      if (ASC_FEATURE_SIMD) {
+        const s = f32x4.splat(scale);
+        for (let r = 0; r < 4; r++) {
+          const tr = tile + ((<usize>r) << 5);
+          const d = dst + (<usize>r) * ldS;
+          v128.store(d, f32x4.mul(v128.load(tr), s));
+          v128.store(d, f32x4.mul(v128.load(tr, 16), s), 16);
+        }
+      } else {
+        for (let r = 0; r < 4; r++) {
+          for (let c = 0; c < 8; c++) {
+            const o = ((<usize>c) << 2);
+            store<f32>(dst + (<usize>r) * ldS + o, load<f32>(tile + ((<usize>r) << 5) + o) * scale);
+          }
+        }
+      }
+    }
+  }
+
+  // Softmax numerators in place, row sums inverted into inv[i].
+  for (let i = 0; i < T; i++) {
+    store<f32>(inv + ((<usize>i) << 2), 1.0 / softmaxRow(S + (<usize>i) * ldS, L));
+  }
+
+  // out = (P·V) · inv, 4 rows × 8 head columns at a time; only rows < T and columns < HS stored.
+  for (let i = 0; i < T; i += 4) {
+    const s0 = S + (<usize>i) * ldS;
+    const s1 = S + (<usize>min(i + 1, T - 1)) * ldS;
+    const s2 = S + (<usize>min(i + 2, T - 1)) * ldS;
+    const s3 = S + (<usize>min(i + 3, T - 1)) * ldS;
+    const rows = min(4, T - i);
+    for (let p = 0; p < panelsV; p++) {
+      kernelStrided(s0, s1, s2, s3, Vp + ((<usize>(p * L)) << 5), L, tile);
+      const cols = min(8, HS - (p << 3));
+      for (let r = 0; r < rows; r++) {
+        const f = load<f32>(inv + ((<usize>(i + r)) << 2));
+        const tr = tile + ((<usize>r) << 5);
+        const o = outBase + (<usize>(i + r)) * ldo + ((<usize>p) << 5);
+        if (ASC_FEATURE_SIMD) {
+          if (cols == 8) {
+            const fv = f32x4.splat(f);
+            v128.store(o, f32x4.mul(v128.load(tr), fv));
+            v128.store(o, f32x4.mul(v128.load(tr, 16), fv), 16);
+            continue;
+          }
+        }
+        for (let c = 0; c < cols; c++) {
+          const off = (<usize>c) << 2;
+          store<f32>(o + off, load<f32>(tr + off) * f);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Replaces s[0..L) by exp(s[j] − max) and returns their sum. Four-lane partial sums over the
+ * first L & ~3 values reduced as (l0 + l1) + (l2 + l3), then the tail in order: the scalar
+ * build keeps four partial sums the same way, so both builds agree bit for bit.
+ */
+function softmaxRow(s: usize, L: i32): f32 {
+  const L4 = L & ~3;
+  let mx = load<f32>(s);
+  for (let j = 1; j < L; j++) mx = max(mx, load<f32>(s + ((<usize>j) << 2)));
+  let sum: f32;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const m = f32x4.splat(mx);
+    let acc = f32x4.splat(0);
+    for (; j < L4; j += 4) {
+      const p = s + ((<usize>j) << 2);
+      const e = exp4(f32x4.sub(v128.load(p), m));
+      v128.store(p, e);
+      acc = f32x4.add(acc, e);
+    }
+    sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  } else {
+    let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
+    for (; j < L4; j += 4) {
+      const p = s + ((<usize>j) << 2);
+      const e0 = exp1(load<f32>(p) - mx);
+      const e1 = exp1(load<f32>(p, 4) - mx);
+      const e2 = exp1(load<f32>(p, 8) - mx);
+      const e3 = exp1(load<f32>(p, 12) - mx);
+      store<f32>(p, e0);
+      store<f32>(p, e1, 4);
+      store<f32>(p, e2, 8);
+      store<f32>(p, e3, 12);
+      a0 += e0;
+      a1 += e1;
+      a2 += e2;
+      a3 += e3;
+    }
+    sum = (a0 + a1) + (a2 + a3);
+  }
+  for (; j < L; j++) {
+    const p = s + ((<usize>j) << 2);
+    const e = exp1(load<f32>(p) - mx);
+    store<f32>(p, e);
+    sum += e;
+  }
+  return sum;
+}
