@@ -6,6 +6,13 @@
 //   out = (P·V) / rowsum      [T, HS] (same microkernel: P rows in place, V packed as panels)
 // Only this head's scores exist at any time, in the thread's scratch ([T][L] floats).
 // Every query row is computed, padded ones included, as the reference does.
+//
+// Large logits: an f32 score carries a rounding error of about 2⁻²⁴ · Σ_d |q_d·k_d| · scale,
+// which softmax turns into the same relative error of the weights. Real BERT rows stay far
+// below R = ‖q‖ · max‖k‖ · scale = 32 (≥ Σ|q_d·k_d|·scale by Cauchy–Schwarz), where that is
+// ≲ 4e-6. A row above it (logits in the hundreds or thousands) is recomputed in f64 — products
+// of f32 values are exact in f64 — and stored shifted by its max, so the f32 values that
+// softmax sees are accurate where it matters (near 0). Both builds run the same scalar f64 code.
 
 import { argF32, argI32, argPtr, nextTask } from './layout';
 import { TILE_BYTES, kernelStrided } from './gemm';
@@ -16,15 +23,18 @@ import { exp1, exp4 } from './math';
   return (n + 15) & ~(<usize>15);
 }
 
+/** Above this bound on |logits| (see the top of the file) a score row is recomputed in f64. */
+const F64_LOGITS: f32 = 32;
+
 // Scratch layout of one thread for (T, HS): [tile][keys i32 T][inv f32 T4][S f32 T4·T8]
-// [Kt f32 T8·HS][V f32 ⌈HS/8⌉·8·T]. T4, T8: T rounded up to 4 and 8.
+// [Kt f32 T8·HS][V f32 ⌈HS/8⌉·8·T][row f64 T8]. T4, T8: T rounded up to 4 and 8.
 
 /** Bytes of scratch one thread needs for attention with sequence length T and head size HS. */
 export function attentionScratchBytes(T: i32, HS: i32): usize {
   const T4 = <usize>((T + 3) & ~3);
   const T8 = <usize>((T + 7) & ~7);
   const HS8 = <usize>((HS + 7) & ~7);
-  return TILE_BYTES + align16(<usize>T << 2) + (T4 << 2) + ((T4 * T8) << 2) + ((T8 * <usize>HS) << 2) + ((HS8 * <usize>T) << 2);
+  return TILE_BYTES + align16(<usize>T << 2) + (T4 << 2) + ((T4 * T8) << 2) + ((T8 * <usize>HS) << 2) + ((HS8 * <usize>T) << 2) + (T8 << 3);
 }
 
 /**
@@ -51,18 +61,19 @@ export function attentionJob(ctrl: usize, tid: i32): void {
   const S = inv + (T4 << 2);
   const Kt = S + ((T4 * T8) << 2);
   const Vp = Kt + ((T8 * <usize>HS) << 2);
+  const row64 = Vp + (((<usize>((HS + 7) & ~7)) * <usize>T) << 2);
   const tasks = B * NH;
   for (;;) {
     const t = nextTask(ctrl);
     if (t >= tasks) break;
     const b = t / NH;
-    head(qkv, out, mask, b, t - b * NH, T, NH, HS, scale, tile, keys, inv, S, Kt, Vp);
+    head(qkv, out, mask, b, t - b * NH, T, NH, HS, scale, tile, keys, inv, S, Kt, Vp, row64);
   }
 }
 
 function head(
   qkv: usize, out: usize, mask: usize, b: i32, h: i32, T: i32, NH: i32, HS: i32, scale: f32,
-  tile: usize, keys: usize, inv: usize, S: usize, Kt: usize, Vp: usize,
+  tile: usize, keys: usize, inv: usize, S: usize, Kt: usize, Vp: usize, row64: usize,
 ): void {
   const C = NH * HS;
   const ld3 = (<usize>(3 * C)) << 2; // qkv row stride, bytes
@@ -90,11 +101,18 @@ function head(
   const ldS = (<usize>L8) << 2;
 
   // Kᵀ as ⌈L/8⌉ panels of [HS][8]: panel q, row d holds K[key 8q..8q+7][d]; zeros past L.
+  let kNorm2: f32 = 0; // max ‖k‖²
   for (let idx = 0; idx < L8; idx++) {
     const dst = Kt + ((<usize>(idx >> 3) * <usize>HS) << 5) + ((<usize>(idx & 7)) << 2);
     if (idx < L) {
       const src = qkv + (row0 + <usize>load<i32>(keys + ((<usize>idx) << 2))) * ld3 + kOff;
-      for (let d = 0; d < HS; d++) store<f32>(dst + ((<usize>d) << 5), load<f32>(src + ((<usize>d) << 2)));
+      let n2: f32 = 0;
+      for (let d = 0; d < HS; d++) {
+        const v = load<f32>(src + ((<usize>d) << 2));
+        store<f32>(dst + ((<usize>d) << 5), v);
+        n2 += v * v;
+      }
+      kNorm2 = max(kNorm2, n2);
     } else {
       for (let d = 0; d < HS; d++) store<f32>(dst + ((<usize>d) << 5), 0);
     }
@@ -146,6 +164,18 @@ function head(
     }
   }
 
+  // Rows whose logits may be large: exact scores (see the top of the file).
+  const limit2 = F64_LOGITS * F64_LOGITS / (scale * scale);
+  for (let i = 0; i < T; i++) {
+    const q = qkv + (row0 + <usize>i) * ld3 + qOff;
+    let n2: f32 = 0;
+    for (let d = 0; d < HS; d++) {
+      const v = load<f32>(q + ((<usize>d) << 2));
+      n2 += v * v;
+    }
+    if (n2 * kNorm2 > limit2) exactScores(qkv, row0, ld3, q, kOff, keys, L, HS, scale, S + (<usize>i) * ldS, row64);
+  }
+
   // Softmax numerators in place, row sums inverted into inv[i].
   for (let i = 0; i < T; i++) {
     store<f32>(inv + ((<usize>i) << 2), 1.0 / softmaxRow(S + (<usize>i) * ldS, L));
@@ -180,6 +210,26 @@ function head(
       }
     }
   }
+}
+
+/**
+ * One score row in f64: s_j = (q · k_j) · scale over the L keys, written to `dst` as f32 values
+ * of s_j − max_j s_j (softmax is shift-invariant; the shift keeps the large part out of f32).
+ */
+function exactScores(qkv: usize, row0: usize, ld3: usize, q: usize, kOff: usize, keys: usize, L: i32, HS: i32, scale: f32, dst: usize, row64: usize): void {
+  let mx = -Infinity;
+  for (let j = 0; j < L; j++) {
+    const k = qkv + (row0 + <usize>load<i32>(keys + ((<usize>j) << 2))) * ld3 + kOff;
+    let s: f64 = 0;
+    for (let d = 0; d < HS; d++) {
+      const off = (<usize>d) << 2;
+      s += <f64>load<f32>(q + off) * <f64>load<f32>(k + off);
+    }
+    s *= <f64>scale;
+    store<f64>(row64 + ((<usize>j) << 3), s);
+    mx = max(mx, s);
+  }
+  for (let j = 0; j < L; j++) store<f32>(dst + ((<usize>j) << 2), <f32>(load<f64>(row64 + ((<usize>j) << 3)) - mx));
 }
 
 /**

@@ -10,6 +10,7 @@
 //   0   GEN    i32  job generation: the host bumps it to start a job (workers wait on it)
 //   4   DONE   i32  workers that finished the current job (the host waits on it)
 //   8   QUIT   i32  1: workers leave their loop (dispose)
+//   12  ERR    i32  set by a worker whose share threw (host-only, the kernels never touch it)
 //   64  TASK   i32  next task index (its own cache line: every thread increments it)
 //   128 ARGS   32 × 4 bytes of job arguments (pointers are u32 byte offsets)
 

@@ -1,0 +1,59 @@
+/**
+ * The host side of the contract with the AssemblyScript kernels (assembly/layout.ts): the
+ * exports of every build and the numbers of the job control block. The modules export the same
+ * numbers as globals; a test checks that both sides agree.
+ */
+
+/** The four builds of assembly/ (asconfig.json targets). */
+export type WasmBuild = 'simd' | 'scalar' | 'simd-threads' | 'scalar-threads';
+
+/** Functions every build exports. Pointers are byte offsets into the module's memory. */
+export interface KernelExports {
+  simdEnabled(): number;
+  threadsEnabled(): number;
+  heapBase(): number;
+  /** Runs thread `tid`'s share of the job described at `ctrl`. */
+  runJob(ctrl: number, tid: number): void;
+  embed(out: number, ids: number, typeIds: number, word: number, position: number, tokenType: number, N: number, T: number, C: number): void;
+  pool(out: number, x: number, mask: number, B: number, T: number, C: number, mode: number): void;
+  normalize(out: number, x: number, B: number, C: number, eps: number): void;
+  attentionScratchBytes(T: number, HS: number): number;
+  gemmScratchBytes(MC: number, K: number): number;
+  /** Test hook: x[i] = exp / erf / gelu (f = 0 / 1 / 2) of x[i], in place. */
+  mathInPlace(x: number, n: number, f: number): void;
+  dot(a: number, b: number, n: number): number;
+}
+
+/**
+ * Control block byte offsets (assembly/layout.ts). ERR is host-only: a worker whose share of a
+ * job threw sets it, so the calling thread can report the failure instead of waiting forever.
+ */
+export const CTRL = { GEN: 0, DONE: 4, QUIT: 8, ERR: 12, TASK: 64, ARGS: 128, BYTES: 256 } as const;
+
+/** Job op codes (ARGS word 0). */
+export const OP = { GEMM: 1, ATTENTION: 2, LAYERNORM: 3 } as const;
+
+/** GEMM epilogues (the graph's 'none' is `bias`: the bias is always added). */
+export const EPI = { bias: 0, gelu: 1, residual: 2 } as const;
+
+/** Pooling modes of `pool`. */
+export const POOL = { mean: 0, cls: 1, max: 2 } as const;
+
+/** The global names the modules export for the numbers above, with the value the host uses. */
+export const ABI_GLOBALS: Readonly<Record<string, number>> = {
+  CTRL_GEN: CTRL.GEN,
+  CTRL_DONE: CTRL.DONE,
+  CTRL_QUIT: CTRL.QUIT,
+  CTRL_TASK: CTRL.TASK,
+  CTRL_ARGS: CTRL.ARGS,
+  CTRL_BYTES: CTRL.BYTES,
+  OP_GEMM: OP.GEMM,
+  OP_ATTENTION: OP.ATTENTION,
+  OP_LAYERNORM: OP.LAYERNORM,
+  EPI_BIAS: EPI.bias,
+  EPI_GELU: EPI.gelu,
+  EPI_RESIDUAL: EPI.residual,
+  POOL_MEAN: POOL.mean,
+  POOL_CLS: POOL.cls,
+  POOL_MAX: POOL.max,
+};

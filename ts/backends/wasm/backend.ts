@@ -1,0 +1,426 @@
+/**
+ * The wasm backend: runs the graph's ops with the AssemblyScript kernels (assembly/) in one
+ * WebAssembly memory. Shapes use the legend of ts/graph/ops.ts.
+ *
+ * Memory layout (byte offsets, 64-byte aligned blocks):
+ *   [0, heapBase)      the module's static data
+ *   control block      job arguments and the counters threads synchronize on (abi.ts CTRL)
+ *   weights            written once when the backend is created: 1-D tensors as they are
+ *                      (padded to 8 floats with zeros, so kernels may read a full 8-lane bias);
+ *                      2-D tensors in the layout their op reads: GEMM weights as [⌈M/8⌉][K][8]
+ *                      panels, embedding tables row-major (a table used the other way is
+ *                      re-laid in place on first use; both layouts fit the reserved size)
+ *   batch arena        reset by begin(): token ids, type ids and mask (i32), every activation
+ *                      of the batch, and per-thread kernel scratch. It grows the memory as
+ *                      needed, never past the memory's maximum (a clear error instead).
+ */
+import { DualbertError } from '../../errors.js';
+import {
+  type AttentionNode,
+  type BatchInputs,
+  type EmbedNode,
+  type GraphNode,
+  type LayerNormNode,
+  type LinearNode,
+  type NormalizeNode,
+  type PoolNode,
+  type RowKind,
+  isCoreNode,
+} from '../../graph/ops.js';
+import type { GraphWeights, Tensor } from '../../graph/weights.js';
+import type { DeviceBackend } from '../backend.js';
+import { CTRL, EPI, type KernelExports, OP, POOL, type WasmBuild } from './abi.js';
+import type { ThreadPool } from './threads.js';
+
+const PAGE = 65536;
+const ALIGN = 64;
+const align = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
+
+/** An activation of the current batch: [rows, cols] f32 at a byte offset of the arena. */
+export interface WasmTensor {
+  readonly offset: number;
+  readonly rows: number;
+  readonly cols: number;
+  /** The batch it belongs to (handles of an ended batch are rejected). */
+  readonly batch: number;
+}
+
+/** Where a weight lives and how it is laid out. */
+interface WeightSlot {
+  readonly tensor: Tensor;
+  readonly offset: number;
+  /** 2-D: [rows, cols] = [M, K]; 1-D: [n, 1]. */
+  readonly rows: number;
+  readonly cols: number;
+  layout: 'raw' | 'packed';
+}
+
+/** Everything a backend instance is made of (see index.ts, which assembles it). */
+export interface WasmBackendParts {
+  build: WasmBuild;
+  exports: KernelExports;
+  memory: WebAssembly.Memory;
+  /** Memory size limit in pages. */
+  maxPages: number;
+  ctrl: number;
+  pool: ThreadPool | undefined;
+}
+
+/** Bytes a set of weights takes in this backend's layout (for sizing the initial memory). */
+export function weightBytes(weights: GraphWeights): number {
+  let bytes = 0;
+  for (const t of weights.values()) bytes += align(slotFloats(t) * 4);
+  return bytes;
+}
+
+/** Floats reserved for a tensor: 1-D padded to 8; 2-D rounded up to whole 8-row panels. */
+function slotFloats(t: Tensor): number {
+  if (t.shape.length === 2) return Math.ceil(t.shape[0]! / 8) * 8 * t.shape[1]!;
+  return Math.ceil(t.data.length / 8) * 8;
+}
+
+/** Names the graph gives embedding tables (gathered by rows, never multiplied). */
+const EMBEDDING_TABLE = /embeddings\.weight$/;
+
+export class WasmBackend implements DeviceBackend<WasmTensor> {
+  readonly device = 'wasm' as const;
+  /** Which build runs (simd or scalar; -threads when workers share the memory). */
+  readonly build: WasmBuild;
+  private readonly exports: KernelExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly maxPages: number;
+  private readonly ctrl: number;
+  private workers: ThreadPool | undefined;
+  private readonly slots = new Map<string, WeightSlot>();
+  /** First byte of the batch arena. */
+  private readonly arenaStart: number;
+  private top: number;
+  private batchId = 0;
+  private inputs: (BatchInputs & { idsAt: number; typeIdsAt: number; maskAt: number }) | undefined;
+  /** Per-thread scratch of the current batch. */
+  private scratch = { at: 0, perThread: 0 };
+  private disposed = false;
+
+  constructor(parts: WasmBackendParts, weights: GraphWeights) {
+    this.build = parts.build;
+    this.exports = parts.exports;
+    this.memory = parts.memory;
+    this.maxPages = parts.maxPages;
+    this.ctrl = parts.ctrl;
+    this.workers = parts.pool;
+    let at = align(this.ctrl + CTRL.BYTES);
+    for (const [name, tensor] of weights) {
+      const is2d = tensor.shape.length === 2;
+      const slot: WeightSlot = {
+        tensor,
+        offset: at,
+        rows: is2d ? tensor.shape[0]! : tensor.data.length,
+        cols: is2d ? tensor.shape[1]! : 1,
+        layout: is2d && !EMBEDDING_TABLE.test(name) ? 'packed' : 'raw',
+      };
+      at = align(at + slotFloats(tensor) * 4);
+      this.grow(at, 'the model weights');
+      this.writeSlot(slot);
+      this.slots.set(name, slot);
+    }
+    this.arenaStart = at;
+    this.top = at;
+  }
+
+  /** Threads computing (1 + workers). */
+  get threads(): number {
+    return this.workers?.size ?? 1;
+  }
+
+  /** Only the first op vocabulary (pooling mean/cls/max, no Dense head) has kernels here. */
+  supports(node: GraphNode): boolean {
+    return isCoreNode(node);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.workers?.dispose();
+    this.workers = undefined;
+    this.inputs = undefined;
+  }
+
+  begin(inputs: BatchInputs): void {
+    this.live();
+    const { batchSize: B, seqLen: T } = inputs;
+    if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) {
+      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: batch size and sequence length must be positive integers, got ${B} × ${T}`);
+    }
+    const n = B * T;
+    for (const [key, arr] of [['ids', inputs.ids], ['typeIds', inputs.typeIds], ['attentionMask', inputs.attentionMask]] as const) {
+      if (arr.length !== n) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: inputs.${key} has ${arr.length} values, ${B} × ${T} needs ${n}`);
+    }
+    this.batchId++;
+    this.top = this.arenaStart;
+    this.scratch = { at: 0, perThread: 0 };
+    const idsAt = this.alloc(n * 4);
+    const typeIdsAt = this.alloc(n * 4);
+    const maskAt = this.alloc(n * 4);
+    const buf = this.memory.buffer;
+    new Int32Array(buf, idsAt, n).set(inputs.ids);
+    new Int32Array(buf, typeIdsAt, n).set(inputs.typeIds);
+    new Int32Array(buf, maskAt, n).set(inputs.attentionMask);
+    this.inputs = { ...inputs, idsAt, typeIdsAt, maskAt };
+  }
+
+  end(): void {
+    this.inputs = undefined;
+  }
+
+  allocate(_id: string, rows: RowKind, cols: number): WasmTensor {
+    const { batchSize, seqLen } = this.batch();
+    const n = rows === 'tokens' ? batchSize * seqLen : batchSize;
+    return { offset: this.alloc(n * cols * 4), rows: n, cols, batch: this.batchId };
+  }
+
+  write(t: WasmTensor, values: Float32Array | Float64Array): void {
+    this.check(t);
+    if (values.length !== t.rows * t.cols) {
+      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: write of ${values.length} values into a [${t.rows}, ${t.cols}] activation`);
+    }
+    new Float32Array(this.memory.buffer, t.offset, values.length).set(values);
+  }
+
+  async read(t: WasmTensor): Promise<Float32Array> {
+    this.check(t);
+    return new Float32Array(this.memory.buffer, t.offset, t.rows * t.cols).slice();
+  }
+
+  // out is [N, C]: word[ids[n]] + position[n mod T] + tokenType[typeIds[n]].
+  embed(node: EmbedNode, out: WasmTensor): void {
+    const inputs = this.batch();
+    this.check(out);
+    const word = this.raw(node.word);
+    const position = this.raw(node.position);
+    const tokenType = this.raw(node.tokenType);
+    const C = out.cols;
+    for (const [name, slot] of [[node.word, word], [node.position, position], [node.tokenType, tokenType]] as const) {
+      if (slot.cols !== C) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: embedding table "${name}" has ${slot.cols} columns, the activation ${C}`);
+    }
+    const { ids, typeIds, seqLen: T } = inputs;
+    if (T > position.rows) {
+      throw new DualbertError('INPUT_TOO_LONG', `wasm backend: a sequence of ${T} tokens exceeds the model's ${position.rows} positions`);
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!(id >= 0 && id < word.rows)) {
+        throw new DualbertError('INVALID_ARGUMENT', `wasm backend: token id ${id} (sequence ${Math.floor(i / T)}, position ${i % T}) is outside the vocabulary of ${word.rows}`);
+      }
+      const type = typeIds[i]!;
+      if (!(type >= 0 && type < tokenType.rows)) {
+        throw new DualbertError('INVALID_ARGUMENT', `wasm backend: token type id ${type} (sequence ${Math.floor(i / T)}, position ${i % T}) is outside the ${tokenType.rows} token types`);
+      }
+    }
+    this.exports.embed(out.offset, inputs.idsAt, inputs.typeIdsAt, word.offset, position.offset, tokenType.offset, ids.length, T, C);
+  }
+
+  // x is [rows, K], W is [M, K], out (and residual) [rows, M]: out = x·Wᵀ + b, then the epilogue.
+  linear(node: LinearNode, x: WasmTensor, out: WasmTensor, residual: WasmTensor | undefined): void {
+    this.check(x);
+    this.check(out);
+    const w = this.packed(node.weight);
+    const b = this.slot(node.bias);
+    const M = w.rows;
+    const K = w.cols;
+    const N = x.rows;
+    if (x.cols !== K || out.cols !== M || out.rows !== N || b.rows !== M) {
+      throw new DualbertError(
+        'INVALID_ARGUMENT',
+        `wasm backend: linear "${node.out}": x [${N}, ${x.cols}] · "${node.weight}"ᵀ [${K}, ${M}] + bias [${b.rows}] → out [${out.rows}, ${out.cols}] do not fit`,
+      );
+    }
+    if (node.epilogue === 'residual') {
+      if (!residual) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: linear "${node.out}" has a residual epilogue but no residual`);
+      this.check(residual);
+      if (residual.rows !== N || residual.cols !== M) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: residual of "${node.out}" is [${residual.rows}, ${residual.cols}], not [${N}, ${M}]`);
+    }
+    const plan = gemmPlan(N, K, M, this.threads);
+    const scratch = this.scratchFor(plan.packA ? this.exports.gemmScratchBytes(plan.MC, K) : 128);
+    this.job(OP.GEMM, [x.offset, w.offset, b.offset, out.offset, residual?.offset ?? 0, N, K, M, EPI[node.epilogue === 'none' ? 'bias' : node.epilogue], scratch.at, scratch.perThread, plan.MC, plan.PG, plan.packA ? 1 : 0]);
+  }
+
+  // Row-wise over C columns.
+  layerNorm(node: LayerNormNode, x: WasmTensor, out: WasmTensor): void {
+    this.check(x);
+    this.check(out);
+    const gamma = this.slot(node.gamma);
+    const beta = this.slot(node.beta);
+    const C = x.cols;
+    if (out.cols !== C || out.rows !== x.rows || gamma.rows !== C || beta.rows !== C) {
+      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: layerNorm "${node.out}": x [${x.rows}, ${C}], gamma [${gamma.rows}], beta [${beta.rows}], out [${out.rows}, ${out.cols}] do not fit`);
+    }
+    this.job(OP.LAYERNORM, [x.offset, out.offset, gamma.offset, beta.offset, x.rows, C], [[7, node.eps]]);
+  }
+
+  // qkv is [N, 3C], out is [N, C].
+  attention(node: AttentionNode, qkv: WasmTensor, out: WasmTensor): void {
+    const inputs = this.batch();
+    this.check(qkv);
+    this.check(out);
+    const { numHeads: NH, headSize: HS } = node;
+    const C = NH * HS;
+    if (qkv.cols !== 3 * C || out.cols !== C || qkv.rows !== inputs.batchSize * inputs.seqLen || out.rows !== qkv.rows) {
+      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: attention "${node.out}": qkv [${qkv.rows}, ${qkv.cols}] and out [${out.rows}, ${out.cols}] do not fit ${NH} heads of ${HS}`);
+    }
+    const scratch = this.scratchFor(this.exports.attentionScratchBytes(inputs.seqLen, HS));
+    this.job(OP.ATTENTION, [qkv.offset, out.offset, inputs.maskAt, inputs.batchSize, inputs.seqLen, NH, HS, 0, scratch.at, scratch.perThread], [[8, node.scale]]);
+  }
+
+  // x is [N, C], out is [B, C].
+  pool(node: PoolNode, x: WasmTensor, out: WasmTensor): void {
+    const inputs = this.batch();
+    this.check(x);
+    this.check(out);
+    if (!(node.mode in POOL)) throw new DualbertError('UNSUPPORTED_OP', `device wasm does not implement pooling ${node.mode} yet (the reference device does)`);
+    if (x.rows !== inputs.batchSize * inputs.seqLen || out.rows !== inputs.batchSize || out.cols !== x.cols) {
+      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: pool "${node.out}": x [${x.rows}, ${x.cols}] → out [${out.rows}, ${out.cols}] do not fit the batch`);
+    }
+    this.exports.pool(out.offset, x.offset, inputs.maskAt, inputs.batchSize, inputs.seqLen, x.cols, POOL[node.mode as keyof typeof POOL]);
+  }
+
+  // x and out are [B, C].
+  normalize(node: NormalizeNode, x: WasmTensor, out: WasmTensor): void {
+    this.check(x);
+    this.check(out);
+    if (out.rows !== x.rows || out.cols !== x.cols) {
+      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: normalize "${node.out}": x [${x.rows}, ${x.cols}] → out [${out.rows}, ${out.cols}]`);
+    }
+    this.exports.normalize(out.offset, x.offset, x.rows, x.cols, node.eps);
+  }
+
+  /** Writes a job's arguments (ARGS words 1..) and runs it on every thread. */
+  private job(op: number, words: number[], floats: [number, number][] = []): void {
+    const buf = this.memory.buffer;
+    const args = new Int32Array(buf, this.ctrl + CTRL.ARGS, 32);
+    const argsF32 = new Float32Array(buf, this.ctrl + CTRL.ARGS, 32);
+    args[0] = op;
+    words.forEach((v, i) => (args[i + 1] = v)); // offsets ≥ 2³¹ wrap to the same 32 bits the kernels read as u32
+    for (const [i, v] of floats) argsF32[i] = v;
+    const self = (): void => this.exports.runJob(this.ctrl, 0);
+    if (this.workers) this.workers.run(self);
+    else {
+      new Int32Array(buf, this.ctrl + CTRL.TASK, 1)[0] = 0;
+      self();
+    }
+  }
+
+  /** Per-thread scratch of at least `bytes` for the current batch. */
+  private scratchFor(bytes: number): { at: number; perThread: number } {
+    if (bytes > this.scratch.perThread) {
+      const perThread = align(bytes);
+      this.scratch = { at: this.alloc(perThread * this.threads), perThread };
+    }
+    return this.scratch;
+  }
+
+  /** Bump allocation in the batch arena, growing the memory when needed. */
+  private alloc(bytes: number): number {
+    const at = this.top;
+    this.top = align(at + bytes);
+    const inputs = this.inputs;
+    this.grow(this.top, inputs ? `a batch of ${inputs.batchSize} × ${inputs.seqLen} tokens` : 'the batch inputs');
+    return at;
+  }
+
+  private grow(end: number, what: string): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pages = Math.ceil((end - have) / PAGE);
+    const total = have / PAGE + pages;
+    try {
+      if (total > this.maxPages) throw new RangeError(`over the maximum of ${this.maxPages} pages`);
+      this.memory.grow(pages);
+    } catch (e) {
+      throw new DualbertError(
+        'DEVICE_UNAVAILABLE',
+        `wasm backend: ${what} needs ${mib(end)} of WebAssembly memory, which cannot grow past ${mib(have)} here ` +
+          `(limit ${mib(this.maxPages * PAGE)}): use a smaller batchSize or shorter texts`,
+        { cause: e },
+      );
+    }
+  }
+
+  /** A weight in GEMM-panel layout (re-laid on first use if it was stored as a table). */
+  private packed(name: string): WeightSlot {
+    const s = this.slot(name);
+    if (s.tensor.shape.length !== 2) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: weight "${name}" is not a matrix`);
+    if (s.layout !== 'packed') {
+      s.layout = 'packed';
+      this.writeSlot(s);
+    }
+    return s;
+  }
+
+  /** A weight in row-major layout (re-laid on first use if it was stored as GEMM panels). */
+  private raw(name: string): WeightSlot {
+    const s = this.slot(name);
+    if (s.layout !== 'raw') {
+      s.layout = 'raw';
+      this.writeSlot(s);
+    }
+    return s;
+  }
+
+  private slot(name: string): WeightSlot {
+    const s = this.slots.get(name);
+    if (!s) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: weight "${name}" was not given to the backend`);
+    return s;
+  }
+
+  /** Writes a weight in its current layout. Packed: W[8p + j][k] at (p·K + k)·8 + j, zeros past M. */
+  private writeSlot(s: WeightSlot): void {
+    const dst = new Float32Array(this.memory.buffer, s.offset, slotFloats(s.tensor));
+    const src = s.tensor.data;
+    if (s.layout === 'raw') {
+      dst.set(src);
+      dst.fill(0, src.length);
+      return;
+    }
+    const M = s.rows;
+    const K = s.cols;
+    dst.fill(0);
+    for (let m = 0; m < M; m++) {
+      const base = (m >> 3) * K * 8 + (m & 7);
+      const row = m * K;
+      for (let k = 0; k < K; k++) dst[base + k * 8] = src[row + k]!;
+    }
+  }
+
+  private check(t: WasmTensor): void {
+    if (t.batch !== this.batchId || !this.inputs) {
+      throw new DualbertError('INVALID_ARGUMENT', 'wasm backend: an activation of an ended batch was used (activations live from begin() to end())');
+    }
+  }
+
+  private batch(): NonNullable<WasmBackend['inputs']> {
+    this.live();
+    if (!this.inputs) throw new DualbertError('INVALID_ARGUMENT', 'wasm backend: op called outside begin()/end()');
+    return this.inputs;
+  }
+
+  private live(): void {
+    if (this.disposed) throw new DualbertError('DISPOSED', 'this wasm backend was disposed');
+  }
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/**
+ * How a GEMM is cut into tasks: MC rows per block (multiple of 4, sized so the block's
+ * MC·K floats stay in L2), PG weight panels per task, and whether each block of x is packed.
+ * Many row blocks: one task per block over all panels, x packed once per block. Few (small
+ * batches): blocks × panel groups, enough tasks for every thread, x read in place (re-packing
+ * it for every panel group would cost more than it saves).
+ */
+export function gemmPlan(N: number, K: number, M: number, threads: number): { MC: number; PG: number; packA: boolean } {
+  const P = Math.ceil(M / 8);
+  const MC = Math.max(4, Math.min(256, Math.floor(32768 / K / 4) * 4));
+  const blocks = Math.ceil(N / MC);
+  if (threads === 1 || blocks >= 4 * threads) return { MC, PG: P, packA: true };
+  const groups = Math.min(P, Math.ceil((4 * threads) / blocks));
+  return { MC, PG: Math.ceil(P / groups), packA: false };
+}

@@ -1,0 +1,110 @@
+/**
+ * Finding, choosing and compiling the WebAssembly builds. Browser-safe: Node modules are only
+ * imported dynamically, when the build lives on the local file system.
+ */
+import { SIMD_PROBE } from '../../detect.js';
+import { DualbertError } from '../../errors.js';
+import type { WasmBuild } from './abi.js';
+
+/**
+ * Where the `.wasm` builds are loaded from. The default is the package's `build/` directory,
+ * resolved from this module's URL (the same relative path from `ts/backends/wasm/` under vitest
+ * and from `dist/backends/wasm/` after `tsc`).
+ */
+export interface WasmLoaderOptions {
+  /**
+   * A base URL (a directory ending in `/`) holding `dualbert-<build>.wasm`, or a function that
+   * returns the URL of one build. For bundlers and CDNs that move the files.
+   */
+  wasmPaths?: string | URL | ((build: WasmBuild) => string | URL);
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** The URL of one build's file. */
+export function wasmUrl(build: WasmBuild, options: WasmLoaderOptions = {}): URL {
+  const file = `dualbert-${build}.wasm`;
+  const { wasmPaths } = options;
+  if (typeof wasmPaths === 'function') return new URL(String(wasmPaths(build)), baseUrl());
+  if (wasmPaths !== undefined) return new URL(file, new URL(String(wasmPaths), baseUrl()));
+  return new URL(`../../../build/${file}`, import.meta.url);
+}
+
+/** Relative `wasmPaths` resolve against the page in browsers and the working directory in Node. */
+function baseUrl(): string {
+  const location = (globalThis as { location?: { href?: string } }).location;
+  if (location?.href) return location.href;
+  if (isNode) return `file://${process.cwd().replace(/\\/g, '/')}/`;
+  return import.meta.url;
+}
+
+/** SIMD128 validates in this engine. */
+export function simdSupported(): boolean {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Threads can be used here: shared wasm memory exists and, in browsers, the page is
+ * cross-origin isolated and has Web Workers. Node needs nothing.
+ */
+export function threadsSupported(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+  if (!isNode) {
+    const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
+    if (g.crossOriginIsolated !== true || typeof g.Worker !== 'function') return false;
+  }
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+/** The build for a feature choice. */
+export function buildName(simd: boolean, threads: boolean): WasmBuild {
+  return `${simd ? 'simd' : 'scalar'}${threads ? '-threads' : ''}` as WasmBuild;
+}
+
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+/** Compiles one build (once per URL per process; later calls share the module). */
+export function loadWasmModule(build: WasmBuild, options: WasmLoaderOptions = {}): Promise<WebAssembly.Module> {
+  const url = wasmUrl(build, options);
+  let module = compiled.get(url.href);
+  if (!module) {
+    module = compile(url, build);
+    compiled.set(url.href, module);
+    module.catch(() => compiled.delete(url.href)); // a failed load may be retried
+  }
+  return module;
+}
+
+async function compile(url: URL, build: WasmBuild): Promise<WebAssembly.Module> {
+  let bytes: ArrayBuffer | Uint8Array<ArrayBuffer>;
+  try {
+    if (url.protocol === 'file:' && isNode) {
+      const [{ readFile }, { fileURLToPath }] = await Promise.all([import('node:fs/promises'), import('node:url')]);
+      bytes = new Uint8Array(await readFile(fileURLToPath(url)));
+    } else {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+      bytes = await response.arrayBuffer();
+    }
+  } catch (e) {
+    throw new DualbertError(
+      'DEVICE_UNAVAILABLE',
+      `device "wasm": cannot read the ${build} build at ${url.href} (${e instanceof Error ? e.message : String(e)}); ` +
+        'in a source checkout run `npm run build:wasm`',
+      { cause: e },
+    );
+  }
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (e) {
+    throw new DualbertError('DEVICE_UNAVAILABLE', `device "wasm": this engine cannot compile the ${build} build (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Worker threads for the wasm backend: N − 1 workers instantiate the same compiled module over
+ * the same shared memory; the calling thread is thread 0. A job is started by writing its
+ * arguments into the control block and bumping GEN; every thread runs `runJob(ctrl, tid)`,
+ * taking tasks from one atomic counter, and the workers count themselves into DONE.
+ *
+ * Workers start from a self-contained source string (worker_threads `eval` in Node, a Blob URL
+ * in browsers), so the same code works from TypeScript sources under vitest, from the compiled
+ * dist/, and from bundles. Workers never allocate: all their memory is the host's.
+ */
+import { CTRL } from './abi.js';
+
+/** Iterations a waiting thread polls before it sleeps (Atomics.wait): jobs come back to back within a batch. */
+const SPIN = 20_000;
+/** How long to wait for workers to instantiate before giving up on threads. */
+const START_TIMEOUT_MS = 30_000;
+
+// The worker: one message {module, memory, ctrl, tid, spin}, then the job loop until QUIT.
+// Words of the control block as Int32Array indices: GEN 0, DONE 1, QUIT 2, ERR 3.
+const WORKER_SOURCE = `'use strict';
+const isNode = typeof process === 'object' && process.versions != null && typeof process.versions.node === 'string';
+const port = isNode ? require('node:worker_threads').parentPort : self;
+const start = async (msg) => {
+  try {
+    const { module, memory, ctrl, tid, spin } = msg;
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const runJob = instance.exports.runJob;
+    const w = new Int32Array(memory.buffer, ctrl, 4);
+    let seen = Atomics.load(w, 0);
+    port.postMessage({ ready: true });
+    for (;;) {
+      let spins = 0;
+      while (Atomics.load(w, 0) === seen) {
+        if (++spins > spin) { Atomics.wait(w, 0, seen); spins = 0; }
+      }
+      seen = Atomics.load(w, 0);
+      if (Atomics.load(w, 2) !== 0) break;
+      try { runJob(ctrl, tid); } catch (e) { Atomics.store(w, 3, 1); }
+      Atomics.add(w, 1, 1);
+      Atomics.notify(w, 1);
+    }
+  } catch (e) {
+    port.postMessage({ error: String((e && e.message) || e) });
+  }
+  if (!isNode) self.close();
+};
+if (isNode) port.once('message', start); else self.onmessage = (e) => { self.onmessage = null; start(e.data); };
+`;
+
+interface WorkerHandle {
+  terminate(): void;
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** Starts one worker and resolves when its instance is ready. */
+async function startWorker(init: { module: WebAssembly.Module; memory: WebAssembly.Memory; ctrl: number; tid: number; spin: number }): Promise<WorkerHandle> {
+  if (isNode) {
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref(); // an embedder that is never disposed must not keep the process alive
+    await handshake(
+      (onMessage, onError) => {
+        worker.on('message', onMessage);
+        worker.on('error', onError);
+      },
+      () => worker.postMessage(init),
+      () => void worker.terminate(),
+    );
+    return { terminate: () => void worker.terminate() };
+  }
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  try {
+    const worker = new Worker(url);
+    await handshake(
+      (onMessage, onError) => {
+        worker.onmessage = (e: MessageEvent) => onMessage(e.data);
+        worker.onerror = (e: ErrorEvent) => onError(new Error(e.message));
+      },
+      () => worker.postMessage(init),
+      () => worker.terminate(),
+    );
+    return { terminate: () => worker.terminate() };
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+function handshake(
+  listen: (onMessage: (m: unknown) => void, onError: (e: unknown) => void) => void,
+  send: () => void,
+  kill: () => void,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`worker did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    const fail = (e: unknown): void => {
+      clearTimeout(timer);
+      kill();
+      reject(e instanceof Error ? e : new Error(String(e)));
+    };
+    listen((m) => {
+      const msg = m as { ready?: boolean; error?: string };
+      if (msg.ready) {
+        clearTimeout(timer);
+        resolve();
+      } else if (msg.error) fail(new Error(msg.error));
+    }, fail);
+    send();
+  });
+}
+
+/**
+ * The calling thread plus N − 1 workers over one shared memory.
+ * `run()` is synchronous: it returns when every thread has finished the job.
+ */
+export class ThreadPool {
+  private readonly words: Int32Array;
+  /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
+  private readonly canBlock: boolean;
+  private disposed = false;
+
+  private constructor(
+    memory: WebAssembly.Memory,
+    ctrl: number,
+    private readonly workers: WorkerHandle[],
+  ) {
+    this.words = new Int32Array(memory.buffer, ctrl, CTRL.BYTES / 4);
+    let canBlock = true;
+    try {
+      Atomics.wait(this.words, CTRL.QUIT / 4, 1, 0); // QUIT is 0: returns "not-equal" where waiting is allowed
+    } catch {
+      canBlock = false;
+    }
+    this.canBlock = canBlock;
+  }
+
+  /**
+   * Starts `threads − 1` workers. Returns undefined when they cannot be started (no Worker,
+   * an engine that refuses the module or the memory): the caller then computes alone.
+   */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrl: number, threads: number): Promise<ThreadPool | undefined> {
+    const started = await Promise.allSettled(
+      Array.from({ length: threads - 1 }, (_, i) => startWorker({ module, memory, ctrl, tid: i + 1, spin: SPIN })),
+    );
+    const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    if (workers.length !== threads - 1) {
+      workers.forEach((w) => w.terminate());
+      return undefined;
+    }
+    return new ThreadPool(memory, ctrl, workers);
+  }
+
+  /** Threads computing, the calling one included. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * Runs the job whose arguments are already in the control block on every thread; `self`
+   * is the calling thread's share (runJob(ctrl, 0)). Throws when a worker's share failed.
+   */
+  run(self: () => void): void {
+    const w = this.words;
+    const n = this.workers.length;
+    Atomics.store(w, CTRL.TASK / 4, 0);
+    Atomics.store(w, CTRL.DONE / 4, 0);
+    Atomics.store(w, CTRL.ERR / 4, 0);
+    Atomics.add(w, CTRL.GEN / 4, 1);
+    Atomics.notify(w, CTRL.GEN / 4);
+    let error: unknown;
+    try {
+      self();
+    } catch (e) {
+      error = e;
+    }
+    // Wait for the workers even when our share failed: the next job must not start under them.
+    let spins = 0;
+    for (let done = Atomics.load(w, CTRL.DONE / 4); done < n; done = Atomics.load(w, CTRL.DONE / 4)) {
+      if (++spins > SPIN && this.canBlock) {
+        Atomics.wait(w, CTRL.DONE / 4, done, 100);
+        spins = 0;
+      }
+    }
+    if (error !== undefined) throw error;
+    if (Atomics.load(w, CTRL.ERR / 4) !== 0) throw new Error('a wasm worker thread failed while running its share of a job');
+  }
+
+  /** Stops the workers (they leave their loop, then are terminated). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const w = this.words;
+    Atomics.store(w, CTRL.QUIT / 4, 1);
+    Atomics.add(w, CTRL.GEN / 4, 1);
+    Atomics.notify(w, CTRL.GEN / 4);
+    for (const worker of this.workers) worker.terminate();
+  }
+}
