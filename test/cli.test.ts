@@ -108,7 +108,6 @@ describe('dualbert CLI', () => {
     expect(run(['embed', '-m', 'synthetic:tiny', '--device', 'tpu']).stderr).toMatch(/--device must be one of/);
     expect(run(['embed', '-m', 'synthetic:tiny', '--batch-size', '0']).stderr).toMatch(/--batch-size must be a positive integer/);
     expect(run(['embed', '-m', 'synthetic:tiny', '--bogus']).code).toBe(2);
-    expect(run(['embed', '-m', 'synthetic:tiny', '-d', 'webgpu'], '{"text":"x"}').stderr).toMatch(/not available yet/);
   });
 
   it('--help lists the commands, and each command has its own help', () => {
