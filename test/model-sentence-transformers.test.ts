@@ -1,0 +1,280 @@
+/**
+ * sentence-transformers fidelity: every pooling mode and the Dense head, checked against the
+ * formulas of sentence-transformers applied to the golden last hidden state (PyTorch, float64);
+ * prompts, do_lower_case; backends that lack a node fail with UNSUPPORTED_OP; bad module files
+ * fail with the file and the reason.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ReferenceBackend } from '../ts/backends/reference/reference-backend.js';
+import { buildBertGraph } from '../ts/graph/bert.js';
+import { runGraph } from '../ts/graph/execute.js';
+import type { DenseActivation, PoolingMode } from '../ts/graph/ops.js';
+import { bindWeights } from '../ts/graph/weights.js';
+import { createEmbedder, DualbertError, loadModel } from '../ts/index.js';
+import { SYNTHETIC_MODELS, syntheticCheckpoint } from '../ts/model/synthetic.js';
+import { batchFromIds, loadGolden, maxAbsDiff } from './helpers/golden.js';
+import { writeTinyModelDir } from './helpers/model-dir.js';
+import { OP_TOLERANCE, headOpCases, randomTensor, rng, runOpParity } from './helpers/op-parity.js';
+
+const golden = loadGolden('tiny');
+const texts = readFileSync(new URL('./fixtures/golden/texts.jsonl', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim())
+  .map((l) => (JSON.parse(l) as { text: string }).text);
+const C = 64;
+const tiny = SYNTHETIC_MODELS.tiny.config;
+
+const dirs: string[] = [];
+const tempModel = (...args: Parameters<typeof writeTinyModelDir>): string => {
+  const d = writeTinyModelDir(...args);
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function expectCode(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
+  const e = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e, 'expected a rejection').toBeInstanceOf(DualbertError);
+  expect((e as DualbertError).code, (e as Error).message).toBe(code);
+  expect((e as Error).message).toMatch(pattern);
+}
+
+const rowsOf = (flat: ArrayLike<number>): number[][] => Array.from({ length: flat.length / C }, (_, t) => Array.from(flat).slice(t * C, (t + 1) * C));
+
+/**
+ * The last hidden state of golden text i, [T, C] rows: the golden file's own (PyTorch) for texts
+ * 0 and 1; for others the float64 reference's, run on the text alone (no padding) — the
+ * reference matches the golden hidden states to ~1e-10 (reference.test.ts).
+ */
+const hiddenCache = new Map<number, number[][]>();
+async function lastHidden(i: number): Promise<number[][]> {
+  const flat = golden.texts[i]!.hidden_states?.at(-1);
+  if (flat) return rowsOf(flat);
+  if (!hiddenCache.has(i)) {
+    const graph = buildBertGraph(tiny, { pooling: 'mean', normalize: false });
+    const backend = new ReferenceBackend(bindWeights(graph.weights, syntheticCheckpoint(tiny)));
+    const { captured } = await runGraph(graph, backend, batchFromIds([golden.texts[i]!.input_ids]), { capture: [graph.hiddenStates.at(-1)!] });
+    hiddenCache.set(i, rowsOf(captured.get(graph.hiddenStates.at(-1)!)!));
+  }
+  return hiddenCache.get(i)!;
+}
+
+/** Two golden texts of different lengths (the shorter is padded in a batch), both under the 128-token limit. */
+const [SHORT, LONG] = (() => {
+  const lens = golden.texts.map((t) => t.input_ids.length);
+  const a = lens.findIndex((n) => n >= 6 && n <= 20);
+  const b = lens.findIndex((n) => n > lens[a]! + 5 && n < 128);
+  return [a, b];
+})();
+
+/** sentence-transformers' Pooling.forward, written from its formulas, in float64 (no padding: every row is a token). */
+function stPool(rows: number[][], mode: PoolingMode): number[] {
+  const T = rows.length;
+  const sum = (w: (t: number) => number): number[] => Array.from({ length: C }, (_, c) => rows.reduce((a, r, t) => a + w(t) * r[c]!, 0));
+  switch (mode) {
+    case 'cls':
+      return rows[0]!;
+    case 'lasttoken':
+      return rows[T - 1]!;
+    case 'max':
+      return Array.from({ length: C }, (_, c) => Math.max(...rows.map((r) => r[c]!)));
+    case 'mean':
+      return sum(() => 1).map((v) => v / T);
+    case 'mean_sqrt_len':
+      return sum(() => 1).map((v) => v / Math.sqrt(T));
+    case 'weightedmean': {
+      const total = (T * (T + 1)) / 2; // Σ (t + 1)
+      return sum((t) => t + 1).map((v) => v / total);
+    }
+  }
+}
+
+const l2 = (v: number[]): number[] => {
+  const n = Math.max(Math.hypot(...v), 1e-12);
+  return v.map((x) => x / n);
+};
+const act: Record<DenseActivation, (x: number) => number> = {
+  identity: (x) => x,
+  tanh: Math.tanh,
+  relu: (x) => Math.max(0, x),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  gelu: (x) => x, // not used below
+};
+
+describe('pooling modes (1_Pooling/config.json) against the golden last hidden state', () => {
+  it.each(['mean', 'cls', 'max', 'mean_sqrt_len', 'weightedmean', 'lasttoken'] as PoolingMode[])('%s, in a padded batch, then Normalize', async (mode) => {
+    const dir = tempModel({ pooling: mode });
+    const embedder = await createEmbedder(dir, { device: 'reference' });
+    expect(embedder.defaults.pooling).toBe(mode);
+    // Two texts of different lengths in one batch: the shorter one is padded.
+    const { data } = await embedder.embed([texts[SHORT]!, texts[LONG]!, texts[0]!]);
+    for (const [r, i] of [SHORT, LONG, 0].entries()) {
+      expect(maxAbsDiff(data.subarray(r * C, (r + 1) * C), l2(stPool(await lastHidden(i), mode))), `text ${i}`).toBeLessThanOrEqual(1e-6);
+    }
+    // The per-call option overrides the model's mode.
+    const asMean = await embedder.embed([texts[0]!], { pooling: 'mean' });
+    expect(maxAbsDiff(asMean.data, golden.texts[0]!.mean)).toBeLessThanOrEqual(1e-6);
+    embedder.dispose();
+  });
+});
+
+describe('Dense modules (2_Dense: Linear + activation, weights in model.safetensors)', () => {
+  const random = rng(7);
+  const weight = randomTensor([48, C], random, 0.2);
+  const bias = randomTensor([48], random, 0.3);
+
+  it('mean → Dense 64→48 tanh → Normalize, as sentence-transformers computes it', async () => {
+    const dir = tempModel({ dense: { weight, bias } });
+    const embedder = await createEmbedder(dir, { device: 'reference' });
+    expect(embedder.dimension).toBe(48);
+    const { data, dims } = await embedder.embed([texts[SHORT]!, texts[LONG]!]);
+    expect(dims).toEqual([2, 48]);
+    for (const [r, i] of [SHORT, LONG].entries()) {
+      const pooled = stPool(await lastHidden(i), 'mean');
+      const want = l2(Array.from({ length: 48 }, (_, m) => act.tanh(pooled.reduce((a, x, k) => a + x * weight.data[m * C + k]!, bias.data[m]!))));
+      expect(maxAbsDiff(data.subarray(r * 48, (r + 1) * 48), want), `text ${i}`).toBeLessThanOrEqual(1e-6);
+    }
+    embedder.dispose();
+  });
+
+  it('cls → Dense without bias, Identity, no Normalize', async () => {
+    const dir = tempModel({ pooling: 'cls', dense: { weight, activation: 'torch.nn.modules.linear.Identity' }, normalize: false });
+    const embedder = await createEmbedder(dir, { device: 'reference' });
+    const { data } = await embedder.embed([texts[LONG]!]);
+    const pooled = stPool(await lastHidden(LONG), 'cls');
+    const want = Array.from({ length: 48 }, (_, m) => pooled.reduce((a, x, k) => a + x * weight.data[m * C + k]!, 0));
+    expect(maxAbsDiff(data, want) / Math.max(...want.map(Math.abs))).toBeLessThanOrEqual(1e-6);
+    embedder.dispose();
+  });
+
+  it('bad Dense modules: pytorch_model.bin only, unknown activation, in_features that do not fit, missing weights', async () => {
+    let dir = tempModel({ dense: { weight, bias } });
+    rmSync(join(dir, '2_Dense', 'model.safetensors'));
+    writeFileSync(join(dir, '2_Dense', 'pytorch_model.bin'), 'pickle');
+    await expectCode(loadModel(dir), 'MISSING_FILE', /2_Dense\/model\.safetensors is missing \(the Dense module has only pytorch_model\.bin, a pickle/);
+    dir = tempModel({ dense: { weight, bias, activation: 'torch.nn.modules.activation.Softplus' } });
+    await expectCode(loadModel(dir), 'UNSUPPORTED_ARCHITECTURE', /2_Dense\/config\.json: activation_function "torch\.nn\.modules\.activation\.Softplus" is not supported/);
+    dir = tempModel({ dense: { weight: randomTensor([48, 32], random), bias } });
+    await expectCode(createEmbedder(dir, { device: 'reference' }), 'INVALID_CONFIG', /Dense module 2_Dense\.linear: in_features 32 does not match the 64 values it receives/);
+    dir = tempModel({ dense: { weight, bias } });
+    writeFileSync(join(dir, '2_Dense', 'config.json'), JSON.stringify({ in_features: 64, out_features: 40, bias: true }));
+    await expectCode(createEmbedder(dir, { device: 'reference' }), 'INVALID_WEIGHTS', /"2_Dense\.linear\.weight" has shape \[48, 64\], the config needs \[40, 64\]/);
+  });
+});
+
+describe('prompts, do_lower_case, include_prompt', () => {
+  it('prompt_name uses config_sentence_transformers.json prompts; default_prompt_name applies; prompt wins', async () => {
+    const dir = tempModel({ prompts: { query: 'query: ', passage: 'passage: ' }, defaultPromptName: 'passage' });
+    const embedder = await createEmbedder(dir, { device: 'reference' });
+    expect(embedder.defaults.prompts).toEqual({ query: 'query: ', passage: 'passage: ' });
+    const text = 'how much protein should a female eat';
+    const [named, manual, byDefault, explicitEmpty, raw, passage] = await Promise.all([
+      embedder.embed([text], { prompt_name: 'query' }),
+      embedder.embed([`query: ${text}`], { prompt: '' }),
+      embedder.embed([text]),
+      embedder.embed([text], { prompt: '' }),
+      embedder.embed([text], { prompt: '' }),
+      embedder.embed([`passage: ${text}`], { prompt: '' }),
+    ]);
+    expect(maxAbsDiff(named.data, manual.data)).toBe(0);
+    expect(maxAbsDiff(byDefault.data, passage.data)).toBe(0);
+    expect(maxAbsDiff(explicitEmpty.data, raw.data)).toBe(0);
+    expect(maxAbsDiff(named.data, raw.data)).toBeGreaterThan(1e-3);
+    await expect(embedder.embed([text], { prompt_name: 'document' })).rejects.toThrow(/prompt_name "document" is not one of the model's prompts \(query, passage\)/);
+    embedder.dispose();
+  });
+
+  it('do_lower_case lowercases before a cased tokenizer; a model without it keeps the case', async () => {
+    const cased = (doLowerCase: boolean): string => {
+      const dir = tempModel({ doLowerCase });
+      const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { normalizer: Record<string, unknown> };
+      tok.normalizer['lowercase'] = false;
+      tok.normalizer['strip_accents'] = false;
+      writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok));
+      return dir;
+    };
+    const lower = await createEmbedder(cased(true), { device: 'reference' });
+    const a = await lower.embed(['Hello World', 'hello world']);
+    expect(maxAbsDiff(a.data.subarray(0, C), a.data.subarray(C))).toBe(0);
+    const keep = await createEmbedder(cased(false), { device: 'reference' });
+    const b = await keep.embed(['Hello World', 'hello world']);
+    expect(maxAbsDiff(b.data.subarray(0, C), b.data.subarray(C))).toBeGreaterThan(1e-3);
+  });
+
+  it('include_prompt: false is refused only when a prompt is used', async () => {
+    const dir = tempModel({ prompts: { query: 'query: ' } });
+    const cfg = JSON.parse(readFileSync(join(dir, '1_Pooling', 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ ...cfg, include_prompt: false }));
+    const embedder = await createEmbedder(dir, { device: 'reference' });
+    await embedder.embed(['no prompt here']);
+    await expect(embedder.embed(['x'], { prompt_name: 'query' })).rejects.toThrow(/include_prompt: false/);
+  });
+});
+
+describe('modules.json and pooling config errors', () => {
+  it('two pooling modes, an unknown module, a Transformer in a subfolder, a Dense before pooling', async () => {
+    let dir = tempModel();
+    writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode_cls_token: true, pooling_mode_mean_tokens: true }));
+    await expectCode(loadModel(dir), 'INVALID_CONFIG', /1_Pooling\/config\.json: exactly one pooling mode must be enabled, found pooling_mode_cls_token, pooling_mode_mean_tokens \(concatenated pooling modes are not supported\)/);
+    writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode: 'median' }));
+    await expectCode(loadModel(dir), 'INVALID_CONFIG', /pooling_mode "median" is not one of cls, mean, max, mean_sqrt_len, weightedmean, lasttoken/);
+    writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode: 'lasttoken' }));
+    expect((await loadModel(dir)).defaults.pooling).toBe('lasttoken');
+    dir = tempModel();
+    const modules = (extra: object[]): void => writeFileSync(join(dir, 'modules.json'), JSON.stringify(extra));
+    modules([{ path: '', type: 'sentence_transformers.models.Transformer' }, { path: '1_LSTM', type: 'sentence_transformers.models.LSTM' }]);
+    await expectCode(loadModel(dir), 'UNSUPPORTED_ARCHITECTURE', /module type "sentence_transformers\.models\.LSTM" is not supported/);
+    modules([{ path: '0_Transformer', type: 'sentence_transformers.models.Transformer' }]);
+    await expectCode(loadModel(dir), 'UNSUPPORTED_ARCHITECTURE', /Transformer module lives in "0_Transformer\/"/);
+    modules([{ path: '', type: 'sentence_transformers.models.Transformer' }, { path: '2_Dense', type: 'sentence_transformers.models.Dense' }]);
+    await expectCode(loadModel(dir), 'UNSUPPORTED_ARCHITECTURE', /Dense module before the Pooling module/);
+  });
+});
+
+describe('backends declare what they implement', () => {
+  const graphOf = (pooling: PoolingMode, dense = false) =>
+    buildBertGraph(tiny, { pooling, normalize: true, ...(dense ? { dense: [{ name: 'd', inFeatures: C, outFeatures: 8, bias: true, activation: 'tanh' as const }] } : {}) });
+  const weightsFor = (g: ReturnType<typeof graphOf>) => {
+    const cp = new Map(syntheticCheckpoint(tiny));
+    cp.set('d.weight', randomTensor([8, C], rng(1)));
+    cp.set('d.bias', randomTensor([8], rng(2)));
+    return bindWeights(g.weights, cp);
+  };
+  const batch = batchFromIds([golden.texts[0]!.input_ids]);
+
+  it('a backend without supports() runs the first vocabulary and refuses newer nodes with UNSUPPORTED_OP naming the device', async () => {
+    const mean = graphOf('mean');
+    const legacy = Object.assign(Object.create(new ReferenceBackend(weightsFor(mean))) as ReferenceBackend, { supports: undefined, device: 'wasm' });
+    const { output } = await runGraph(mean, legacy, batch);
+    expect(maxAbsDiff(output, golden.texts[0]!.mean)).toBeLessThanOrEqual(1e-6);
+    for (const [g, what] of [
+      [graphOf('weightedmean'), 'pooling weightedmean'],
+      [graphOf('lasttoken'), 'pooling lasttoken'],
+      [graphOf('mean_sqrt_len'), 'pooling mean_sqrt_len'],
+      [graphOf('mean', true), 'Dense head \\(tanh\\)'],
+    ] as const) {
+      const b = Object.assign(Object.create(new ReferenceBackend(weightsFor(g))) as ReferenceBackend, { supports: undefined, device: 'wasm' });
+      await expect(runGraph(g, b, batch)).rejects.toThrow(new RegExp(`device wasm does not implement ${what} yet`));
+      await expect(runGraph(g, b, batch)).rejects.toMatchObject({ code: 'UNSUPPORTED_OP' });
+    }
+    // A backend that claims everything but has no dense() still fails clearly, not silently.
+    const g = graphOf('mean', true);
+    const noDense = Object.assign(Object.create(new ReferenceBackend(weightsFor(g))) as ReferenceBackend, { dense: undefined, device: 'webgpu' });
+    await expect(runGraph(g, noDense, batch)).rejects.toThrow(/device webgpu does not implement Dense head \(tanh\) yet/);
+  });
+
+  it('headOpCases run through the parity harness (reference against itself: exact), with a tolerance for dense', async () => {
+    const cases = headOpCases();
+    expect(cases.length).toBe(24);
+    for (const c of cases) {
+      const r = await runOpParity(async (w) => new ReferenceBackend(w), c);
+      expect(r.maxAbs, c.name).toBe(0);
+    }
+    expect(OP_TOLERANCE.dense).toBeGreaterThan(0);
+  });
+});
