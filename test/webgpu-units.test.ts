@@ -1,0 +1,129 @@
+/**
+ * The host-side pieces of the webgpu path that need no GPU: the WGSL preprocessor and pipeline
+ * keys, the generated shader module being current, f16 conversions, and the activation planner.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fromHalfBits, toHalfArray, toHalfBits } from '../ts/backends/webgpu/half.js';
+import { pipelineKeyString } from '../ts/backends/webgpu/pipelines.js';
+import { preprocess } from '../ts/backends/webgpu/preprocess.js';
+import { Handle, type KernelCall, type TapeEntry, planSlots } from '../ts/backends/webgpu/tape.js';
+import { WGSL } from '../ts/backends/webgpu/wgsl.generated.js';
+import { DualbertError } from '../ts/errors.js';
+import { ROOT } from './helpers/build.js';
+
+describe('WGSL preprocessor', () => {
+  it('keeps the branches of the defines, nested, with #elif and #else', () => {
+    const code = preprocess('gemm', { F16: false, VEC4: true, GELU: true, RESIDUAL: false, BK: 16 });
+    expect(code).toContain('const BK: u32 = 16u;');
+    expect(code).toContain('alias S = f32;');
+    expect(code).toContain('array<S4>');
+    expect(code).not.toContain('var<storage, read> x: array<S>;');
+    expect(code).toContain('v = gelu4(v);');
+    expect(code).not.toContain('res[');
+    expect(code).not.toMatch(/^\s*#/m);
+    const scalar = preprocess('gemm', { F16: true, VEC4: false, GELU: false, RESIDUAL: true, BK: 32 });
+    expect(scalar.split('\n')[0]).toBe('enable f16;');
+    expect(scalar).toContain('alias S = f16;');
+    expect(scalar).toContain('v += f32(res[row * p.m + c]);');
+    expect(scalar).not.toContain('gelu4(v)');
+  });
+
+  it('inlines #include with the same defines', () => {
+    const sg = preprocess('layernorm', { F16: false, SUBGROUPS: true, WG: 128 });
+    expect(sg).toContain('enable subgroups;');
+    expect(sg).toContain('subgroupAdd(v)');
+    expect(sg).toContain('fn workgroupSum');
+    const tree = preprocess('layernorm', { F16: false, SUBGROUPS: false, WG: 128 });
+    expect(tree).not.toContain('subgroup');
+    expect(tree).toContain('for (var stride = WG / 2u;');
+  });
+
+  it('rejects an undefined flag, a bad directive and a non-u32 size', () => {
+    const code = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(DualbertError);
+        return (e as Error).message;
+      }
+      throw new Error('expected a throw');
+    };
+    expect(code(() => preprocess('gemm', { F16: false, GELU: true, RESIDUAL: false, BK: 16 }))).toMatch(/gemm\.wgsl:\d+: #if VEC4: not a boolean define/);
+    expect(code(() => preprocess('pool', { F16: false, WG: 1.5, MEAN: true, CLS: false, MAX: false }))).toMatch(/WG=1.5 is not a u32/);
+  });
+
+  it('pipeline keys name the variant, independent of define order', () => {
+    expect(pipelineKeyString({ shader: 'gemm', defines: { VEC4: true, BK: 16, F16: false, GELU: true, RESIDUAL: false } })).toBe('gemm:BK=16,F16=0,GELU=1,RESIDUAL=0,VEC4=1');
+    expect(pipelineKeyString({ shader: 'gemm', defines: { RESIDUAL: false, GELU: true, F16: false, BK: 16, VEC4: true } })).toBe('gemm:BK=16,F16=0,GELU=1,RESIDUAL=0,VEC4=1');
+  });
+
+  it('ts/backends/webgpu/wgsl.generated.ts is current with shaders/*.wgsl', () => {
+    // Throws (exit 1) when stale: run `npm run build:shaders`.
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-shaders.mjs'), '--check'], { stdio: 'pipe' });
+    expect(Object.keys(WGSL)).toEqual(expect.arrayContaining(['gemm', 'attention', 'layernorm', 'normalize', 'embed', 'pool', 'reduce']));
+  });
+});
+
+describe('f16 conversion', () => {
+  it('round-trips every finite f16 exactly', () => {
+    for (let bits = 0; bits < 0x10000; bits++) {
+      if ((bits & 0x7c00) === 0x7c00) continue; // Inf / NaN
+      expect(toHalfBits(fromHalfBits(bits))).toBe(bits === 0x8000 ? 0x8000 : bits);
+    }
+  });
+
+  it('rounds to nearest even, overflows to Infinity, keeps subnormals', () => {
+    expect(toHalfBits(1)).toBe(0x3c00);
+    expect(toHalfBits(1 + 2 ** -11)).toBe(0x3c00); // tie: stays even
+    expect(toHalfBits(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie: rounds up to even
+    expect(toHalfBits(65504)).toBe(0x7bff);
+    expect(toHalfBits(65520)).toBe(0x7c00);
+    expect(toHalfBits(-1e6)).toBe(0xfc00);
+    expect(toHalfBits(2 ** -24)).toBe(0x0001);
+    expect(toHalfBits(2 ** -26)).toBe(0x0000);
+    expect(fromHalfBits(0x0001)).toBe(2 ** -24);
+    expect(Number.isNaN(fromHalfBits(toHalfBits(NaN)))).toBe(true);
+    expect(Array.from(toHalfArray([0.5, -2]))).toEqual([0x3800, 0xc000]);
+  });
+});
+
+describe('activation planner', () => {
+  const h = (uid: number, cols = 8): Handle => new Handle(uid, `a${uid}`, 'tokens', cols);
+  const k = (reads: Handle[], write: Handle): KernelCall => ({
+    kind: 'kernel',
+    op: 'linear',
+    key: { shader: 'gemm', defines: {} },
+    keyString: 'gemm:',
+    params: new Uint32Array(4),
+    bindings: [],
+    workgroups: [1, 1, 1],
+    reads,
+    write,
+  });
+
+  it('reuses buffers of dead activations and never aliases an op output with its inputs', () => {
+    // A chain x → a → b → c → d with a residual a → c: at most 3 live at once.
+    const [x, a, b, c, d] = [h(1), h(2), h(3), h(4), h(5)];
+    const tape: TapeEntry[] = [{ kind: 'upload', write: x, data: new Float32Array(8) }, k([x], a), k([a], b), k([b, a], c), k([c], d)];
+    const plan = planSlots(tape, (t) => t === d);
+    expect(plan.slots.length).toBe(3);
+    for (const e of tape) if (e.kind === 'kernel') for (const r of e.reads) expect(plan.slotOf.get(r)).not.toBe(plan.slotOf.get(e.write));
+    expect(plan.finalOwner.get(plan.slotOf.get(d)!.id)).toBe(d);
+  });
+
+  it('keeps pinned activations intact, and separates classes', () => {
+    const [x, a, b, c] = [h(1), h(2), h(3, 16), h(4)];
+    const tape: TapeEntry[] = [{ kind: 'upload', write: x, data: new Float32Array(8) }, k([x], a), k([a], b), k([b], c)];
+    const unpinned = planSlots(tape, (t) => t === c);
+    expect(unpinned.finalOwner.get(unpinned.slotOf.get(a)!.id)).not.toBe(a); // a's buffer went to c
+    const pinned = planSlots(tape, (t) => t === c || t === a);
+    expect(pinned.finalOwner.get(pinned.slotOf.get(a)!.id)).toBe(a);
+    expect(pinned.slotOf.get(b)!.cls).toBe('tokens:16');
+  });
+
+  it('reports an activation read before it is written', () => {
+    expect(() => planSlots([k([h(1)], h(2))], () => false)).toThrow(/read before it is written/);
+  });
+});
