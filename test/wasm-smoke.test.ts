@@ -1,19 +1,29 @@
-// Smoke tests of the two AssemblyScript builds in Node: SIMD flag, dot kernel accuracy against
-// a float64 reference, bitwise agreement between builds, and "the scalar build has no SIMD".
+// Smoke tests of the four AssemblyScript builds in Node: imports and exports, feature flags,
+// the ABI numbers shared with the host, dot kernel accuracy against a float64 reference,
+// bitwise agreement between builds, "the scalar builds have no SIMD" and "only the threaded
+// builds have atomics and shared memory".
 
 import binaryen from 'binaryen';
 import { describe, expect, it } from 'vitest';
-import {
-  instantiateDualbertWasm,
-  readWasmBytes,
-  type DualbertWasm,
-  type WasmFlavor,
-} from './helpers/wasm.js';
+import { ABI_GLOBALS } from '../ts/backends/wasm/abi.js';
+import { FLAVORS, instantiateDualbertWasm, readWasmBytes, type WasmFlavor } from './helpers/wasm.js';
 
-const FLAVORS: WasmFlavor[] = ['simd', 'scalar'];
 // Lengths around the 4-lane blocking (tails of 0..3), plus longer vectors.
 const LENGTHS = [0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 384, 1000, 4099];
 const U = 2 ** -24; // unit roundoff of f32
+const EXPORTED_FUNCTIONS = [
+  'attentionScratchBytes',
+  'dot',
+  'embed',
+  'gemmScratchBytes',
+  'heapBase',
+  'mathInPlace',
+  'normalize',
+  'pool',
+  'runJob',
+  'simdEnabled',
+  'threadsEnabled',
+];
 
 /** Deterministic xorshift32 in [-1, 1). */
 function rng(seed: number): () => number {
@@ -28,12 +38,6 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Copy `values` into wasm memory at byte offset `at`; returns `at`. */
-function put(w: DualbertWasm, at: number, values: Float32Array): number {
-  new Float32Array(w.memory.buffer, at, values.length).set(values);
-  return at;
-}
-
 function makeVectors(n: number, seed: number): [Float32Array, Float32Array] {
   const r = rng(seed);
   const a = new Float32Array(n);
@@ -45,24 +49,38 @@ function makeVectors(n: number, seed: number): [Float32Array, Float32Array] {
   return [a, b];
 }
 
+/** The build disassembled by Binaryen (text format). */
+function text(flavor: WasmFlavor): string {
+  const mod = binaryen.readBinary(readWasmBytes(flavor));
+  try {
+    return mod.emitText();
+  } finally {
+    mod.dispose();
+  }
+}
+
 describe('AssemblyScript builds (Node)', () => {
-  it('exports the expected API and imports only env.memory', () => {
+  it('each imports only env.memory (shared in the threaded builds) and exports the kernel API and the ABI numbers', () => {
     for (const flavor of FLAVORS) {
       const mod = new WebAssembly.Module(readWasmBytes(flavor));
-      expect(WebAssembly.Module.imports(mod)).toEqual([
-        { module: 'env', name: 'memory', kind: 'memory' },
-      ]);
-      expect(
-        WebAssembly.Module.exports(mod)
-          .map((e) => `${e.kind}:${e.name}`)
-          .sort(),
-      ).toEqual(['function:dot', 'function:heapBase', 'function:simdEnabled']);
+      expect(WebAssembly.Module.imports(mod), flavor).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+      const exports = WebAssembly.Module.exports(mod);
+      expect(exports.filter((e) => e.kind === 'function').map((e) => e.name).sort(), flavor).toEqual(EXPORTED_FUNCTIONS);
+      expect(exports.filter((e) => e.kind === 'global').map((e) => e.name).sort(), flavor).toEqual(Object.keys(ABI_GLOBALS).sort());
+      expect(/\(import "env" "memory" \(memory \S+ \d+ \d+ shared\)\)/.test(text(flavor)), flavor).toBe(flavor.endsWith('-threads'));
     }
   });
 
-  it('simdEnabled() is 1 in the SIMD build and 0 in the scalar build', async () => {
-    expect((await instantiateDualbertWasm('simd')).exports.simdEnabled()).toBe(1);
-    expect((await instantiateDualbertWasm('scalar')).exports.simdEnabled()).toBe(0);
+  it('the ABI numbers of assembly/layout.ts are the ones ts/backends/wasm/abi.ts uses', async () => {
+    for (const flavor of FLAVORS) expect((await instantiateDualbertWasm(flavor)).globals, flavor).toEqual(ABI_GLOBALS);
+  });
+
+  it('simdEnabled() and threadsEnabled() report each build', async () => {
+    for (const flavor of FLAVORS) {
+      const { exports } = await instantiateDualbertWasm(flavor);
+      expect(exports.simdEnabled(), flavor).toBe(flavor.startsWith('simd') ? 1 : 0);
+      expect(exports.threadsEnabled(), flavor).toBe(flavor.endsWith('-threads') ? 1 : 0);
+    }
   });
 
   it('dot matches a float64 reference within the f32 summation error bound', async () => {
@@ -72,11 +90,12 @@ describe('AssemblyScript builds (Node)', () => {
     //   |dot_f32 - dot_exact| <= gamma_(k+1) * sum |a_i b_i|,  gamma_m = m*u / (1 - m*u).
     // The float64 reference is exact up to ~n * 2^-53 * sum|a_i b_i|: negligible here (the
     // products of two f32 values are exact in f64), but added to the bound anyway.
-    const results: Record<WasmFlavor, number[]> = { simd: [], scalar: [] };
+    const results = new Map<WasmFlavor, number[]>();
     const refs: number[] = [];
     for (const flavor of FLAVORS) {
       const w = await instantiateDualbertWasm(flavor);
       const base = w.exports.heapBase();
+      const got: number[] = [];
       for (const [t, n] of LENGTHS.entries()) {
         const [a, b] = makeVectors(n, 1234 + t);
         let ref = 0;
@@ -88,47 +107,46 @@ describe('AssemblyScript builds (Node)', () => {
         const m = Math.ceil(n / 4) + 4;
         const tol = ((m * U) / (1 - m * U)) * absSum + n * 2 ** -53 * absSum;
         // Offsets that are 4 mod 16 to make the v128 loads unaligned.
-        const pa = put(w, base + 4, a);
-        const pb = put(w, base + 4 + 4 * n + 8, b);
-        const got = w.exports.dot(pa, pb, n);
-        expect(Math.abs(got - ref), `${flavor} n=${n}: got ${got}, ref ${ref}`).toBeLessThanOrEqual(
-          tol,
-        );
-        results[flavor].push(got);
+        const pa = base + 4;
+        const pb = base + 4 + 4 * n + 8;
+        new Float32Array(w.memory.buffer, pa, n).set(a);
+        new Float32Array(w.memory.buffer, pb, n).set(b);
+        const d = w.exports.dot(pa, pb, n);
+        expect(Math.abs(d - ref), `${flavor} n=${n}: got ${d}, ref ${ref}`).toBeLessThanOrEqual(tol);
+        got.push(d);
         if (flavor === 'simd') refs.push(ref);
       }
+      results.set(flavor, got);
     }
-    // Same association order in both builds (lane k of the f32x4 accumulator == scalar
+    // Same association order in every build (lane k of the f32x4 accumulator == scalar
     // partial sum k, same reduction tree), and no FMA in wasm: results are bit-identical.
-    expect(results.scalar).toEqual(results.simd);
+    for (const flavor of FLAVORS) expect(results.get(flavor), flavor).toEqual(results.get('simd'));
     // The data really exercises f32 rounding (else the tolerance would not be tested).
-    expect(results.simd.filter((v, i) => v !== refs[i]).length).toBeGreaterThan(LENGTHS.length / 2);
+    expect(results.get('simd')!.filter((v, i) => v !== refs[i]).length).toBeGreaterThan(LENGTHS.length / 2);
   });
 
-  it('the scalar build contains no SIMD instruction; the SIMD build does', async () => {
-    // Disassemble the actual bytes with Binaryen; every SIMD128 instruction or type mentions
-    // v128 or a lane shape (i8x16, i16x8, i32x4, i64x2, f32x4, f64x2) in the text format.
+  it('the scalar builds contain no SIMD instruction, the others do; only the threaded builds use atomics', () => {
+    // Every SIMD128 instruction or type mentions v128 or a lane shape (i8x16, i16x8, i32x4,
+    // i64x2, f32x4, f64x2) in the text format; every atomic instruction contains "atomic".
     const simdToken = /\b(?:v128|[if](?:8x16|16x8|32x4|64x2))\b/;
-    const text = (flavor: WasmFlavor): string => {
+    for (const flavor of FLAVORS) {
+      const t = text(flavor);
+      expect(simdToken.test(t), `${flavor} SIMD`).toBe(flavor.startsWith('simd'));
+      expect(/\.atomic\./.test(t), `${flavor} atomics`).toBe(flavor.endsWith('-threads'));
+    }
+    // And Binaryen's validator accepts the scalar builds with SIMD switched off (the feature
+    // set asc uses by default, which is what the scalar builds target; plus atomics for threads).
+    // Binaryen splits bulk memory in two flags and asserts that both are set together.
+    const F = binaryen.Features;
+    const base = F.MutableGlobals | F.SignExt | F.NontrappingFPToInt | F.BulkMemory | F.BulkMemoryOpt;
+    for (const [flavor, features] of [['scalar', base], ['scalar-threads', base | F.Atomics]] as const) {
       const mod = binaryen.readBinary(readWasmBytes(flavor));
       try {
-        return mod.emitText();
+        mod.setFeatures(features);
+        expect(mod.validate(), flavor).toBeTruthy();
       } finally {
         mod.dispose();
       }
-    };
-    expect(text('simd')).toMatch(simdToken); // the detector works...
-    expect(text('scalar')).not.toMatch(simdToken); // ...and finds nothing in the scalar build
-
-    // And Binaryen's validator accepts the scalar build with SIMD switched off (the feature
-    // set asc uses by default, which is what the scalar build targets).
-    const F = binaryen.Features;
-    const mod = binaryen.readBinary(readWasmBytes('scalar'));
-    try {
-      mod.setFeatures(F.MutableGlobals | F.SignExt | F.NontrappingFPToInt | F.BulkMemory);
-      expect(mod.validate()).toBeTruthy();
-    } finally {
-      mod.dispose();
     }
   });
 });

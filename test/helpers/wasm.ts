@@ -1,19 +1,20 @@
-// Loading the AssemblyScript builds (build/dualbert-{simd,scalar}.wasm) in Node for tests.
-// Both import their memory as env.memory (see assembly/index.ts); the host creates it.
+// Loading the AssemblyScript builds (build/dualbert-<flavor>.wasm) in Node for tests.
+// All import their memory as env.memory (see assembly/index.ts); the host creates it, shared
+// for the threaded builds.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { KernelExports, WasmBuild } from '../../ts/backends/wasm/abi.js';
 
-export type WasmFlavor = 'simd' | 'scalar';
+export type WasmFlavor = WasmBuild;
+export const FLAVORS: readonly WasmFlavor[] = ['simd', 'scalar', 'simd-threads', 'scalar-threads'];
 
-export interface DualbertWasmExports {
-  simdEnabled(): number;
-  heapBase(): number;
-  dot(a: number, b: number, n: number): number;
-}
+export type DualbertWasmExports = KernelExports;
 
 export interface DualbertWasm {
   exports: DualbertWasmExports;
+  /** The module's exported globals (the ABI numbers of assembly/layout.ts). */
+  globals: Record<string, number>;
   memory: WebAssembly.Memory;
 }
 
@@ -30,11 +31,11 @@ export function readWasmBytes(flavor: WasmFlavor): Uint8Array<ArrayBuffer> {
 }
 
 /** Instantiate one build over a fresh host-created memory of `pages` 64 KiB pages. */
-export async function instantiateDualbertWasm(
-  flavor: WasmFlavor,
-  pages = 4,
-): Promise<DualbertWasm> {
-  const memory = new WebAssembly.Memory({ initial: pages });
+export async function instantiateDualbertWasm(flavor: WasmFlavor, pages = 4): Promise<DualbertWasm> {
+  const shared = flavor.endsWith('-threads');
+  const memory = new WebAssembly.Memory(shared ? { initial: pages, maximum: 65536, shared } : { initial: pages });
   const { instance } = await WebAssembly.instantiate(readWasmBytes(flavor), { env: { memory } });
-  return { exports: instance.exports as unknown as DualbertWasmExports, memory };
+  const globals: Record<string, number> = {};
+  for (const [k, v] of Object.entries(instance.exports)) if (v instanceof WebAssembly.Global) globals[k] = v.value as number;
+  return { exports: instance.exports as unknown as DualbertWasmExports, globals, memory };
 }
