@@ -30,7 +30,7 @@ import {
   urlSource,
   utf8,
 } from './sources.js';
-import { SYNTHETIC_MODELS, isSyntheticName, syntheticCheckpoint } from './synthetic.js';
+import { SYNTHETIC_MODELS, bertTensorShapes, isSyntheticName, syntheticCheckpoint } from './synthetic.js';
 
 /**
  * Progress events, named as transformers.js names them: `initiate` when a file starts,
@@ -189,7 +189,11 @@ function inFile<T>(file: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof DualbertError && !e.message.includes(file)) throw new DualbertError(e.code, `${file}: ${e.message}`, { cause: e });
+    if (e instanceof DualbertError && !e.message.includes(file)) {
+      const base = file.slice(file.lastIndexOf('/') + 1);
+      const reason = e.message.startsWith(`${base}: `) ? e.message.slice(base.length + 2) : e.message;
+      throw new DualbertError(e.code, `${file}: ${reason}`, { cause: e });
+    }
     throw e;
   }
 }
@@ -237,6 +241,26 @@ interface WeightsResult {
   files: string[];
 }
 
+/**
+ * Every tensor the graph needs is there with the shape the config gives it; otherwise
+ * INVALID_WEIGHTS naming the file and the tensor (so a wrong file never yields wrong vectors).
+ */
+function checkTensors(checkpoint: ReadonlyMap<string, Tensor>, shapes: ReadonlyMap<string, readonly number[]>, fileOf: (name: string) => string): void {
+  for (const [name, shape] of shapes) {
+    const t = checkpoint.get(name);
+    if (!t) throw new DualbertError('INVALID_WEIGHTS', `${fileOf(name)}: tensor "${name}" is missing`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new DualbertError('INVALID_WEIGHTS', `${fileOf(name)}: tensor "${name}" has shape [${t.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
+    }
+  }
+}
+
+/** The shapes of the encoder tensors an embedding graph reads. */
+function neededShapes(config: BertConfig): Map<string, number[]> {
+  const needed = neededTensors(config);
+  return new Map([...bertTensorShapes(config)].filter(([n]) => needed.has(n)));
+}
+
 /** The encoder weights, from the first weights format the model has. */
 async function readEncoderWeights(files: FileReader, config: BertConfig, options: LoadOptions): Promise<WeightsResult> {
   const { source } = files;
@@ -245,7 +269,10 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, options
 
   const single = await files.read('model.safetensors');
   if (single) {
-    return { checkpoint: readSafetensors(single, { file: where(source, 'model.safetensors'), rename }), files: ['model.safetensors'] };
+    const file = where(source, 'model.safetensors');
+    const checkpoint = readSafetensors(single, { file, rename });
+    checkTensors(checkpoint, neededShapes(config), () => file);
+    return { checkpoint, files: ['model.safetensors'] };
   }
 
   const index = await files.json('model.safetensors.index.json');
@@ -271,6 +298,7 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, options
       };
       for (const [k, v] of readSafetensors(bytes, { file: where(source, shard), rename: inShard })) checkpoint.set(k, v);
     }
+    checkTensors(checkpoint, neededShapes(config), (n) => where(source, shardOf.get(n)!));
     return { checkpoint, files: ['model.safetensors.index.json', ...shards] };
   }
 
@@ -326,9 +354,13 @@ async function readDenseWeights(files: FileReader, dense: readonly DenseModule[]
       );
     }
     const wanted = new Set(['linear.weight', ...(d.bias ? ['linear.bias'] : [])]);
-    for (const [k, v] of readSafetensors(bytes, { file: where(files.source, path), rename: (n) => (wanted.has(n) ? `${d.path}.${n}` : undefined) })) {
+    const file = where(files.source, path);
+    for (const [k, v] of readSafetensors(bytes, { file, rename: (n) => (wanted.has(n) ? `${d.path}.${n}` : undefined) })) {
       checkpoint.set(k, v);
     }
+    const shapes = new Map([[`${d.name}.weight`, [d.outFeatures, d.inFeatures]]]);
+    if (d.bias) shapes.set(`${d.name}.bias`, [d.outFeatures]);
+    checkTensors(checkpoint, shapes, () => file);
     read.push(path);
   }
   return { checkpoint, files: read };
