@@ -179,7 +179,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       activationBytes: this.activations.bytes,
       weightBytes: this.weightBytes,
       submits: this.submits,
-      buffersCreated: this.buffersCreated,
+      buffersCreated: this.buffersCreated + this.activations.counters.created,
     };
   }
 

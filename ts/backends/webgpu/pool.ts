@@ -52,6 +52,8 @@ export class Bucket {
     /** Capacity in token rows. */
     readonly tokenRows: number,
     private readonly maxBindingBytes: number,
+    /** Shared with the pool: buffers created so far. */
+    private readonly counters: { created: number },
   ) {}
 
   /** Bytes held. */
@@ -63,6 +65,7 @@ export class Bucket {
   }
 
   private create(bytes: number, usage: number, label: string): GpuBuffer {
+    this.counters.created++;
     return new GpuBuffer(this.device.createBuffer({ size: bytes, usage, label }), bytes);
   }
 
@@ -139,6 +142,8 @@ export class Bucket {
 export class ActivationPool {
   private readonly buckets: Bucket[] = [];
   private clock = 0;
+  /** Buffers created so far by all buckets. */
+  readonly counters = { created: 0 };
 
   constructor(
     private readonly device: GPUDevice,
@@ -150,7 +155,7 @@ export class ActivationPool {
     let best: Bucket | undefined;
     for (const b of this.buckets) if (b.tokenRows >= tokenRows && (!best || b.tokenRows < best.tokenRows)) best = b;
     if (!best) {
-      best = new Bucket(this.device, nextPow2(Math.max(tokenRows, MIN_BUCKET_ROWS)), this.maxBindingBytes);
+      best = new Bucket(this.device, nextPow2(Math.max(tokenRows, MIN_BUCKET_ROWS)), this.maxBindingBytes, this.counters);
       best.lastUsed = ++this.clock; // the newest bucket is never the one evicted
       this.buckets.push(best);
       while (this.buckets.length > MAX_BUCKETS) {
