@@ -5,7 +5,11 @@
  * downloaded) is checked by the source that reads it (`sources.ts`).
  */
 
-/** What is recorded with a cached file. */
+/**
+ * What is recorded with a cached file.
+ * @example
+ * const meta: CacheMeta = { url, status: 'ok', size: bytes.byteLength, sha256 };
+ */
 export interface CacheMeta {
   /** The URL the file was downloaded from (after the revision was resolved in the path). */
   readonly url: string;
@@ -19,18 +23,31 @@ export interface CacheMeta {
   readonly etag?: string;
 }
 
+/**
+ * A cached file and what is recorded with it.
+ * @example
+ * const entry = await cache.get(url);   // { meta, bytes } or undefined
+ */
 export interface CacheEntry {
   readonly meta: CacheMeta;
   /** The file's bytes (absent for 'missing' entries). */
   readonly bytes?: Uint8Array;
 }
 
-/** A key-value store of downloaded files, keyed by URL. */
+/**
+ * A key-value store of downloaded files, keyed by URL. Pass one as `cache` to use your own storage.
+ * @example
+ * const memory = new Map<string, CacheEntry>();
+ * const cache: FileCache = { location: 'memory', get: async (u) => memory.get(u), put: async (u, e) => void memory.set(u, e), delete: async (u) => void memory.delete(u) };
+ */
 export interface FileCache {
   /** For messages: a directory, or "browser Cache API (dualbert)". */
   readonly location: string;
+  /** The entry of a URL, or undefined. */
   get(url: string): Promise<CacheEntry | undefined>;
+  /** Stores (or replaces) the entry of a URL. */
   put(url: string, entry: CacheEntry): Promise<void>;
+  /** Removes the entry of a URL (a corrupt one, before it is downloaded again). */
   delete(url: string): Promise<void>;
 }
 
@@ -51,6 +68,8 @@ const META_SUFFIX = '.dualbert-meta.json';
  * `~/.cache/dualbert/huggingface.co/Xenova/all-MiniLM-L6-v2/resolve/main/onnx/model.onnx`,
  * with `<file>.dualbert-meta.json` beside each file. Writes go to a temporary file first and are
  * renamed into place, so an interrupted write never leaves a half file under the real name.
+ * @example
+ * const embedder = await createEmbedder('hf:BAAI/bge-small-en-v1.5', { cache: directoryCache('/data/dualbert') });
  */
 export function directoryCache(dir: string): FileCache {
   const paths = async (url: string): Promise<{ file: string; meta: string }> => {
@@ -99,7 +118,11 @@ export function directoryCache(dir: string): FileCache {
   };
 }
 
-/** The browser Cache API (`caches.open(name)`), keyed by URL; what we record travels in headers. */
+/**
+ * The browser Cache API (`caches.open(name)`), keyed by URL; what we record travels in headers.
+ * @example
+ * const embedder = await createEmbedder('hf:Xenova/all-MiniLM-L6-v2', { cache: browserCache('my-app-models') });
+ */
 export function browserCache(name = 'dualbert'): FileCache {
   const open = async (): Promise<Cache> => caches.open(name);
   return {

@@ -35,7 +35,13 @@ import { SYNTHETIC_MODELS, bertTensorShapes, isSyntheticName, syntheticCheckpoin
 /**
  * Progress events, named as transformers.js names them: `initiate` when a file starts,
  * `download` and `progress` as its bytes arrive from the network (never for local or cached
- * files), `done` when it is read, `ready` when the model is loaded.
+ * files), `done` when it is read (`cached: true` when it came from the cache), `ready` when the
+ * model is loaded.
+ * @example
+ * const onProgress = (e: ProgressEvent) => {
+ *   if (e.status === 'progress') bar.value = e.progress;          // percent of e.total bytes
+ *   if (e.status === 'done') console.log(`${e.file}: ${e.bytes} bytes${e.cached ? ' (cache)' : ''}`);
+ * };
  */
 export type ProgressEvent =
   | { status: 'initiate'; name: string; file: string }
@@ -44,9 +50,19 @@ export type ProgressEvent =
   | { status: 'done'; name: string; file: string; bytes: number; cached?: boolean }
   | { status: 'ready'; name: string; model: string };
 
+/**
+ * Receives {@link ProgressEvent}s while a model loads.
+ * @example
+ * await createEmbedder('hf:Xenova/all-MiniLM-L6-v2', { progress_callback: (e) => console.log(e.status, 'file' in e ? e.file : '') });
+ */
 export type ProgressCallback = (event: ProgressEvent) => void;
 
-/** Which ONNX export to read when the model has no safetensors (transformers.js `dtype` names). */
+/**
+ * Which ONNX export to read when the model has no safetensors (transformers.js `dtype` names):
+ * fp32 `model.onnx`, fp16 `model_fp16.onnx`, q8 `model_quantized.onnx`, int8 `model_int8.onnx`, uint8 `model_uint8.onnx`.
+ * @example
+ * await loadModel('hf:Xenova/all-MiniLM-L6-v2', { dtype: 'q8' });   // onnx/model_quantized.onnx, dequantized with a warning
+ */
 export type WeightsDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8';
 
 /** ONNX file name suffix per dtype, as transformers.js repositories name them. */
@@ -58,6 +74,11 @@ export const ONNX_VARIANTS: Readonly<Record<WeightsDtype, string>> = {
   uint8: '_uint8',
 };
 
+/**
+ * Options of {@link loadModel} (and of `createEmbedder`): where files come from, the cache, progress.
+ * @example
+ * await loadModel('hf:BAAI/bge-small-en-v1.5', { cache_dir: '/data/models', offline: true });
+ */
 export interface LoadOptions extends HubOptions {
   progress_callback?: ProgressCallback;
   /**
@@ -67,6 +88,11 @@ export interface LoadOptions extends HubOptions {
   dtype?: WeightsDtype;
 }
 
+/**
+ * What a model's own files say about its embeddings (sentence-transformers settings).
+ * @example
+ * const { pooling, normalize, maxLength, prompts } = (await loadModel(dir)).defaults;
+ */
 export interface ModelDefaults {
   pooling: PoolingMode;
   normalize: boolean;
@@ -84,6 +110,12 @@ export interface ModelDefaults {
   includePrompt: boolean;
 }
 
+/**
+ * A loaded model: config, tokenizer, checkpoint tensors and defaults.
+ * @example
+ * const model = await loadModel('./all-MiniLM-L6-v2');
+ * console.log(model.config.hiddenSize, model.weightFiles);   // 384 [ 'model.safetensors' ]
+ */
 export interface LoadedModel {
   /** What the user passed, e.g. "synthetic:minilm" or a path. */
   readonly name: string;

@@ -10,7 +10,11 @@
 import { DualbertError } from '../errors.js';
 import { type CacheMeta, type FileCache, defaultCache } from './cache.js';
 
-/** Per-read options: the loader passes a progress hook. */
+/**
+ * Per-read options: the loader passes its progress hooks.
+ * @example
+ * await source.read('model.safetensors', { onProgress: (loaded, total) => console.log(loaded, total) });
+ */
 export interface ReadOptions {
   /** Called as bytes arrive from the network (first with loaded = 0); not called for local or cached reads. */
   onProgress?: (loaded: number, total: number | undefined) => void;
@@ -18,6 +22,12 @@ export interface ReadOptions {
   onCached?: () => void;
 }
 
+/**
+ * Where a model's files come from: anything that reads a file by its path in the model.
+ * @example
+ * const source: ModelSource = { location: 'my store', read: async (path) => store.get(path) };
+ * const embedder = await createEmbedder(source);
+ */
 export interface ModelSource {
   /** Human-readable location for messages, e.g. a directory path or URL. */
   readonly location: string;
@@ -27,7 +37,11 @@ export interface ModelSource {
 
 const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
 
-/** A directory on the local filesystem (Node only). */
+/**
+ * A directory on the local filesystem (Node only).
+ * @example
+ * const embedder = await createEmbedder(directorySource('./models/all-MiniLM-L6-v2'));
+ */
 export function directorySource(dir: string): ModelSource {
   return {
     location: dir,
@@ -49,7 +63,11 @@ export function directorySource(dir: string): ModelSource {
   };
 }
 
-/** Options of network sources. */
+/**
+ * Options of network sources.
+ * @example
+ * urlSource('https://example.com/models/minilm/', { cache_dir: '/tmp/cache', maxAttempts: 5 });
+ */
 export interface UrlSourceOptions {
   /**
    * Where downloaded files are kept: a {@link FileCache}, or false for none. Default: a directory
@@ -68,7 +86,11 @@ export interface UrlSourceOptions {
   warn?: (message: string) => void;
 }
 
-/** Files under a base URL (http(s) through fetch with a cache; file: URLs through the filesystem in Node). */
+/**
+ * Files under a base URL (http(s) through fetch with a cache; file: URLs through the filesystem in Node).
+ * @example
+ * const embedder = await createEmbedder(urlSource('https://example.com/models/minilm/', { cache: false }));
+ */
 export function urlSource(base: string | URL, options: UrlSourceOptions = {}): ModelSource {
   const root = new URL(base.toString().endsWith('/') ? base.toString() : `${base.toString()}/`);
   if (root.protocol === 'file:') {
@@ -315,6 +337,11 @@ export function defaultRemoteHost(): string {
   return env || 'https://huggingface.co';
 }
 
+/**
+ * Options of hub sources.
+ * @example
+ * hubSource('BAAI/bge-small-en-v1.5', { revision: 'main', remote_host: 'https://hf-mirror.example' });
+ */
 export interface HubOptions extends UrlSourceOptions {
   /** A branch, tag or commit (default 'main'); `owner/name@rev` in the id wins. */
   revision?: string;
@@ -347,7 +374,11 @@ export function hubSource(id: string, options: HubOptions = {}): ModelSource {
   return { location: source.location, read: (path, o) => source.read(path, o) };
 }
 
-/** What a browser hands over: files of a picked directory, or buffers by path. */
+/**
+ * What a browser hands over: files of a picked directory, or buffers by path.
+ * @example
+ * const files: InMemoryFiles = input.files!;   // <input type="file" webkitdirectory>
+ */
 export type InMemoryFiles =
   | Iterable<File>
   | ReadonlyMap<string, Blob | ArrayBuffer | ArrayBufferView>
