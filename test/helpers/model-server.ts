@@ -126,6 +126,14 @@ export async function startModelServer(repos: Record<string, string>, plain: Rec
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // CORS, so pages on another loopback origin can fetch (and read the sizes and ranges of) files.
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'Range');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Linked-Size, X-Linked-Etag');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204).end();
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = decodeURIComponent(url.pathname);
     const log: RequestLog = { method: req.method ?? 'GET', path, range: req.headers.range, status: 0 };
