@@ -18,33 +18,38 @@ const START_TIMEOUT_MS = 30_000;
 // The worker: one message {module, memory, ctrl, tid, spin}, then the job loop until QUIT.
 // Words of the control block as Int32Array indices: GEN 0, DONE 1, QUIT 2, ERR 3.
 const WORKER_SOURCE = `'use strict';
-const isNode = typeof process === 'object' && process.versions != null && typeof process.versions.node === 'string';
-const port = isNode ? require('node:worker_threads').parentPort : self;
-const start = async (msg) => {
-  try {
-    const { module, memory, ctrl, tid, spin } = msg;
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    const runJob = instance.exports.runJob;
-    const w = new Int32Array(memory.buffer, ctrl, 4);
-    let seen = Atomics.load(w, 0);
-    port.postMessage({ ready: true });
-    for (;;) {
-      let spins = 0;
-      while (Atomics.load(w, 0) === seen) {
-        if (++spins > spin) { Atomics.wait(w, 0, seen); spins = 0; }
+(async () => {
+  const isNode = typeof process === 'object' && process.versions != null && typeof process.versions.node === 'string';
+  // import(), not require(): eval'd worker code is CommonJS or ESM depending on the parent's flags.
+  const port = isNode ? (await import('node:worker_threads')).parentPort : self;
+  const start = async (msg) => {
+    try {
+      const { module, memory, ctrl, tid, spin } = msg;
+      const instance = await WebAssembly.instantiate(module, { env: { memory } });
+      const runJob = instance.exports.runJob;
+      const w = new Int32Array(memory.buffer, ctrl, 4);
+      let seen = Atomics.load(w, 0);
+      port.postMessage({ ready: true });
+      for (;;) {
+        let spins = 0;
+        while (Atomics.load(w, 0) === seen) {
+          // A bounded wait: a thread blocked in Atomics.wait cannot be terminated, and an
+          // embedder that is never disposed must not keep its process from exiting.
+          if (++spins > spin) { Atomics.wait(w, 0, seen, 100); spins = 0; }
+        }
+        seen = Atomics.load(w, 0);
+        if (Atomics.load(w, 2) !== 0) break;
+        try { runJob(ctrl, tid); } catch (e) { Atomics.store(w, 3, 1); }
+        Atomics.add(w, 1, 1);
+        Atomics.notify(w, 1);
       }
-      seen = Atomics.load(w, 0);
-      if (Atomics.load(w, 2) !== 0) break;
-      try { runJob(ctrl, tid); } catch (e) { Atomics.store(w, 3, 1); }
-      Atomics.add(w, 1, 1);
-      Atomics.notify(w, 1);
+    } catch (e) {
+      port.postMessage({ error: String((e && e.message) || e) });
     }
-  } catch (e) {
-    port.postMessage({ error: String((e && e.message) || e) });
-  }
-  if (!isNode) self.close();
-};
-if (isNode) port.once('message', start); else self.onmessage = (e) => { self.onmessage = null; start(e.data); };
+    if (!isNode) self.close();
+  };
+  if (isNode) port.once('message', start); else self.onmessage = (e) => { self.onmessage = null; start(e.data); };
+})();
 `;
 
 interface WorkerHandle {
@@ -58,7 +63,6 @@ async function startWorker(init: { module: WebAssembly.Module; memory: WebAssemb
   if (isNode) {
     const { Worker } = await import('node:worker_threads');
     const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref(); // an embedder that is never disposed must not keep the process alive
     await handshake(
       (onMessage, onError) => {
         worker.on('message', onMessage);
@@ -67,6 +71,12 @@ async function startWorker(init: { module: WebAssembly.Module; memory: WebAssemb
       () => worker.postMessage(init),
       () => void worker.terminate(),
     );
+    // An embedder that is never disposed must not keep the process alive. Listeners re-ref
+    // the worker's port, so they go first.
+    worker.removeAllListeners('message');
+    worker.removeAllListeners('error');
+    worker.on('error', () => undefined); // a dying worker is reported by the job's ERR word, not as an uncaught error
+    worker.unref();
     return { terminate: () => void worker.terminate() };
   }
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
