@@ -5,8 +5,44 @@
 import { DualbertError } from '../errors.js';
 import type { BertConfig } from '../graph/config.js';
 
-/** `model_type` values whose checkpoints are plain BERT encoders with absolute positions. */
-const BERT_MODEL_TYPES = new Set(['bert']);
+/**
+ * `model_type` values whose checkpoints are plain BERT encoders with absolute positions, and the
+ * families that are exactly a BERT encoder under other names: DistilBERT (no token types, its
+ * tensors renamed; see `familyTensorName`).
+ */
+const BERT_MODEL_TYPES = new Set(['bert', 'distilbert']);
+
+/** The checkpoint naming family of a config: which renaming maps its tensors onto BERT's. */
+export type ModelFamily = 'bert' | 'distilbert';
+
+/** The family of a parsed config.json object (call after {@link parseBertConfig} accepted it). */
+export function modelFamily(json: unknown): ModelFamily {
+  return (json as Record<string, unknown>)['model_type'] === 'distilbert' ? 'distilbert' : 'bert';
+}
+
+const DISTILBERT_PARTS: [RegExp, string][] = [
+  [/^embeddings\./, 'embeddings.'],
+  [/^transformer\.layer\.(\d+)\.attention\.q_lin\./, 'encoder.layer.$1.attention.self.query.'],
+  [/^transformer\.layer\.(\d+)\.attention\.k_lin\./, 'encoder.layer.$1.attention.self.key.'],
+  [/^transformer\.layer\.(\d+)\.attention\.v_lin\./, 'encoder.layer.$1.attention.self.value.'],
+  [/^transformer\.layer\.(\d+)\.attention\.out_lin\./, 'encoder.layer.$1.attention.output.dense.'],
+  [/^transformer\.layer\.(\d+)\.sa_layer_norm\./, 'encoder.layer.$1.attention.output.LayerNorm.'],
+  [/^transformer\.layer\.(\d+)\.ffn\.lin1\./, 'encoder.layer.$1.intermediate.dense.'],
+  [/^transformer\.layer\.(\d+)\.ffn\.lin2\./, 'encoder.layer.$1.output.dense.'],
+  [/^transformer\.layer\.(\d+)\.output_layer_norm\./, 'encoder.layer.$1.output.LayerNorm.'],
+];
+
+/**
+ * A checkpoint tensor name in BERT's names (`encoder.layer.0.attention.self.query.weight`), or
+ * undefined when the name belongs to nothing the encoder reads. Strips the model prefix
+ * (`bert.`, `distilbert.`) that task-head checkpoints add.
+ */
+export function familyTensorName(family: ModelFamily, name: string): string | undefined {
+  if (family === 'bert') return name.startsWith('bert.') ? name.slice(5) : name;
+  const n = name.startsWith('distilbert.') ? name.slice('distilbert.'.length) : name;
+  for (const [pattern, to] of DISTILBERT_PARTS) if (pattern.test(n)) return n.replace(pattern, to);
+  return undefined;
+}
 
 function positiveInt(json: Record<string, unknown>, key: string, fallback?: number): number {
   const v = json[key] ?? fallback;
@@ -29,14 +65,28 @@ export function parseBertConfig(input: string | unknown): BertConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new DualbertError('INVALID_CONFIG', 'config.json must hold a JSON object');
   }
-  const c = json as Record<string, unknown>;
+  let c = json as Record<string, unknown>;
 
   const modelType = c['model_type'];
   if (typeof modelType !== 'string') {
     throw new DualbertError('INVALID_CONFIG', 'config.json has no "model_type"');
   }
   if (!BERT_MODEL_TYPES.has(modelType)) {
-    throw new DualbertError('UNSUPPORTED_ARCHITECTURE', `unsupported architecture "${modelType}": dualbert runs BERT encoders (model_type "bert")`);
+    throw new DualbertError('UNSUPPORTED_ARCHITECTURE', `unsupported architecture "${modelType}": dualbert runs BERT encoders (model_type "bert" or "distilbert")`);
+  }
+  if (modelType === 'distilbert') {
+    // DistilBERT: BERT's encoder under other names, LayerNorm eps 1e-12, no token types (a zero table stands in).
+    c = {
+      vocab_size: c['vocab_size'],
+      hidden_size: c['dim'],
+      num_hidden_layers: c['n_layers'],
+      num_attention_heads: c['n_heads'],
+      intermediate_size: c['hidden_dim'],
+      max_position_embeddings: c['max_position_embeddings'],
+      type_vocab_size: 1,
+      layer_norm_eps: 1e-12,
+      hidden_act: c['activation'] ?? 'gelu',
+    };
   }
   const positionType = c['position_embedding_type'] ?? 'absolute';
   if (positionType !== 'absolute') {

@@ -15,7 +15,7 @@ import type { BertConfig } from '../graph/config.js';
 import type { PoolingMode } from '../graph/ops.js';
 import { type Checkpoint, type Tensor, checkpointNames } from '../graph/weights.js';
 import { Tokenizer } from '../tokenizer/index.js';
-import { parseBertConfig } from './config.js';
+import { type ModelFamily, familyTensorName, modelFamily, parseBertConfig } from './config.js';
 import { parseOnnx, readOnnxCheckpoint } from './onnx.js';
 import { readSafetensors } from './safetensors.js';
 import { type DenseModule, readSentenceTransformersSettings } from './sentence-transformers.js';
@@ -255,9 +255,11 @@ async function readTokenizer(files: FileReader, config: BertConfig | undefined):
   return tokenizer;
 }
 
-/** Maps a checkpoint tensor name to ours: BertFor* checkpoints prefix every name with "bert.". */
-function canonicalName(name: string): string {
-  return name.startsWith('bert.') ? name.slice(5) : name;
+/** DistilBERT has no token types: its single segment adds a zero row. */
+function addMissingTokenTypes(family: ModelFamily, config: BertConfig, checkpoint: Map<string, Tensor>): void {
+  if (family === 'distilbert' && !checkpoint.has('embeddings.token_type_embeddings.weight')) {
+    checkpoint.set('embeddings.token_type_embeddings.weight', { shape: [config.typeVocabSize, config.hiddenSize], data: new Float32Array(config.typeVocabSize * config.hiddenSize) });
+  }
 }
 
 /** A shard path from an index file: relative, inside the model. */
@@ -294,15 +296,21 @@ function neededShapes(config: BertConfig): Map<string, number[]> {
 }
 
 /** The encoder weights, from the first weights format the model has. */
-async function readEncoderWeights(files: FileReader, config: BertConfig, options: LoadOptions): Promise<WeightsResult> {
+async function readEncoderWeights(files: FileReader, config: BertConfig, family: ModelFamily, options: LoadOptions): Promise<WeightsResult> {
   const { source } = files;
   const needed = neededTensors(config);
-  const rename = (n: string): string | undefined => (needed.has(canonicalName(n)) ? canonicalName(n) : undefined);
+  if (family === 'distilbert') needed.delete('embeddings.token_type_embeddings.weight');
+  const canonicalName = (n: string): string | undefined => familyTensorName(family, n);
+  const rename = (n: string): string | undefined => {
+    const c = canonicalName(n);
+    return c !== undefined && needed.has(c) ? c : undefined;
+  };
 
   const single = await files.read('model.safetensors');
   if (single) {
     const file = where(source, 'model.safetensors');
     const checkpoint = readSafetensors(single, { file, rename });
+    addMissingTokenTypes(family, config, checkpoint);
     checkTensors(checkpoint, neededShapes(config), () => file);
     return { checkpoint, files: ['model.safetensors'] };
   }
@@ -315,7 +323,7 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, options
     const shardOf = new Map<string, string>();
     for (const [tensor, shard] of Object.entries(map as Record<string, unknown>)) {
       const name = canonicalName(tensor);
-      if (needed.has(name)) shardOf.set(name, checkShardPath(indexFile, shard));
+      if (name !== undefined && needed.has(name)) shardOf.set(name, checkShardPath(indexFile, shard));
     }
     const missing = [...needed].filter((n) => !shardOf.has(n));
     if (missing.length) throw new DualbertError('INVALID_WEIGHTS', `${indexFile}: tensor "${missing[0]}" is in no shard (${missing.length} missing)`);
@@ -330,7 +338,8 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, options
       };
       for (const [k, v] of readSafetensors(bytes, { file: where(source, shard), rename: inShard })) checkpoint.set(k, v);
     }
-    checkTensors(checkpoint, neededShapes(config), (n) => where(source, shardOf.get(n)!));
+    addMissingTokenTypes(family, config, checkpoint);
+    checkTensors(checkpoint, neededShapes(config), (n) => where(source, shardOf.get(n) ?? 'model.safetensors.index.json'));
     return { checkpoint, files: ['model.safetensors.index.json', ...shards] };
   }
 
@@ -356,7 +365,8 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, options
       external.set(t.external.location, data);
     }
     const warn = options.warn ?? ((m: string) => console.warn(`dualbert: ${m}`));
-    const checkpoint = readOnnxCheckpoint(model, config, { file, needed, external: (loc) => external.get(loc)!, warn });
+    const checkpoint = readOnnxCheckpoint(model, config, { file, needed, external: (loc) => external.get(loc)!, warn, mapName: canonicalName });
+    addMissingTokenTypes(family, config, checkpoint);
     return { checkpoint, files: [path, ...external.keys()].map((p, i) => (i === 0 ? p : dir + p)) };
   }
 
@@ -444,13 +454,15 @@ async function openModel(spec: string | ModelSource, options: LoadOptions): Prom
   if (!configBytes) {
     throw new DualbertError('MODEL_NOT_FOUND', `${source.location}: no config.json (is this a Hugging Face model directory?)`);
   }
-  const config = inFile(where(source, 'config.json'), () => parseBertConfig(utf8(configBytes)));
+  const configText = utf8(configBytes);
+  const config = inFile(where(source, 'config.json'), () => parseBertConfig(configText));
+  const family = modelFamily(JSON.parse(configText));
   const tokenizer = await readTokenizer(files, config);
   const st = await readSentenceTransformersSettings(source, (path) => files.json(path));
   const maxLength = Math.min(st.maxSeqLength ?? tokenizer.modelMaxLength ?? config.maxPositions, config.maxPositions);
 
   const readWeights = async (): Promise<WeightsResult> => {
-    const encoder = await readEncoderWeights(files, config, options);
+    const encoder = await readEncoderWeights(files, config, family, options);
     if (st.dense.length === 0) return encoder;
     const dense = await readDenseWeights(files, st.dense);
     for (const [k, v] of dense.checkpoint) encoder.checkpoint.set(k, v);

@@ -261,6 +261,8 @@ export interface OnnxCheckpointOptions {
   external?: ExternalDataReader;
   /** Called once per kind of lossy conversion (e.g. int8 dequantization). */
   warn?: (message: string) => void;
+  /** Maps a canonical name onto BERT's (e.g. DistilBERT's `transformer.layer.0.attention.q_lin.bias`); undefined: not an encoder tensor. */
+  mapName?: (name: string) => string | undefined;
 }
 
 /** The Linear layers of a BERT layer, in forward order, and whether their weight names appear in exports. */
@@ -459,9 +461,13 @@ export function readOnnxCheckpoint(
     }
   }
 
+  const canonical = (name: string): string | undefined => {
+    const n = canonicalOnnxName(name);
+    return options.mapName ? options.mapName(n) : n;
+  };
   const linearOf = (biasName: string): string | undefined => {
-    const n = canonicalOnnxName(biasName);
-    if (!n.endsWith('.bias')) return undefined;
+    const n = canonical(biasName);
+    if (!n?.endsWith('.bias')) return undefined;
     const prefix = n.slice(0, -'.bias'.length);
     return shapes.has(`${prefix}.weight`) && !prefix.startsWith('embeddings') && !prefix.endsWith('LayerNorm') ? prefix : undefined;
   };
@@ -491,8 +497,8 @@ export function readOnnxCheckpoint(
 
   // 2. Everything else by name: embeddings and LayerNorm parameters (possibly fp16 or quantized).
   for (const [initName, init] of model.initializers) {
-    const name = canonicalOnnxName(initName);
-    if (!needed.has(name) || out.has(name)) continue;
+    const name = canonical(initName);
+    if (name === undefined || !needed.has(name) || out.has(name)) continue;
     if (LAYER_LINEARS.some((lin) => name.endsWith(`${lin}.weight`))) continue; // layout unknown without its MatMul
     // Follow Cast/Identity/DequantizeLinear consumers to the value the graph computes with.
     let value = initName;
