@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// CPU benchmark: dualbert's wasm path (simd and scalar builds, 1 and 2 threads) against
+// onnxruntime-web's wasm backend (1 and 2 threads) on the same synthetic all-MiniLM-L6-v2
+// weights (ONNX written by bench/onnx/bert-onnx.mjs), over the built dist/.
+//
+//   npm run bench:cpu                      every case and engine (about 10 minutes on 2 cores)
+//   options: --runs N (default 5, min 5; at least 21 for single sequences)  --warmup N (default 1)  --json FILE
+//            --only CASE[,CASE]  --engines NAME[,NAME]  --profile (per-op ms for dualbert)
+//            --no-cold
+//
+// Cases: minilm B1 T16, B1 T128, B32 T128, and "B32 corpus": the first 256 texts of
+// test/fixtures/corpus-texts.jsonl in 8 batches of 32, each padded to its longest (max 256
+// tokens) — real lengths. Every (case, engine) runs in its own process (bench/cpu/runner.mjs):
+// warm-up, then the median of the runs. Cold start (process start → imports, weights, compile,
+// instantiate, pack, first B1 T16 forward) is measured separately in fresh processes.
+//
+// Figures: ms per forward (all 8 batches for the corpus case), tokens/s (real tokens), GFLOP/s
+// (model FLOPs of the padded batches: linear layers 2·N·(4C² + 2CI) and attention 4·B·T²·C per
+// layer), and the ratio of throughput to onnxruntime-web with the same thread count.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadModel } from '../dist/index.js';
+import { SYNTHETIC_MODELS } from '../dist/model/synthetic.js';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    json: { type: 'string', default: fileURLToPath(new URL('./cpu/results.json', import.meta.url)) },
+    only: { type: 'string', default: '' },
+    engines: { type: 'string', default: '' },
+    profile: { type: 'boolean', default: false },
+    'no-cold': { type: 'boolean', default: false },
+  },
+});
+const RUNS = Math.max(5, Number(args.runs));
+const WARMUP = Math.max(1, Number(args.warmup));
+const RUNNER = fileURLToPath(new URL('./cpu/runner.mjs', import.meta.url));
+const config = SYNTHETIC_MODELS.minilm.config;
+const { hiddenSize: C, intermediateSize: I, numLayers: L } = config;
+
+const ENGINES = [
+  { name: 'dualbert simd', engine: 'dualbert', build: 'simd', threads: 1 },
+  { name: 'dualbert simd', engine: 'dualbert', build: 'simd', threads: 2 },
+  { name: 'dualbert scalar', engine: 'dualbert', build: 'scalar', threads: 1 },
+  { name: 'dualbert scalar', engine: 'dualbert', build: 'scalar', threads: 2 },
+  { name: 'onnxruntime-web', engine: 'ort', threads: 1 },
+  { name: 'onnxruntime-web', engine: 'ort', threads: 2 },
+].filter((e) => !args.engines || args.engines.split(',').some((n) => `${e.name} ${e.threads}t`.includes(n)));
+
+// ---- cases ----
+const rng = (seed) => () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+function fixedCase(name, B, T) {
+  const r = rng(B * 1000 + T);
+  const ids = Array.from({ length: B * T }, (_, i) => (i % T === 0 ? 101 : i % T === T - 1 ? 102 : 1000 + Math.floor(r() * 28000)));
+  return { name, batches: [{ B, T, ids, mask: Array(B * T).fill(1) }] };
+}
+async function corpusCase() {
+  const model = await loadModel('synthetic:minilm');
+  const texts = readFileSync(new URL('../test/fixtures/corpus-texts.jsonl', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, 256)
+    .map((l) => JSON.parse(l).text);
+  const batches = [];
+  for (let s = 0; s < texts.length; s += 32) {
+    const chunk = texts.slice(s, s + 32).map((t) => (model.defaults.lowercaseInput ? t.toLowerCase() : t));
+    const enc = model.tokenizer.encodeBatch(chunk, { maxLength: model.defaults.maxLength });
+    batches.push({ B: chunk.length, T: enc.seqLen, ids: Array.from(enc.ids), mask: Array.from(enc.attentionMask) });
+  }
+  return { name: 'B32 corpus', batches };
+}
+const only = new Set(args.only.split(',').filter(Boolean));
+const CASES = [fixedCase('B1 T16', 1, 16), fixedCase('B1 T128', 1, 128), fixedCase('B32 T128', 32, 128), await corpusCase()].filter(
+  (c) => only.size === 0 || only.has(c.name),
+);
+
+const flops = (c) => c.batches.reduce((s, { B, T }) => s + L * (2 * B * T * (4 * C * C + 2 * C * I) + 4 * B * T * T * C), 0);
+const realTokens = (c) => c.batches.reduce((s, b) => s + b.mask.reduce((a, m) => a + m, 0), 0);
+const paddedTokens = (c) => c.batches.reduce((s, b) => s + b.B * b.T, 0);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// ---- runs ----
+const dir = mkdtempSync(join(os.tmpdir(), 'dualbert-bench-'));
+function run(engine, c, mode) {
+  const file = join(dir, 'job.json');
+  // Single-sequence cases take milliseconds: more runs for a stable median.
+  const runs = paddedTokens(c) <= 128 ? Math.max(RUNS, 21) : RUNS;
+  writeFileSync(file, JSON.stringify({ ...engine, mode, runs, warmup: WARMUP, profile: args.profile, case: c }));
+  const r = spawnSync(process.execPath, [RUNNER, file], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`${engine.name} ${engine.threads}t ${c.name}: runner failed (${r.status})\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`dualbert CPU benchmark: synthetic minilm (${L} layers, C=${C}, I=${I}) on ${cpu}, ${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
+console.log(`median of ${RUNS} runs after ${WARMUP} warm-up; ratio = throughput / onnxruntime-web's with the same threads\n`);
+console.log('| case | engine | threads | median ms | tokens/s | GFLOP/s | vs ORT |');
+console.log('|---|---|---|---:|---:|---:|---:|');
+const results = [];
+for (const c of CASES) {
+  const rows = [];
+  for (const engine of ENGINES) {
+    const r = run(engine, c, 'timing');
+    const ms = median(r.times);
+    rows.push({ case: c.name, engine: engine.name, build: r.phases.build ?? null, threads: r.phases.threads, ms, times: r.times, tokensPerS: realTokens(c) / (ms / 1000), gflops: flops(c) / (ms / 1000) / 1e9, first: r.first, profile: r.profile });
+  }
+  // Sanity: every engine embeds the first text to the same vector.
+  for (const row of rows) row.maxDiffVsFirstEngine = Math.max(...row.first.map((v, i) => Math.abs(v - rows[0].first[i])));
+  for (const row of rows) {
+    const ort = rows.find((x) => x.engine === 'onnxruntime-web' && x.threads === row.threads);
+    row.vsOrt = ort ? ort.ms / row.ms : null;
+    console.log(`| ${c.name} | ${row.engine} | ${row.threads} | ${row.ms.toFixed(1)} | ${row.tokensPerS.toFixed(0)} | ${row.gflops.toFixed(1)} | ${row.vsOrt ? `${row.vsOrt.toFixed(2)}×` : '–'} |`);
+    delete row.first;
+    results.push(row);
+  }
+  const worst = Math.max(...rows.map((r) => r.maxDiffVsFirstEngine));
+  if (worst > 1e-4) console.log(`| ${c.name} | WARNING: engines disagree by ${worst.toExponential(2)} | | | | | |`);
+}
+
+// ---- ratios the goals are stated in ----
+const find = (c, engine, threads) => results.find((r) => r.case === c && r.engine === engine && r.threads === threads);
+const summary = {};
+for (const c of CASES.map((x) => x.name)) {
+  const s1 = find(c, 'dualbert simd', 1);
+  const s2 = find(c, 'dualbert simd', 2);
+  const sc1 = find(c, 'dualbert scalar', 1);
+  summary[c] = {
+    simdVsOrt1t: s1?.vsOrt ?? null,
+    simdVsOrt2t: s2?.vsOrt ?? null,
+    simd2tVs1t: s1 && s2 ? s1.ms / s2.ms : null,
+    scalarVsSimd1t: s1 && sc1 ? s1.ms / sc1.ms : null,
+  };
+}
+console.log('\n| case | simd 1t vs ORT 1t | simd 2t vs ORT 2t | simd 2t vs 1t | scalar / simd (1t) |');
+console.log('|---|---:|---:|---:|---:|');
+const fx = (v) => (v == null ? '–' : `${v.toFixed(2)}×`);
+for (const [c, s] of Object.entries(summary)) console.log(`| ${c} | ${fx(s.simdVsOrt1t)} | ${fx(s.simdVsOrt2t)} | ${fx(s.simd2tVs1t)} | ${fx(s.scalarVsSimd1t)} |`);
+
+if (args.profile) {
+  console.log('\nper-op ms per forward (dualbert, B32 T128 when run):');
+  for (const r of results.filter((x) => x.profile)) {
+    const total = Object.values(r.profile).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(r.profile).map(([k, v]) => `${k} ${v.toFixed(1)} (${((100 * v) / total).toFixed(0)}%)`);
+    console.log(`  ${r.case} ${r.engine} ${r.threads}t: ${parts.join(', ')}`);
+  }
+}
+
+// ---- cold start ----
+const cold = [];
+if (!args['no-cold']) {
+  const c = fixedCase('B1 T16', 1, 16);
+  console.log('\ncold start (fresh process: imports, weights, compile/instantiate/pack or session, first B1 T16 forward; median of 3):');
+  console.log('| engine | threads | create ms | first forward ms | total ms |');
+  console.log('|---|---|---:|---:|---:|');
+  for (const engine of ENGINES.filter((e) => e.build !== 'scalar')) {
+    const rs = [0, 1, 2].map(() => run(engine, c, 'cold'));
+    const row = {
+      engine: engine.name,
+      threads: engine.threads,
+      createMs: median(rs.map((r) => r.phases.createMs)),
+      firstForwardMs: median(rs.map((r) => r.phases.firstForwardMs)),
+      totalMs: median(rs.map((r) => r.coldMs)),
+    };
+    cold.push(row);
+    console.log(`| ${row.engine} | ${row.threads} | ${row.createMs.toFixed(0)} | ${row.firstForwardMs.toFixed(0)} | ${row.totalMs.toFixed(0)} |`);
+  }
+}
+rmSync(dir, { recursive: true, force: true });
+
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpu, cores: os.cpus().length, node: process.version, loadavg: os.loadavg() },
+  model: { name: 'synthetic minilm', ...config },
+  runs: RUNS,
+  warmup: WARMUP,
+  cases: CASES.map((c) => ({ name: c.name, batches: c.batches.length, realTokens: realTokens(c), paddedTokens: paddedTokens(c), gflop: flops(c) / 1e9 })),
+  results,
+  summary,
+  cold,
+};
+writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`\nJSON: ${args.json}`);

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// One engine in one process, for bench/cpu.mjs: runs the job file given as argv[2] and prints one
+// JSON line. A process per (case, engine) keeps runs independent, and onnxruntime-web only takes
+// its thread count before its first session, so each ORT configuration needs its own process.
+//
+// Job: { engine: 'dualbert' | 'ort', build?: 'simd' | 'scalar', threads, mode: 'timing' | 'cold',
+//        runs, warmup, profile?, case: { name, batches: [{ B, T, ids: number[], mask: number[] }] } }
+// Result: { times: ms[] (one per run over all batches), coldMs?, phases?, profile?, first: number[] }
+import { readFileSync } from 'node:fs';
+
+const t0 = performance.now();
+const job = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const dist = (p) => new URL(`../../dist/${p}`, import.meta.url).href;
+const { SYNTHETIC_MODELS, syntheticCheckpoint } = await import(dist('model/synthetic.js'));
+const config = SYNTHETIC_MODELS.minilm.config;
+const C = config.hiddenSize;
+const batches = job.case.batches.map(({ B, T, ids, mask }) => ({
+  B,
+  T,
+  ids: Int32Array.from(ids),
+  mask: Uint8Array.from(mask),
+}));
+
+/** Mean pooling over the mask, then L2 normalization (what transformers.js does in JS for ORT). */
+function meanNormalize(hidden, mask, B, T) {
+  const out = new Float32Array(B * C);
+  for (let b = 0; b < B; b++) {
+    let count = 0;
+    for (let t = 0; t < T; t++) {
+      if (!mask[b * T + t]) continue;
+      count++;
+      const row = (b * T + t) * C;
+      for (let c = 0; c < C; c++) out[b * C + c] += hidden[row + c];
+    }
+    let sq = 0;
+    for (let c = 0; c < C; c++) {
+      out[b * C + c] /= Math.max(count, 1e-9);
+      sq += out[b * C + c] ** 2;
+    }
+    const norm = Math.max(Math.sqrt(sq), 1e-12);
+    for (let c = 0; c < C; c++) out[b * C + c] /= norm;
+  }
+  return out;
+}
+
+let forward; // (batch) => Promise<Float32Array> of [B, C] normalized mean vectors
+let dispose = () => {};
+const phases = {};
+const profile = new Map();
+
+if (job.engine === 'dualbert') {
+  const { createWasmBackend } = await import(dist('backends/wasm/index.js'));
+  const { buildBertGraph } = await import(dist('graph/bert.js'));
+  const { runGraph } = await import(dist('graph/execute.js'));
+  const { bindWeights } = await import(dist('graph/weights.js'));
+  const graph = buildBertGraph(config, { pooling: 'mean', normalize: true });
+  const weights = bindWeights(graph.weights, syntheticCheckpoint(config));
+  const tc = performance.now();
+  const backend = await createWasmBackend(weights, { threads: job.threads, wasm: { simd: job.build !== 'scalar' } });
+  phases.createMs = performance.now() - tc; // compile + instantiate + pack weights + start workers
+  phases.build = backend.build;
+  phases.threads = backend.threads;
+  if (job.profile) {
+    // Time every op (ops are synchronous on the calling thread, workers included).
+    for (const op of ['embed', 'linear', 'layerNorm', 'attention', 'pool', 'normalize']) {
+      const fn = backend[op].bind(backend);
+      backend[op] = (node, ...rest) => {
+        const s = performance.now();
+        fn(node, ...rest);
+        const key = op === 'linear' ? `linear ${node.out.replace(/^encoder\.layer\.\d+\./, '')}` : op;
+        profile.set(key, (profile.get(key) ?? 0) + performance.now() - s);
+      };
+    }
+  }
+  const typeIds = new Map();
+  forward = async ({ B, T, ids, mask }) => {
+    if (!typeIds.has(B * T)) typeIds.set(B * T, new Int32Array(B * T));
+    const { output } = await runGraph(graph, backend, { batchSize: B, seqLen: T, ids, typeIds: typeIds.get(B * T), attentionMask: mask });
+    return output;
+  };
+  dispose = () => backend.dispose();
+} else {
+  const ort = await import('onnxruntime-web');
+  const { writeBertOnnx } = await import(new URL('../onnx/bert-onnx.mjs', import.meta.url).href);
+  ort.env.wasm.numThreads = job.threads;
+  const bytes = writeBertOnnx(config, syntheticCheckpoint(config));
+  const tc = performance.now();
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  phases.createMs = performance.now() - tc;
+  phases.threads = job.threads;
+  forward = async ({ B, T, ids, mask }) => {
+    const i64 = (a) => BigInt64Array.from(a, (v) => BigInt(v));
+    const feeds = {
+      input_ids: new ort.Tensor('int64', i64(ids), [B, T]),
+      attention_mask: new ort.Tensor('int64', i64(mask), [B, T]),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]),
+    };
+    const result = await session.run(feeds);
+    return meanNormalize(result.last_hidden_state.data, mask, B, T);
+  };
+  dispose = () => void session.release();
+}
+
+const runAll = async () => {
+  let first;
+  for (const batch of batches) {
+    const out = await forward(batch);
+    first ??= Array.from(out.subarray(0, C));
+  }
+  return first;
+};
+
+const result = { phases };
+if (job.mode === 'cold') {
+  const tf = performance.now();
+  result.first = await runAll();
+  phases.firstForwardMs = performance.now() - tf;
+  result.coldMs = performance.now() - t0; // from process start: imports, weights, create, first forward
+} else {
+  for (let i = 0; i < job.warmup; i++) result.first = await runAll();
+  result.times = [];
+  profile.clear();
+  for (let i = 0; i < job.runs; i++) {
+    const s = performance.now();
+    await runAll();
+    result.times.push(performance.now() - s);
+  }
+  if (job.profile) result.profile = Object.fromEntries([...profile].map(([k, v]) => [k, v / job.runs]));
+}
+dispose();
+process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(0); // onnxruntime-web's worker threads would keep the process alive
