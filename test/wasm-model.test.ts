@@ -106,6 +106,25 @@ describe.each(['tiny', 'minilm'] as const)('wasm backend vs golden %s', (name) =
     });
   }
 
+  it('activation memory is reused across the layers (and captures of intermediates still read right)', async () => {
+    const b = await get(VARIANTS[0]!);
+    const T = 128;
+    const B = 4;
+    const ids = Array.from({ length: B }, (_, s) => Array.from({ length: T }, (_, t) => 1000 + ((s * 131 + t * 7) % 20000)));
+    const { output } = await runGraph(meanGraph, b, batchFromIds(ids));
+    // Without reuse every activation of the graph would take its own bytes.
+    const all = [...meanGraph.activations.values()].reduce((sum, a) => sum + (a.rows === 'tokens' ? B * T : B) * a.cols * 4, 0);
+    console.log(`[wasm ${name}] ${B}×${T} tokens: arena ${(b.arenaBytes / 2 ** 20).toFixed(1)} MiB; all activations would take ${(all / 2 ** 20).toFixed(1)} MiB`);
+    expect(b.arenaBytes).toBeLessThan(all / (name === 'tiny' ? 2 : 5)); // 2 layers share less than 6
+    // The same batch with every hidden state captured: same output, and the captures are
+    // the hidden states a capture-free run computes (the last one is what mean pooling saw).
+    const { output: again, captured } = await runGraph(meanGraph, b, batchFromIds(ids), { capture: meanGraph.hiddenStates });
+    expect(Array.from(again)).toEqual(Array.from(output));
+    expect(captured.size).toBe(meanGraph.hiddenStates.length);
+    const pooled = await runGraph(buildBertGraph(config, { pooling: 'cls', normalize: false }), b, batchFromIds(ids));
+    expect(Array.from(captured.get(lastHidden)!.subarray(0, C))).toEqual(Array.from(pooled.output.subarray(0, C)));
+  });
+
   it('all builds and thread counts give bit-identical vectors', async () => {
     const idx = order.slice(0, 6);
     const batch = batchFromIds(idx.map((i) => golden.texts[i]!.input_ids));

@@ -10,9 +10,15 @@
  *                      2-D tensors in the layout their op reads: GEMM weights as [⌈M/8⌉][K][8]
  *                      panels, embedding tables row-major (a table used the other way is
  *                      re-laid in place on first use; both layouts fit the reserved size)
- *   batch arena        reset by begin(): token ids, type ids and mask (i32), every activation
+ *   batch arena        reset by begin(): token ids, type ids and mask (i32), the activations
  *                      of the batch, and per-thread kernel scratch. It grows the memory as
  *                      needed, never past the memory's maximum (a clear error instead).
+ *
+ * Ops are recorded, not run, as they arrive (a tape of closures); the first `read` plans the
+ * arena from the tape — an activation's bytes are reused once its last reader has run, so a
+ * 6-layer MiniLM batch needs a handful of activation buffers instead of 44 — and then runs it.
+ * Reading an activation whose bytes were reused (a capture of an intermediate) replays the tape
+ * with it kept, and remembers its name so later batches keep it from the start.
  */
 import { DualbertError } from '../../errors.js';
 import {
@@ -36,14 +42,31 @@ const PAGE = 65536;
 const ALIGN = 64;
 const align = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
-/** An activation of the current batch: [rows, cols] f32 at a byte offset of the arena. */
+/** An activation of the current batch: [rows, cols] f32, placed in the arena when the tape is planned. */
 export interface WasmTensor {
-  readonly offset: number;
+  readonly name: string;
   readonly rows: number;
   readonly cols: number;
   /** The batch it belongs to (handles of an ended batch are rejected). */
   readonly batch: number;
 }
+
+/** One recorded op: what it reads and writes, its per-thread scratch, and how to run it. */
+interface TapeEntry {
+  readonly reads: readonly WasmTensor[];
+  readonly write: WasmTensor;
+  readonly scratch: number;
+  readonly run: () => void;
+}
+
+/** Where the planned tape put each activation, and which activation a reused block ends with. */
+interface Plan {
+  readonly offsets: Map<WasmTensor, number>;
+  readonly finalOwner: Map<number, WasmTensor>;
+}
+
+/** Names of intermediates read after being reused, kept from the start in later batches (bounded). */
+const MAX_PINNED_NAMES = 256;
 
 /** Where a weight lives and how it is laid out. */
 interface WeightSlot {
@@ -94,11 +117,16 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
   private readonly slots = new Map<string, WeightSlot>();
   /** First byte of the batch arena. */
   private readonly arenaStart: number;
-  private top: number;
+  /** First byte after the batch inputs: where planned activations start. */
+  private activationStart: number;
   private batchId = 0;
   private inputs: (BatchInputs & { idsAt: number; typeIdsAt: number; maskAt: number }) | undefined;
-  /** Per-thread scratch of the current batch. */
+  private tape: TapeEntry[] = [];
+  private plan: Plan | undefined;
+  /** Per-thread scratch of the planned tape. */
   private scratch = { at: 0, perThread: 0 };
+  private readonly pinnedNames = new Set<string>();
+  private arenaEnd = 0;
   private disposed = false;
 
   constructor(parts: WasmBackendParts, weights: GraphWeights) {
@@ -124,12 +152,23 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       this.slots.set(name, slot);
     }
     this.arenaStart = at;
-    this.top = at;
+    this.activationStart = at;
+    this.arenaEnd = at;
   }
 
   /** Threads computing (1 + workers). */
   get threads(): number {
     return this.workers?.size ?? 1;
+  }
+
+  /** Bytes of WebAssembly memory held: weights, the largest batch arena so far, scratch. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Bytes the last planned batch used in the arena: inputs, activations, per-thread scratch. */
+  get arenaBytes(): number {
+    return this.arenaEnd - this.arenaStart;
   }
 
   /** Only the first op vocabulary (pooling mean/cls/max, no Dense head) has kernels here. */
@@ -155,11 +194,13 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       if (arr.length !== n) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: inputs.${key} has ${arr.length} values, ${B} × ${T} needs ${n}`);
     }
     this.batchId++;
-    this.top = this.arenaStart;
-    this.scratch = { at: 0, perThread: 0 };
-    const idsAt = this.alloc(n * 4);
-    const typeIdsAt = this.alloc(n * 4);
-    const maskAt = this.alloc(n * 4);
+    this.tape = [];
+    this.plan = undefined;
+    const idsAt = this.arenaStart;
+    const typeIdsAt = align(idsAt + n * 4);
+    const maskAt = align(typeIdsAt + n * 4);
+    this.activationStart = align(maskAt + n * 4);
+    this.grow(this.activationStart, `a batch of ${B} × ${T} tokens`);
     const buf = this.memory.buffer;
     new Int32Array(buf, idsAt, n).set(inputs.ids);
     new Int32Array(buf, typeIdsAt, n).set(inputs.typeIds);
@@ -169,12 +210,20 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
 
   end(): void {
     this.inputs = undefined;
+    this.tape = [];
+    this.plan = undefined;
   }
 
-  allocate(_id: string, rows: RowKind, cols: number): WasmTensor {
+  allocate(id: string, rows: RowKind, cols: number): WasmTensor {
     const { batchSize, seqLen } = this.batch();
     const n = rows === 'tokens' ? batchSize * seqLen : batchSize;
-    return { offset: this.alloc(n * cols * 4), rows: n, cols, batch: this.batchId };
+    if (n * cols * 4 > this.maxPages * PAGE) {
+      throw new DualbertError(
+        'DEVICE_UNAVAILABLE',
+        `wasm backend: activation "${id}" needs ${mib(n * cols * 4)} of WebAssembly memory, which cannot grow past ${mib(this.maxPages * PAGE)}: use a smaller batchSize or shorter texts`,
+      );
+    }
+    return { name: id, rows: n, cols, batch: this.batchId };
   }
 
   write(t: WasmTensor, values: Float32Array | Float64Array): void {
@@ -182,12 +231,25 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     if (values.length !== t.rows * t.cols) {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: write of ${values.length} values into a [${t.rows}, ${t.cols}] activation`);
     }
-    new Float32Array(this.memory.buffer, t.offset, values.length).set(values);
+    const copy = Float32Array.from(values);
+    this.record([], t, 0, () => new Float32Array(this.memory.buffer, this.at(t), copy.length).set(copy));
   }
 
+  /**
+   * Runs the tape if it has not run (or replays it when `t`'s bytes were reused by a later
+   * activation), then returns a copy of `t`.
+   */
   async read(t: WasmTensor): Promise<Float32Array> {
     this.check(t);
-    return new Float32Array(this.memory.buffer, t.offset, t.rows * t.cols).slice();
+    if (!this.tape.some((e) => e.write === t)) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: activation "${t.name}" is read before it is written`);
+    const plan = this.plan;
+    const intact = plan !== undefined && plan.finalOwner.get(plan.offsets.get(t)!) === t;
+    if (!intact) {
+      if (plan !== undefined && this.pinnedNames.size < MAX_PINNED_NAMES) this.pinnedNames.add(t.name);
+      this.plan = this.planTape((h) => h === t || this.pinnedNames.has(h.name));
+      for (const entry of this.tape) entry.run();
+    }
+    return new Float32Array(this.memory.buffer, this.at(t), t.rows * t.cols).slice();
   }
 
   // out is [N, C]: word[ids[n]] + position[n mod T] + tokenType[typeIds[n]].
@@ -215,7 +277,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
         throw new DualbertError('INVALID_ARGUMENT', `wasm backend: token type id ${type} (sequence ${Math.floor(i / T)}, position ${i % T}) is outside the ${tokenType.rows} token types`);
       }
     }
-    this.exports.embed(out.offset, inputs.idsAt, inputs.typeIdsAt, word.offset, position.offset, tokenType.offset, ids.length, T, C);
+    this.record([], out, 0, () => this.exports.embed(this.at(out), inputs.idsAt, inputs.typeIdsAt, word.offset, position.offset, tokenType.offset, ids.length, T, C));
   }
 
   // x is [rows, K], W is [M, K], out (and residual) [rows, M]: out = x·Wᵀ + b, then the epilogue.
@@ -239,8 +301,12 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       if (residual.rows !== N || residual.cols !== M) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: residual of "${node.out}" is [${residual.rows}, ${residual.cols}], not [${N}, ${M}]`);
     }
     const plan = gemmPlan(N, K, M, this.threads);
-    const scratch = this.scratchFor(plan.packA ? this.exports.gemmScratchBytes(plan.MC, K) : 128);
-    this.job(OP.GEMM, [x.offset, w.offset, b.offset, out.offset, residual?.offset ?? 0, N, K, M, EPI[node.epilogue === 'none' ? 'bias' : node.epilogue], scratch.at, scratch.perThread, plan.MC, plan.PG, plan.packA ? 1 : 0]);
+    const epi = EPI[node.epilogue === 'none' ? 'bias' : node.epilogue];
+    const reads = node.epilogue === 'residual' ? [x, residual!] : [x];
+    this.record(reads, out, plan.packA ? this.exports.gemmScratchBytes(plan.MC, K) : 128, () => {
+      const res = node.epilogue === 'residual' ? this.at(residual!) : 0;
+      this.job(OP.GEMM, [this.at(x), w.offset, b.offset, this.at(out), res, N, K, M, epi, this.scratch.at, this.scratch.perThread, plan.MC, plan.PG, plan.packA ? 1 : 0]);
+    });
   }
 
   // Row-wise over C columns.
@@ -253,7 +319,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     if (out.cols !== C || out.rows !== x.rows || gamma.rows !== C || beta.rows !== C) {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: layerNorm "${node.out}": x [${x.rows}, ${C}], gamma [${gamma.rows}], beta [${beta.rows}], out [${out.rows}, ${out.cols}] do not fit`);
     }
-    this.job(OP.LAYERNORM, [x.offset, out.offset, gamma.offset, beta.offset, x.rows, C], [[7, node.eps]]);
+    this.record([x], out, 0, () => this.job(OP.LAYERNORM, [this.at(x), this.at(out), gamma.offset, beta.offset, x.rows, C], [[7, node.eps]]));
   }
 
   // qkv is [N, 3C], out is [N, C].
@@ -266,8 +332,9 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     if (qkv.cols !== 3 * C || out.cols !== C || qkv.rows !== inputs.batchSize * inputs.seqLen || out.rows !== qkv.rows) {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: attention "${node.out}": qkv [${qkv.rows}, ${qkv.cols}] and out [${out.rows}, ${out.cols}] do not fit ${NH} heads of ${HS}`);
     }
-    const scratch = this.scratchFor(this.exports.attentionScratchBytes(inputs.seqLen, HS));
-    this.job(OP.ATTENTION, [qkv.offset, out.offset, inputs.maskAt, inputs.batchSize, inputs.seqLen, NH, HS, 0, scratch.at, scratch.perThread], [[8, node.scale]]);
+    this.record([qkv], out, this.exports.attentionScratchBytes(inputs.seqLen, HS), () =>
+      this.job(OP.ATTENTION, [this.at(qkv), this.at(out), inputs.maskAt, inputs.batchSize, inputs.seqLen, NH, HS, 0, this.scratch.at, this.scratch.perThread], [[8, node.scale]]),
+    );
   }
 
   // x is [N, C], out is [B, C].
@@ -279,7 +346,8 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     if (x.rows !== inputs.batchSize * inputs.seqLen || out.rows !== inputs.batchSize || out.cols !== x.cols) {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: pool "${node.out}": x [${x.rows}, ${x.cols}] → out [${out.rows}, ${out.cols}] do not fit the batch`);
     }
-    this.exports.pool(out.offset, x.offset, inputs.maskAt, inputs.batchSize, inputs.seqLen, x.cols, POOL[node.mode as keyof typeof POOL]);
+    const mode = POOL[node.mode as keyof typeof POOL];
+    this.record([x], out, 0, () => this.exports.pool(this.at(out), this.at(x), inputs.maskAt, inputs.batchSize, inputs.seqLen, x.cols, mode));
   }
 
   // x and out are [B, C].
@@ -289,7 +357,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     if (out.rows !== x.rows || out.cols !== x.cols) {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: normalize "${node.out}": x [${x.rows}, ${x.cols}] → out [${out.rows}, ${out.cols}]`);
     }
-    this.exports.normalize(out.offset, x.offset, x.rows, x.cols, node.eps);
+    this.record([x], out, 0, () => this.exports.normalize(this.at(out), this.at(x), x.rows, x.cols, node.eps));
   }
 
   /** Writes a job's arguments (ARGS words 1..) and runs it on every thread. */
@@ -308,22 +376,67 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     }
   }
 
-  /** Per-thread scratch of at least `bytes` for the current batch. */
-  private scratchFor(bytes: number): { at: number; perThread: number } {
-    if (bytes > this.scratch.perThread) {
-      const perThread = align(bytes);
-      this.scratch = { at: this.alloc(perThread * this.threads), perThread };
-    }
-    return this.scratch;
+  private record(reads: WasmTensor[], write: WasmTensor, scratch: number, run: () => void): void {
+    this.tape.push({ reads, write, scratch, run });
+    this.plan = undefined; // a tape that grew must be planned (and run) again
   }
 
-  /** Bump allocation in the batch arena, growing the memory when needed. */
-  private alloc(bytes: number): number {
-    const at = this.top;
-    this.top = align(at + bytes);
-    const inputs = this.inputs;
-    this.grow(this.top, inputs ? `a batch of ${inputs.batchSize} × ${inputs.seqLen} tokens` : 'the batch inputs');
-    return at;
+  /** The planned byte offset of an activation (only while the tape runs or after). */
+  private at(t: WasmTensor): number {
+    const offset = this.plan?.offsets.get(t);
+    if (offset === undefined) throw new Error(`wasm backend: activation "${t.name}" has no place in the plan`);
+    return offset;
+  }
+
+  /**
+   * Places every activation of the tape in the arena. Blocks are pooled by size: an activation
+   * takes a free block of its size (or new bytes) when it is first written, and gives it back
+   * after its last reader, unless `pinned` (read after the tape: it must survive to the end).
+   * An op's output never shares bytes with its inputs (they are freed after it is placed).
+   */
+  private planTape(pinned: (t: WasmTensor) => boolean): Plan {
+    const lastRead = new Map<WasmTensor, number>();
+    const lastWrite = new Map<WasmTensor, number>();
+    this.tape.forEach((e, i) => {
+      e.reads.forEach((r) => lastRead.set(r, i));
+      lastWrite.set(e.write, i);
+    });
+    const offsets = new Map<WasmTensor, number>();
+    const finalOwner = new Map<number, WasmTensor>();
+    const free = new Map<number, number[]>();
+    let top = this.activationStart;
+    const release = (t: WasmTensor): void => {
+      const bytes = align(t.rows * t.cols * 4);
+      const list = free.get(bytes) ?? [];
+      list.push(offsets.get(t)!);
+      free.set(bytes, list);
+    };
+    let scratch = 0;
+    this.tape.forEach((e, i) => {
+      for (const r of e.reads) {
+        if (!offsets.has(r)) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: activation "${r.name}" is read before it is written`);
+      }
+      if (!offsets.has(e.write)) {
+        const bytes = align(e.write.rows * e.write.cols * 4);
+        let offset = free.get(bytes)?.pop();
+        if (offset === undefined) {
+          offset = top;
+          top += bytes;
+        }
+        offsets.set(e.write, offset);
+        finalOwner.set(offset, e.write);
+      }
+      for (const r of new Set(e.reads)) if (lastRead.get(r) === i && !pinned(r) && r !== e.write && lastWrite.get(r)! < i) release(r);
+      // Written and never read afterwards (and not pinned): its bytes are free at once.
+      if (!pinned(e.write) && lastWrite.get(e.write) === i && !((lastRead.get(e.write) ?? -1) > i)) release(e.write);
+      scratch = Math.max(scratch, e.scratch);
+    });
+    const perThread = align(scratch);
+    this.scratch = { at: top, perThread };
+    this.arenaEnd = top + perThread * this.threads;
+    const inputs = this.inputs!;
+    this.grow(this.arenaEnd, `a batch of ${inputs.batchSize} × ${inputs.seqLen} tokens`);
+    return { offsets, finalOwner };
   }
 
   private grow(end: number, what: string): void {
