@@ -101,6 +101,7 @@ describe('activation planner', () => {
     workgroups: [1, 1, 1],
     reads,
     write,
+    flop: 0,
   });
 
   it('reuses buffers of dead activations and never aliases an op output with its inputs', () => {

@@ -50,7 +50,7 @@ export interface WebGpuTimings {
   /** The whole compute pass, in ms. */
   gpuMs: number;
   /** With `profile`: every kernel call in order (each in its own pass, so a little slower). */
-  kernels?: { op: string; key: string; ms: number }[];
+  kernels?: { op: string; key: string; ms: number; flop: number }[];
 }
 
 /** Counters for tests and benchmarks. */
@@ -499,7 +499,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     if (!this.profile) return { gpuMs: ms(stamps[0]!, stamps[1]!) };
     const kernels = batch.tape
       .filter((e): e is KernelCall => e.kind === 'kernel')
-      .map((k, i) => ({ op: k.op, key: k.keyString, ms: ms(stamps[2 * i]!, stamps[2 * i + 1]!) }));
+      .map((k, i) => ({ op: k.op, key: k.keyString, ms: ms(stamps[2 * i]!, stamps[2 * i + 1]!), flop: k.flop }));
     return { gpuMs: kernels.reduce((s, k) => s + k.ms, 0), kernels };
   }
 

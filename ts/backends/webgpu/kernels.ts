@@ -50,6 +50,7 @@ function call(
   workgroups: [number, number, number],
   reads: Handle[],
   write: Handle,
+  flop = 0,
 ): KernelCall {
   for (const n of workgroups) {
     if (n > config.workgroupsPerDimension) {
@@ -59,7 +60,7 @@ function call(
       );
     }
   }
-  return { kind: 'kernel', op, key, keyString: pipelineKeyString(key), params: Uint32Array.from(params), bindings, workgroups, reads, write };
+  return { kind: 'kernel', op, key, keyString: pipelineKeyString(key), params: Uint32Array.from(params), bindings, workgroups, reads, write, flop };
 }
 
 /** Workgroup size of the one-row-per-workgroup kernels: about two columns per invocation. */
@@ -107,7 +108,7 @@ export function linearCall(
     bindings.push([4, act(residual!)]);
     reads.push(residual!);
   }
-  return call(config, 'linear', key, [n, k, m, 0], bindings, [Math.ceil(m / 64), Math.ceil(n / 64), 1], reads, out);
+  return call(config, 'linear', key, [n, k, m, 0], bindings, [Math.ceil(m / 64), Math.ceil(n / 64), 1], reads, out, 2 * n * k * m);
 }
 
 /** LayerNorm of each of `rows` rows. */
@@ -234,5 +235,7 @@ export function attentionCall(config: KernelConfig, b: number, t: number, numHea
     [Math.ceil(t / ATTENTION_BQ), numHeads, b],
     [qkv],
     out,
+    // Q·Kᵀ and P·V over full (unpadded) sequences: 2 · 2·T·T·HS per head and sequence.
+    4 * b * numHeads * t * t * headSize,
   );
 }

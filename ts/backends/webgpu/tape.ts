@@ -46,6 +46,8 @@ export interface KernelCall {
   readonly workgroups: readonly [number, number, number];
   readonly reads: readonly Handle[];
   readonly write: Handle;
+  /** Floating-point operations of the call (multiply-adds count 2), for profiles. */
+  readonly flop: number;
 }
 
 /** Values written into an activation by `write` (the op-level parity harness does this). */

@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// GPU benchmark of the webgpu path (WGSL on Dawn), over the built dist/ and node_modules/webgpu
+// only, so it also runs on a machine with Node carried in and no npm. For each case: wall ms of a
+// forward (host recording + one submit + readback of the pooled output) and GPU ms from timestamp
+// queries (median of --runs after warm-up), tokens/s, TFLOP/s and the fraction of FP32 peak; a
+// per-kernel profile; onnxruntime-node's WebGPU EP on the same weights when it is importable.
+//
+//   npm run bench:gpu                       full set (meant for an H100/H200)
+//   node bench/gpu.mjs --quick              small shapes (SwiftShader: checks the script, not speed)
+//   options: --runs N (default 7)  --peak TFLOPS (default 67: H100/H200 FP32)  --json FILE
+//            --tune bk=32,keys=64,subgroups=0  --no-ort  --no-profile  --only NAME[,NAME]
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { createWebGpuBackend } from '../dist/backends/webgpu/index.js';
+import { buildBertGraph } from '../dist/graph/bert.js';
+import { runGraph } from '../dist/graph/execute.js';
+import { bindWeights, checkpointNames } from '../dist/graph/weights.js';
+import { createEmbedder } from '../dist/index.js';
+import { SYNTHETIC_MODELS, syntheticCheckpoint } from '../dist/model/synthetic.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '7' },
+    peak: { type: 'string', default: '67' },
+    json: { type: 'string' },
+    tune: { type: 'string', default: '' },
+    'no-ort': { type: 'boolean', default: false },
+    'no-profile': { type: 'boolean', default: false },
+    only: { type: 'string', default: '' },
+  },
+});
+const RUNS = Math.max(5, Number(args.runs));
+const WARMUP = 2;
+const PEAK_TFLOPS = Number(args.peak);
+// Dawn quantizes timestamps unless told not to (NOTES-gpu.md).
+const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+
+/** --tune bk=32,keys=64,subgroups=0 → the backend's tuning knobs. */
+function parseTuning(text) {
+  const tuning = {};
+  for (const part of text.split(',').filter(Boolean)) {
+    const [k, v] = part.split('=');
+    if (k === 'bk') tuning.gemmBK = Number(v);
+    else if (k === 'keys') tuning.attentionKeys = Number(v);
+    else if (k === 'subgroups') tuning.subgroups = v !== '0';
+    else throw new Error(`--tune: unknown knob "${k}" (bk, keys, subgroups)`);
+  }
+  return tuning;
+}
+const TUNING = parseTuning(args.tune);
+
+const BGE_BASE = { vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu' };
+const MODELS = {
+  minilm: SYNTHETIC_MODELS.minilm.config,
+  'bge-base': BGE_BASE,
+  // --quick: bge-base widths (head size 64) with one layer, so SwiftShader finishes in seconds.
+  'bge-1layer': { ...BGE_BASE, numLayers: 1 },
+  tiny: SYNTHETIC_MODELS.tiny.config,
+};
+
+// name, model, docs (sequences in all), T, batch (sequences per forward)
+const FULL = [
+  ['minilm B1 T16', 'minilm', 1, 16, 1],
+  ['minilm B1 T128', 'minilm', 1, 128, 1],
+  ['minilm B32 T128', 'minilm', 32, 128, 32],
+  ['minilm B256 T128', 'minilm', 256, 128, 256],
+  ['minilm 1000×T512', 'minilm', 1000, 512, 64],
+  ['bge-base B64 T256', 'bge-base', 64, 256, 64],
+];
+// SwiftShader runs minilm at ~5 tokens/s: the quick set checks every code path of the script on
+// small shapes (several forwards per docs case, head size 64) in about a minute.
+const QUICK = [
+  ['tiny B1 T16', 'tiny', 1, 16, 1],
+  ['tiny B4 T32', 'tiny', 4, 32, 4],
+  ['tiny 10×T32', 'tiny', 10, 32, 4],
+  ['bge-1layer B1 T8', 'bge-1layer', 1, 8, 1],
+];
+const only = new Set(args.only.split(',').filter(Boolean));
+const CASES = (args.quick ? QUICK : FULL).filter(([name]) => only.size === 0 || only.has(name));
+
+/** FLOP of a forward: linear layers 2·N·(4C² + 2CI) and attention 4·T·C per token, per layer. */
+function flopOf(config, docs, T) {
+  const C = config.hiddenSize;
+  const perToken = 2 * (4 * C * C + 2 * C * config.intermediateSize) + 4 * T * C;
+  return docs * T * perToken * config.numLayers;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Deterministic full-length batches (no padding: benchmark shapes are exact). */
+function makeBatch(B, T, seed) {
+  const ids = new Int32Array(B * T).map((_, i) => (i % T === 0 ? 101 : i % T === T - 1 ? 102 : 1000 + ((i * 7919 + seed * 104729) % 28000)));
+  return { batchSize: B, seqLen: T, ids, typeIds: new Int32Array(B * T), attentionMask: new Uint8Array(B * T).fill(1) };
+}
+
+function batchesOf(docs, T, batch) {
+  const out = [];
+  for (let start = 0, k = 0; start < docs; start += batch, k++) out.push(makeBatch(Math.min(batch, docs - start), T, k));
+  return out;
+}
+
+const weightsCache = new Map();
+function modelWeights(name) {
+  if (!weightsCache.has(name)) {
+    const config = MODELS[name];
+    const graph = buildBertGraph(config, { pooling: 'mean', normalize: true });
+    const checkpoint = syntheticCheckpoint(config, new Set(checkpointNames(graph.weights)));
+    weightsCache.set(name, { config, graph, checkpoint, weights: bindWeights(graph.weights, checkpoint) });
+  }
+  return weightsCache.get(name);
+}
+
+const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+
+// ---------------------------------------------------------------- dualbert webgpu
+const results = [];
+const backends = new Map();
+async function backendFor(model, profile = false) {
+  const key = `${model}/${profile}`;
+  if (!backends.has(key)) {
+    const { weights } = modelWeights(model);
+    backends.set(key, await createWebGpuBackend(weights, { timestamps: true, profile, dawnFlags: DAWN_FLAGS, tuning: TUNING }));
+  }
+  return backends.get(key);
+}
+
+const first = await backendFor(CASES[0][1]);
+const info = first.info;
+const limits = first.context.device.limits;
+console.log(`dualbert webgpu benchmark — Node ${process.version}, ${os.cpus()[0]?.model ?? 'CPU'} ×${os.cpus().length}`);
+console.log(`adapter: ${JSON.stringify(info.adapter)}`);
+console.log(
+  `features: subgroups ${info.subgroups}, timestamps ${info.timestamps}, f16 ${info.f16}; GEMM BK ${info.gemmBK}, attention key tile ${info.attentionKeys}; ` +
+    `limits: workgroup storage ${limits.maxComputeWorkgroupStorageSize} B, invocations ${limits.maxComputeInvocationsPerWorkgroup}, ` +
+    `storage binding ${(limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`,
+);
+if (/swiftshader/i.test(info.adapter.architecture) && !args.quick) console.log('WARNING: SwiftShader (CPU) adapter: these figures say nothing about GPU speed');
+if (!info.timestamps) console.log('note: no timestamp-query on this adapter: GPU ms are not available, TFLOP/s use wall time');
+
+for (const [name, model, docs, T, batch] of CASES) {
+  const backend = await backendFor(model);
+  const { graph, config } = modelWeights(model);
+  const batches = batchesOf(docs, T, batch);
+  const forward = async () => {
+    let gpu = 0;
+    const t0 = performance.now();
+    for (const b of batches) {
+      await runGraph(graph, backend, b);
+      gpu += backend.lastTimings?.gpuMs ?? NaN;
+    }
+    return { wall: performance.now() - t0, gpu };
+  };
+  for (let i = 0; i < WARMUP; i++) await forward();
+  const walls = [];
+  const gpus = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await forward();
+    walls.push(r.wall);
+    gpus.push(r.gpu);
+  }
+  const flop = flopOf(config, docs, T);
+  const wall = median(walls);
+  const gpu = median(gpus);
+  const row = { name, model, docs, T, batch, forwards: batches.length, wallMs: wall, gpuMs: gpu, tokensPerS: (docs * T) / (wall / 1000), flop };
+  row.tflopsWall = flop / (wall / 1000) / 1e12;
+  row.tflopsGpu = Number.isNaN(gpu) ? undefined : flop / (gpu / 1000) / 1e12;
+  row.peakFraction = (row.tflopsGpu ?? row.tflopsWall) / PEAK_TFLOPS;
+  results.push(row);
+  console.log(`${name}: wall ${fmt(wall)} ms, GPU ${fmt(gpu)} ms (${batches.length} forward${batches.length > 1 ? 's' : ''})`);
+}
+
+// B1 T16 end to end, as users see it: tokenize → forward → Float32Array.
+const e2eCase = CASES.find(([name]) => / B1 T16$/.test(name));
+if (e2eCase) {
+  const embedder = await createEmbedder(`synthetic:${e2eCase[1]}`, { device: 'webgpu', dawnFlags: DAWN_FLAGS, tuning: TUNING });
+  let text = 'the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat';
+  while (embedder.tokenizer.encode(text).ids.length > 16) text = text.split(' ').slice(0, -1).join(' ');
+  const tokens = embedder.tokenizer.encode(text).ids.length;
+  for (let i = 0; i < WARMUP + 1; i++) await embedder.embed([text]);
+  const times = [];
+  for (let i = 0; i < (args.quick ? RUNS : Math.max(RUNS, 20)); i++) {
+    const t0 = performance.now();
+    await embedder.embed([text]);
+    times.push(performance.now() - t0);
+  }
+  embedder.dispose();
+  const e2e = median(times);
+  results.find((r) => r.name === e2eCase[0]).endToEndMs = e2e;
+  console.log(`${e2eCase[0]} end to end (createEmbedder().embed, ${tokens} tokens): ${fmt(e2e)} ms`);
+}
+
+// ---------------------------------------------------------------- per-kernel profile
+if (!args['no-profile'] && info.timestamps) {
+  console.log('\nper-kernel profile (one compute pass per kernel; GPU ms of one forward, summed by variant):');
+  for (const [name, model, docs, T, batch] of CASES) {
+    const backend = await backendFor(model, true);
+    const [b] = batchesOf(Math.min(docs, batch), T, batch);
+    await runGraph(modelWeights(model).graph, backend, b);
+    await runGraph(modelWeights(model).graph, backend, b);
+    const byKey = new Map();
+    for (const k of backend.lastTimings.kernels) {
+      const e = byKey.get(k.key) ?? { key: k.key, op: k.op, calls: 0, ms: 0, flop: 0 };
+      e.calls++;
+      e.ms += k.ms;
+      e.flop += k.flop;
+      byKey.set(k.key, e);
+    }
+    const total = backend.lastTimings.gpuMs;
+    console.log(`  ${name} (one forward of B${b.batchSize} T${T}): ${fmt(total, 3)} ms`);
+    const rows = [...byKey.values()].sort((a, c) => c.ms - a.ms);
+    for (const e of rows) {
+      const tf = e.flop ? `, ${fmt(e.flop / (e.ms / 1000) / 1e12)} TFLOP/s` : '';
+      console.log(`    ${e.key.padEnd(44)} ×${String(e.calls).padStart(3)} ${fmt(e.ms, 3).padStart(9)} ms ${fmt((100 * e.ms) / total, 1).padStart(5)}%${tf}`);
+    }
+    const row = results.find((r) => r.name === name);
+    if (row) row.profile = rows;
+  }
+}
+for (const b of backends.values()) b.dispose();
+
+// ---------------------------------------------------------------- onnxruntime-node WebGPU EP
+let ort;
+if (!args['no-ort']) {
+  try {
+    ort = await import('onnxruntime-node');
+  } catch (e) {
+    console.log(`\nonnxruntime-node is not importable here (${String(e.message ?? e).split('\n')[0]}): skipping the ORT WebGPU EP baseline`);
+  }
+}
+if (ort) {
+  const { writeBertOnnx } = await import('./onnx/bert-onnx.mjs');
+  const sessions = new Map();
+  console.log(`\nonnxruntime-node ${ort.env?.versions?.node ?? ''} WebGPU EP (same weights, output last_hidden_state read back; pooling not included):`);
+  for (const [name, model, docs, T, batch] of CASES) {
+    const row = results.find((r) => r.name === name);
+    try {
+      if (!sessions.has(model)) {
+        const { config, checkpoint } = modelWeights(model);
+        sessions.set(model, await ort.InferenceSession.create(writeBertOnnx(config, checkpoint), { executionProviders: ['webgpu'] }));
+      }
+      const session = sessions.get(model);
+      const feeds = batchesOf(docs, T, batch).map((b) => {
+        const dims = [b.batchSize, b.seqLen];
+        const i64 = (a) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), dims);
+        return { input_ids: i64(b.ids), attention_mask: i64(b.attentionMask), token_type_ids: i64(b.typeIds) };
+      });
+      const forward = async () => {
+        const t0 = performance.now();
+        for (const f of feeds) await session.run(f);
+        return performance.now() - t0;
+      };
+      for (let i = 0; i < WARMUP; i++) await forward();
+      const times = [];
+      for (let i = 0; i < RUNS; i++) times.push(await forward());
+      row.ortMs = median(times);
+      console.log(`${name}: ${fmt(row.ortMs)} ms`);
+    } catch (e) {
+      row.ortError = String(e.message ?? e).split('\n')[0];
+      console.log(`${name}: ORT failed: ${row.ortError}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- table
+console.log(`\n| case | forwards | wall ms | GPU ms | tokens/s | TFLOP/s (GPU) | of ${PEAK_TFLOPS} TFLOP/s | ORT WebGPU ms | ORT / ours |`);
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of results) {
+  const e2e = r.endToEndMs !== undefined ? ` (end to end ${fmt(r.endToEndMs)})` : '';
+  const ratio = r.ortMs ? `${fmt(r.ortMs / r.wallMs, 1)}×` : '–';
+  console.log(
+    `| ${r.name} | ${r.forwards} | ${fmt(r.wallMs)}${e2e} | ${fmt(r.gpuMs)} | ${Math.round(r.tokensPerS).toLocaleString('en-US')} | ` +
+      `${fmt(r.tflopsGpu ?? r.tflopsWall)} | ${fmt(100 * r.peakFraction, 1)}% | ${fmt(r.ortMs)} | ${ratio} |`,
+  );
+}
+if (args.json) {
+  writeFileSync(args.json, JSON.stringify({ adapter: info.adapter, info, limits: { workgroupStorage: limits.maxComputeWorkgroupStorageSize }, node: process.version, peakTflops: PEAK_TFLOPS, results }, null, 2));
+  console.log(`\nwrote ${args.json}`);
+}
+// dawn.node keeps the process alive while its GPU object is referenced.
+process.exit(0);
