@@ -114,7 +114,7 @@ describe('the golden ONNX exports', () => {
     }
     const checkpoint = readOnnxCheckpoint(new Uint8Array(readFileSync(MINILM_ONNX)), minilm, { file: 'minilm.onnx' });
     expectSameTensors(checkpoint, syntheticCheckpoint(minilm), minilm);
-    expect(await goldenError(minilmDir(MINILM_ONNX), 'minilm', someTexts('minilm', 4))).toBeLessThanOrEqual(1e-5);
+    expect(await goldenError(minilmDir(MINILM_ONNX), 'minilm', someTexts('minilm', 2))).toBeLessThanOrEqual(1e-5);
   });
 
   it('a generated minilm-shaped export in the exporter style (runs without the shared fixtures): recipe bit for bit, golden within 1e-5', async () => {
@@ -122,7 +122,7 @@ describe('the golden ONNX exports', () => {
     const model = parseOnnx(bytes, 'generated-minilm.onnx');
     expect([...model.initializers.keys()].filter((n) => n.startsWith('onnx::MatMul_')).length).toBe(6 * minilm.numLayers);
     expectSameTensors(readOnnxCheckpoint(model, minilm), syntheticCheckpoint(minilm), minilm);
-    expect(await goldenError(minilmDir(bytes), 'minilm', someTexts('minilm', 3))).toBeLessThanOrEqual(1e-5);
+    expect(await goldenError(minilmDir(bytes), 'minilm', someTexts('minilm', 2))).toBeLessThanOrEqual(1e-5);
   });
 });
 
