@@ -164,6 +164,20 @@ describe('export styles', () => {
     await expectCode(loadModel(dir, { dtype: 'q4' as never }), 'INVALID_ARGUMENT', /dtype "q4" is not one of fp32, fp16, q8, int8, uint8/);
   });
 
+  it('external data (onnx/model.onnx_data beside the graph) is read through the source', async () => {
+    const { bytes, external, expected } = exportBertOnnx(tiny, source, { naming: 'plain', externalData: 'model.onnx_data' });
+    expect(bytes.byteLength).toBeLessThan(100_000);
+    const dir = onnxModelDir(bytes);
+    writeFileSync(join(dir, 'onnx', 'model.onnx_data'), external!);
+    const model = await loadModel(dir);
+    expect(model.weightFiles).toEqual(['onnx/model.onnx', 'onnx/model.onnx_data']);
+    expectSameTensors(model.checkpoint, expected, tiny);
+    writeFileSync(join(dir, 'onnx', 'model.onnx_data'), external!.subarray(0, 1000));
+    await expectCode(loadModel(dir), 'INVALID_WEIGHTS', /onnx\/model\.onnx: initializer ".*" points at bytes \[\d+, \d+\) outside model\.onnx_data \(1000 bytes\)/);
+    rmSync(join(dir, 'onnx', 'model.onnx_data'));
+    await expectCode(loadModel(dir), 'MISSING_FILE', /onnx\/model\.onnx keeps weights in model\.onnx_data, but .*onnx\/model\.onnx_data is missing/);
+  });
+
   it('safetensors wins over ONNX when both are there', async () => {
     const dir = writeTinyModelDir();
     dirs.push(dir);

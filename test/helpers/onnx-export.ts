@@ -45,6 +45,8 @@ export interface ExportStyle {
   fusedAttentionNode?: boolean;
   /** Leave out the initializers of this layer's Linear layers (a broken file). */
   dropLayer?: number;
+  /** Keep initializers over 1 KiB in an external data file of this name (as exports over 2 GB do). */
+  externalData?: string;
 }
 
 /** float32 → IEEE half bits, round to nearest even. */
@@ -136,7 +138,11 @@ function quantizeI8PerColumn(t: Tensor): { q: Int8Array; scales: Float32Array; d
  * Serializes the encoder of `checkpoint` (Hugging Face names, PyTorch layout).
  * Returns the .onnx bytes and the checkpoint a correct reader gives back (pooler excluded).
  */
-export function exportBertOnnx(config: BertConfig, checkpoint: ReadonlyMap<string, Tensor>, style: ExportStyle = {}): { bytes: Uint8Array; expected: Map<string, Tensor> } {
+export function exportBertOnnx(
+  config: BertConfig,
+  checkpoint: ReadonlyMap<string, Tensor>,
+  style: ExportStyle = {},
+): { bytes: Uint8Array; expected: Map<string, Tensor>; external: Uint8Array | undefined } {
   const naming = style.naming ?? 'torch';
   const linearStyle = style.linear ?? 'matmul';
   const dtype = style.dtype ?? 'fp32';
@@ -155,8 +161,26 @@ export function exportBertOnnx(config: BertConfig, checkpoint: ReadonlyMap<strin
     return t;
   };
 
+  const externalChunks: Uint8Array[] = [];
+  let externalSize = 0;
   const init = (name: string, dims: readonly number[], type: number, data: ArrayBufferView): string => {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (style.externalData && bytes.byteLength > 1024) {
+      const entry = (k: string, v: string): Writer => W().bytes(1, k).bytes(2, v);
+      inits.push(
+        W()
+          .packedInts(1, [...dims])
+          .int(2, type)
+          .bytes(8, name)
+          .bytes(13, entry('location', style.externalData))
+          .bytes(13, entry('offset', String(externalSize)))
+          .bytes(13, entry('length', String(bytes.byteLength)))
+          .int(14, 1),
+      );
+      externalChunks.push(bytes.slice());
+      externalSize += bytes.byteLength;
+      return name;
+    }
     inits.push(W().packedInts(1, [...dims]).int(2, type).bytes(8, name).bytes(9, bytes));
     return name;
   };
@@ -290,5 +314,14 @@ export function exportBertOnnx(config: BertConfig, checkpoint: ReadonlyMap<strin
   for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) graph.bytes(11, W().bytes(1, name));
   graph.bytes(12, W().bytes(1, 'last_hidden_state'));
   const model = W().int(1, 8).bytes(2, 'pytorch').bytes(3, '2.11.0').bytes(7, graph).bytes(8, W().bytes(1, '').int(2, 17));
-  return { bytes: model.finish(), expected };
+  let external: Uint8Array | undefined;
+  if (style.externalData) {
+    external = new Uint8Array(externalSize);
+    let o = 0;
+    for (const c of externalChunks) {
+      external.set(c, o);
+      o += c.byteLength;
+    }
+  }
+  return { bytes: model.finish(), expected, external };
 }
