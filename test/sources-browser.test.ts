@@ -45,17 +45,17 @@ interface PageResult {
   error?: string;
 }
 
-describe('browser: hub model with the Cache API', () => {
-  it('downloads with progress, caches, reloads with no request, works offline, gives the golden vectors', async (ctx) => {
+describe('browser: hub model with the Cache API and OPFS', () => {
+  it('downloads with progress, caches, reloads with no request, works offline, gives the golden vectors; large files in OPFS', async (ctx) => {
     if (!hasChromium()) skipOrFail(ctx, chromiumMissingReason());
     const browser = await launchChromium({ webgpu: false });
     try {
       const context = await browser.newContext();
-      const run = async (offline: boolean): Promise<PageResult> => {
+      const run = async (offline: boolean, opfsAbove?: number): Promise<PageResult> => {
         const page = await context.newPage();
         await page.goto(pages!.urlOf('test/browser/index.html'));
         const result = await page.evaluate(
-          async ({ host, texts, offline }) => {
+          async ({ host, texts, offline, opfsAbove }) => {
             const events: string[] = [];
             try {
               // Through Function: the test transform would rewrite a literal import() in this page function.
@@ -63,18 +63,25 @@ describe('browser: hub model with the Cache API', () => {
               const embedder = await m.createEmbedder('acme/tiny', {
                 remote_host: host,
                 offline,
+                ...(opfsAbove ? { cache: m.browserCache('opfs-test', { opfsAbove }) } : {}),
                 device: 'reference',
                 progress_callback: (e: { status: string; file?: string }) => events.push(`${e.status}:${e.file ?? ''}`),
               });
               const { data, dims } = await embedder.embed(texts);
               const vectors = Array.from({ length: dims[0] }, (_, i) => Array.from(data.subarray(i * dims[1], (i + 1) * dims[1])));
-              const cached = (await (await caches.open('dualbert')).keys()).map((r) => new URL(r.url).pathname);
+              const cached = (await (await caches.open(opfsAbove ? 'opfs-test' : 'dualbert')).keys()).map((r) => new URL(r.url).pathname);
+              if (opfsAbove) {
+                // Files at or above the threshold are in OPFS: opfs-test/<host>/acme/tiny/resolve/main/<file>.
+                let dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('opfs-test');
+                for (const s of [new URL(host).host.replace(':', '_'), 'acme', 'tiny', 'resolve', 'main']) dir = await dir.getDirectoryHandle(s);
+                for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) cached.push(`opfs:${key}`);
+              }
               return { vectors, events, cached };
             } catch (e) {
               return { vectors: [], events, cached: [], error: `${(e as Error).name}: ${(e as Error).message}` };
             }
           },
-          { host: hub!.url, texts, offline },
+          { host: hub!.url, texts, offline, opfsAbove },
         );
         await page.close();
         return result as PageResult;
@@ -99,6 +106,20 @@ describe('browser: hub model with the Cache API', () => {
       const offline = await run(true);
       expect(offline.error).toBeUndefined();
       expect(hub!.requests).toEqual([]);
+
+      // Large files in the origin private file system, small ones in the Cache API.
+      const opfs = await run(false, 1_000_000);
+      expect(opfs.error).toBeUndefined();
+      expect(opfs.cached).toContain('opfs:model.safetensors');
+      expect(opfs.cached).toContain('opfs:model.safetensors.dualbert-meta.json');
+      expect(opfs.cached).not.toContain('/acme/tiny/resolve/main/model.safetensors');
+      expect(opfs.cached).toContain('/acme/tiny/resolve/main/config.json');
+      expect(opfs.vectors).toEqual(first.vectors);
+      hub!.requests.length = 0;
+      const opfsAgain = await run(true, 1_000_000);
+      expect(opfsAgain.error).toBeUndefined();
+      expect(hub!.requests).toEqual([]);
+      expect(opfsAgain.vectors).toEqual(first.vectors);
     } finally {
       await browser.close();
     }

@@ -118,12 +118,120 @@ export function directoryCache(dir: string): FileCache {
   };
 }
 
+/** Options of {@link browserCache}. */
+export interface BrowserCacheOptions {
+  /**
+   * Files of at least this many bytes go to the origin private file system (OPFS) where the
+   * browser has it, the rest to the Cache API. Default 32 MiB; Infinity keeps everything in the Cache API.
+   */
+  opfsAbove?: number;
+}
+
 /**
- * The browser Cache API (`caches.open(name)`), keyed by URL; what we record travels in headers.
+ * The browser's storage for downloaded models: the Cache API (`caches.open(name)`, keyed by URL,
+ * what we record travels in headers), and the origin private file system for large files where
+ * the browser has it (see {@link BrowserCacheOptions}).
  * @example
  * const embedder = await createEmbedder('hf:Xenova/all-MiniLM-L6-v2', { cache: browserCache('my-app-models') });
  */
-export function browserCache(name = 'dualbert'): FileCache {
+export function browserCache(name = 'dualbert', options: BrowserCacheOptions = {}): FileCache {
+  const small = cacheApiStore(name);
+  const threshold = options.opfsAbove ?? 32 * 1024 * 1024;
+  if (!hasOpfs() || threshold === Infinity) return small;
+  const large = opfsCache(name);
+  return {
+    location: `${small.location} and OPFS (${name}/) for files of ${threshold} bytes or more`,
+    async get(url) {
+      return (await small.get(url)) ?? (await large.get(url).catch(() => undefined));
+    },
+    async put(url, entry) {
+      if (entry.bytes && entry.bytes.byteLength >= threshold) {
+        await large.put(url, entry);
+        await small.delete(url);
+      } else {
+        await small.put(url, entry);
+        await large.delete(url).catch(() => undefined);
+      }
+    },
+    async delete(url) {
+      await small.delete(url);
+      await large.delete(url).catch(() => undefined);
+    },
+  };
+}
+
+/** Whether this browser has the origin private file system. */
+export function hasOpfs(): boolean {
+  return typeof navigator !== 'undefined' && typeof navigator.storage?.getDirectory === 'function';
+}
+
+/**
+ * The origin private file system (OPFS): files at `<name>/<host>/<url path>` with
+ * `<file>.dualbert-meta.json` beside them; each write is committed whole when its stream closes.
+ * @example
+ * const embedder = await createEmbedder('hf:BAAI/bge-base-en-v1.5', { cache: opfsCache() });
+ */
+export function opfsCache(name = 'dualbert'): FileCache {
+  const dirOf = async (segments: string[], create: boolean): Promise<FileSystemDirectoryHandle | undefined> => {
+    let dir = await navigator.storage.getDirectory();
+    for (const s of [name, ...segments]) {
+      try {
+        dir = await dir.getDirectoryHandle(s, { create });
+      } catch {
+        return undefined;
+      }
+    }
+    return dir;
+  };
+  const split = (url: string): { dirs: string[]; file: string } => {
+    const parts = urlToRelativePath(url);
+    return { dirs: parts.slice(0, -1), file: parts.at(-1)! };
+  };
+  const readText = async (dir: FileSystemDirectoryHandle, file: string): Promise<string | undefined> => {
+    try {
+      return await (await (await dir.getFileHandle(file)).getFile()).text();
+    } catch {
+      return undefined;
+    }
+  };
+  const write = async (dir: FileSystemDirectoryHandle, file: string, data: Uint8Array | string): Promise<void> => {
+    const w = await (await dir.getFileHandle(file, { create: true })).createWritable();
+    await w.write(data as Uint8Array<ArrayBuffer> | string);
+    await w.close();
+  };
+  return {
+    location: `OPFS (${name}/)`,
+    async get(url) {
+      const { dirs, file } = split(url);
+      const dir = await dirOf(dirs, false);
+      const raw = dir && (await readText(dir, file + META_SUFFIX));
+      if (!dir || !raw) return undefined;
+      const meta = JSON.parse(raw) as CacheMeta;
+      if (meta.status === 'missing') return { meta };
+      try {
+        return { meta, bytes: new Uint8Array(await (await (await dir.getFileHandle(file)).getFile()).arrayBuffer()) };
+      } catch {
+        return { meta };
+      }
+    },
+    async put(url, entry) {
+      const { dirs, file } = split(url);
+      const dir = (await dirOf(dirs, true))!;
+      if (entry.bytes) await write(dir, file, entry.bytes);
+      await write(dir, file + META_SUFFIX, JSON.stringify(entry.meta));
+    },
+    async delete(url) {
+      const { dirs, file } = split(url);
+      const dir = await dirOf(dirs, false);
+      if (!dir) return;
+      await dir.removeEntry(file + META_SUFFIX).catch(() => undefined);
+      await dir.removeEntry(file).catch(() => undefined);
+    },
+  };
+}
+
+/** The Cache API part of {@link browserCache}. */
+function cacheApiStore(name: string): FileCache {
   const open = async (): Promise<Cache> => caches.open(name);
   return {
     location: `browser Cache API (${name})`,
