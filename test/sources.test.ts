@@ -163,6 +163,33 @@ describe('downloads that fail', () => {
     expect(Number(/\d+/.exec(lfs[1]!.range!)![0])).toBeGreaterThan(0);
   });
 
+  it('a download that failed for good is kept in the cache and resumed by the next load (another process) with Range', async () => {
+    const cache_dir = tempDir();
+    server.faults.set('model.safetensors', { cutAfter: 3_000_000 });
+    await expect(loadModel('hf:acme/tiny', { remote_host: server.url, cache_dir, maxAttempts: 1 })).rejects.toMatchObject({ code: 'TRUNCATED_DOWNLOAD' });
+    const partial = filesUnder(cache_dir).find((f) => f.endsWith('model.safetensors.partial'))!;
+    expect(partial).toBeDefined();
+    const kept = statSync(join(cache_dir, partial)).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(3_000_000);
+
+    server.faults = new Map();
+    server.requests.length = 0;
+    await checkGolden('hf:acme/tiny', { remote_host: server.url, cache_dir });
+    const lfs = server.requests.filter((r) => r.path.startsWith('/lfs/') && r.path.endsWith('model.safetensors'));
+    expect(lfs.map((r) => [r.range, r.status])).toEqual([[`bytes=${kept}-`, 206]]);
+    expect(filesUnder(cache_dir).some((f) => f.includes('.partial'))).toBe(false);
+
+    // A kept part the server will not continue (no Range support) is dropped and the file fetched whole.
+    const cache2 = tempDir();
+    server.faults.set('model.safetensors', { cutAfter: 2_000_000, times: 1 });
+    await expect(loadModel('hf:acme/tiny', { remote_host: server.url, cache_dir: cache2, maxAttempts: 1 })).rejects.toMatchObject({ code: 'TRUNCATED_DOWNLOAD' });
+    server.ranges = false;
+    server.requests.length = 0;
+    await checkGolden('hf:acme/tiny', { remote_host: server.url, cache_dir: cache2 });
+    expect(server.requests.filter((r) => r.path.startsWith('/lfs/') && r.path.endsWith('model.safetensors')).map((r) => r.status)).toEqual([200]);
+  });
+
   it('without Range support the download restarts from the beginning', async () => {
     server.ranges = false;
     server.faults.set('model.safetensors', { cutAfter: 2_000_000, times: 1 });

@@ -35,6 +35,22 @@ export interface CacheEntry {
 }
 
 /**
+ * The bytes of a download that was cut short, kept so a later attempt (in this process or the
+ * next) can resume with an HTTP Range request.
+ * @example
+ * const partial = await cache.getPartial?.(url);   // { bytes, total, sha256, etag } or undefined
+ */
+export interface PartialDownload {
+  readonly bytes: Uint8Array;
+  /** The full size, when the server gave it. */
+  readonly total?: number;
+  /** The sha256 the server announced for the full file. */
+  readonly sha256?: string;
+  /** The ETag of the response the bytes came from (sent as If-Range when resuming). */
+  readonly etag?: string;
+}
+
+/**
  * A key-value store of downloaded files, keyed by URL. Pass one as `cache` to use your own storage.
  * @example
  * const memory = new Map<string, CacheEntry>();
@@ -49,6 +65,12 @@ export interface FileCache {
   put(url: string, entry: CacheEntry): Promise<void>;
   /** Removes the entry of a URL (a corrupt one, before it is downloaded again). */
   delete(url: string): Promise<void>;
+  /** Optional: the kept part of an interrupted download of a URL. */
+  getPartial?(url: string): Promise<PartialDownload | undefined>;
+  /** Optional: appends bytes to the kept part (`info` is recorded on the first append after a reset). */
+  appendPartial?(url: string, bytes: Uint8Array, info: Omit<PartialDownload, 'bytes'>): Promise<void>;
+  /** Optional: forgets the kept part (download finished, or the server sent the file from the start). */
+  resetPartial?(url: string): Promise<void>;
 }
 
 const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
@@ -114,6 +136,42 @@ export function directoryCache(dir: string): FileCache {
       const p = await paths(url);
       await fs.rm(p.meta, { force: true });
       await fs.rm(p.file, { force: true });
+    },
+    // Interrupted downloads: <file>.partial (bytes so far) and <file>.partial.json (what they belong to).
+    async getPartial(url) {
+      const fs = await import('node:fs/promises');
+      const p = await paths(url);
+      try {
+        const info = JSON.parse(await fs.readFile(`${p.file}.partial.json`, 'utf8')) as Omit<PartialDownload, 'bytes'> & { url: string };
+        const buf = await fs.readFile(`${p.file}.partial`);
+        if (info.url !== url || buf.byteLength === 0) return undefined;
+        const { url: _, ...rest } = info;
+        return { ...rest, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+      } catch {
+        return undefined;
+      }
+    },
+    async appendPartial(url, bytes, info) {
+      const fs = await import('node:fs/promises');
+      const { dirname } = await import('node:path');
+      const p = await paths(url);
+      const infoFile = `${p.file}.partial.json`;
+      const exists = await fs.stat(infoFile).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) {
+        await fs.mkdir(dirname(p.file), { recursive: true });
+        await fs.writeFile(`${p.file}.partial`, new Uint8Array(0));
+        await fs.writeFile(infoFile, JSON.stringify({ url, ...info }));
+      }
+      await fs.appendFile(`${p.file}.partial`, bytes);
+    },
+    async resetPartial(url) {
+      const fs = await import('node:fs/promises');
+      const p = await paths(url);
+      await fs.rm(`${p.file}.partial.json`, { force: true });
+      await fs.rm(`${p.file}.partial`, { force: true });
     },
   };
 }

@@ -8,7 +8,7 @@
  * (`File`/`Blob`/`ArrayBuffer` maps, for browsers).
  */
 import { DualbertError } from '../errors.js';
-import { type CacheMeta, type FileCache, defaultCache } from './cache.js';
+import { type CacheMeta, type FileCache, type PartialDownload, defaultCache } from './cache.js';
 
 /**
  * Per-read options: the loader passes its progress hooks.
@@ -116,7 +116,8 @@ export function urlSource(base: string | URL, options: UrlSourceOptions = {}): M
           `offline: ${url} is not in the cache${cache ? ` (${cache.location})` : ' (no cache is available here)'}; load the model once online first`,
         );
       }
-      const result = await download(url, { ...options, ...(readOptions.onProgress ? { onProgress: readOptions.onProgress } : {}) });
+      const partial = cache ? await partialSink(cache, url, options) : undefined;
+      const result = await download(url, { ...options, ...(readOptions.onProgress ? { onProgress: readOptions.onProgress } : {}), ...(partial ? { partial } : {}) });
       if (cache) {
         const meta: CacheMeta = result
           ? { url, status: 'ok', size: result.bytes.byteLength, sha256: result.sha256, ...(result.etag ? { etag: result.etag } : {}) }
@@ -182,6 +183,60 @@ interface Downloaded {
 
 interface DownloadOptions extends UrlSourceOptions {
   onProgress?: (loaded: number, total: number | undefined) => void;
+  /** Where the bytes of an interrupted download are kept, so the next process can resume it. */
+  partial?: PartialSink;
+}
+
+/** Keeps the bytes of a download as they arrive (in 4 MiB appends), in a cache that can. */
+interface PartialSink {
+  /** What an earlier, interrupted download left. */
+  readonly existing: PartialDownload | undefined;
+  push(bytes: Uint8Array, info: Omit<PartialDownload, 'bytes'>): Promise<void>;
+  flush(): Promise<void>;
+  reset(): Promise<void>;
+}
+
+const PARTIAL_FLUSH_BYTES = 4 * 1024 * 1024;
+
+async function partialSink(cache: FileCache, url: string, options: UrlSourceOptions): Promise<PartialSink | undefined> {
+  const { getPartial, appendPartial, resetPartial } = cache;
+  if (!getPartial || !appendPartial || !resetPartial) return undefined;
+  const existing = await getPartial.call(cache, url).catch(() => undefined);
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let info: Omit<PartialDownload, 'bytes'> = {};
+  let broken = false; // a failing store must not fail the download
+  const guard = async (f: () => Promise<void>): Promise<void> => {
+    if (broken) return;
+    try {
+      await f();
+    } catch (e) {
+      broken = true;
+      options.warn?.(`could not keep the partial download of ${url} (${cache.location}): ${(e as Error).message}`);
+    }
+  };
+  const sink: PartialSink = {
+    existing,
+    async push(bytes, i) {
+      info = i;
+      pending.push(bytes);
+      pendingBytes += bytes.byteLength;
+      if (pendingBytes >= PARTIAL_FLUSH_BYTES) await sink.flush();
+    },
+    async flush() {
+      if (pendingBytes === 0) return;
+      const data = concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await guard(() => appendPartial.call(cache, url, data, info));
+    },
+    async reset() {
+      pending = [];
+      pendingBytes = 0;
+      await guard(() => resetPartial.call(cache, url));
+    },
+  };
+  return sink;
 }
 
 /**
@@ -227,8 +282,24 @@ async function download(url: string, options: DownloadOptions): Promise<Download
   let etag: string | undefined;
   let resumeUrl = url;
   let lastError = '';
+  const partial = options.partial;
+  const existing = partial?.existing;
+  if (existing) {
+    // An earlier process left part of this file: ask for the rest.
+    chunks = [existing.bytes];
+    loaded = existing.bytes.byteLength;
+    total = existing.total;
+    expectedSha = existing.sha256;
+    etag = existing.etag;
+  }
+  const restart = async (): Promise<void> => {
+    chunks = [];
+    loaded = 0;
+    await partial?.reset();
+  };
   for (let attempt = 0; attempt < attempts; attempt++) {
     const headers: Record<string, string> = loaded > 0 ? { Range: `bytes=${loaded}-` } : {};
+    if (loaded > 0 && etag && !etag.startsWith('W/')) headers['If-Range'] = etag;
     let response: Response;
     let finalUrl: string;
     try {
@@ -255,15 +326,15 @@ async function download(url: string, options: DownloadOptions): Promise<Download
       const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
       if (!range || Number(range[1]) !== loaded) {
         await response.body?.cancel().catch(() => undefined);
-        chunks = [];
-        loaded = 0;
+        await restart();
         continue;
       }
     } else if (response.status === 200) {
-      if (loaded > 0) {
-        chunks = []; // the server ignored Range: start over
-        loaded = 0;
-      }
+      if (loaded > 0) await restart(); // the server ignored Range (or the file changed): start over
+    } else if (response.status === 416 && loaded > 0) {
+      await response.body?.cancel().catch(() => undefined);
+      await restart();
+      continue;
     } else {
       await response.body?.cancel().catch(() => undefined);
       lastError = `HTTP ${response.status} ${response.statusText}`;
@@ -289,29 +360,29 @@ async function download(url: string, options: DownloadOptions): Promise<Download
           if (done) break;
           chunks.push(value);
           loaded += value.byteLength;
+          await partial?.push(value, { ...(total !== undefined ? { total } : {}), ...(expectedSha ? { sha256: expectedSha } : {}), ...(etag ? { etag } : {}) });
           options.onProgress?.(loaded, total);
         }
       }
     } catch (e) {
       lastError = `connection lost after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes (${(e as Error).message})`;
+      await partial?.flush();
       continue; // resume (or restart) on the next attempt
     }
     if (total !== undefined && loaded !== total) {
       lastError = `the server sent ${loaded} of ${total} bytes`;
-      if (loaded > total) {
-        chunks = [];
-        loaded = 0;
-      }
+      if (loaded > total) await restart();
+      else await partial?.flush();
       continue;
     }
     const bytes = concat(chunks, loaded);
     const sha256 = await sha256Hex(bytes);
     if (expectedSha && sha256 !== expectedSha) {
       lastError = `sha256 ${sha256} does not match the server's ${expectedSha}`;
-      chunks = [];
-      loaded = 0;
+      await restart();
       continue;
     }
+    await partial?.reset();
     return { bytes, sha256, etag };
   }
   if (loaded > 0 || /bytes|sha256/.test(lastError)) {
