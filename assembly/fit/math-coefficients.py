@@ -4,7 +4,8 @@ evaluation against mpmath. Run: python3 assembly/fit/math-coefficients.py (numpy
 
 Why a script: the kernels' accuracy claims (exp ~1 ulp on [-87, 88]; |erf error| <= 1e-7 absolute)
 come from these fits, evaluated here with exactly the float32 operation order of math.ts
-(numpy float32 rounds every operation like wasm f32 ops; WebAssembly has no FMA).
+(numpy float32 rounds every operation like wasm f32 ops; WebAssembly has no FMA). Polynomials
+are evaluated in Estrin's scheme, exactly as math.ts does.
 
 erf design:
   |z| <  A: erf(z)  = z + z * R(z^2)                   (R = erf(z)/z - 1: degree 6; adding the
@@ -31,11 +32,18 @@ def fit(xs, ys, var, degree):
     return [f32(v) for v in c]
 
 
-def horner(coeffs, u):
-    p = np.full_like(u, coeffs[0])
-    for c in coeffs[1:]:
-        p = (p * u + c).astype(f32)
-    return p
+def estrin(coeffs, u):
+    """Estrin's scheme as math.ts evaluates it; coefficients highest degree first (degree 6 or 7):
+    ((c1·u + c0) + (c3·u + c2)·u²) + ((c5·u + c4) + (c7·u + c6 | c6)·u²)·u⁴."""
+    c = list(reversed(coeffs))
+    u = u.astype(f32)
+    u2 = (u * u).astype(f32)
+    u4 = (u2 * u2).astype(f32)
+    pair = lambda i: ((c[i + 1] * u).astype(f32) + c[i]).astype(f32)
+    lo = (pair(0) + (pair(2) * u2).astype(f32)).astype(f32)
+    top = pair(6) if len(c) == 8 else np.full_like(u, c[6])
+    hi = (pair(4) + (top * u2).astype(f32)).astype(f32)
+    return (lo + (hi * u4).astype(f32)).astype(f32)
 
 
 # exp(r) on |r| <= ln2/2: Taylor degree 7 (truncation error r^8/8! <= 5.2e-9, below f32 rounding).
@@ -50,7 +58,14 @@ def exp32(x):
     n = np.rint((x * LOG2E).astype(f32)).astype(f32)  # nearest, ties to even (wasm f32.nearest)
     r = (x - (n * LN2_HI).astype(f32)).astype(f32)
     r = (r - (n * LN2_LO).astype(f32)).astype(f32)
-    p = horner(EXP_C, r)
+    # 1 + (r + r²·q), q = E2 + E3·r + ... + E7·r⁵ in Estrin's scheme.
+    e = list(reversed(EXP_C))  # e[k] = 1/k!
+    r2 = (r * r).astype(f32)
+    r4 = (r2 * r2).astype(f32)
+    pair = lambda i: ((e[i + 1] * r).astype(f32) + e[i]).astype(f32)
+    q = (pair(2) + (r2 * pair(4)).astype(f32)).astype(f32)
+    q = (q + (r4 * pair(6)).astype(f32)).astype(f32)
+    p = (f32(1) + (r + (r2 * q).astype(f32)).astype(f32)).astype(f32)
     scale = ((n.astype(np.int32) + 127) << 23).view(f32)
     return (p * scale).astype(f32)
 
@@ -67,13 +82,13 @@ def main():
     def erf32(z):
         z = z.astype(f32)
         az = np.abs(z)
-        small = (z + (z * horner(R, (z * z).astype(f32))).astype(f32)).astype(f32)
+        small = (az + (az * estrin(R, (az * az).astype(f32))).astype(f32)).astype(f32)
         t = (f32(1) / (f32(1) + (f32(0.5) * az).astype(f32))).astype(f32)
         e = exp32(-(az * az).astype(f32))
-        erfc = (e * horner(Q, t)).astype(f32)
+        erfc = (e * estrin(Q, t)).astype(f32)
         big = np.copysign((f32(1) - erfc).astype(f32), z)
         big = np.where(az >= ZMAX, np.copysign(f32(1), z), big)
-        return np.where(az < A, small, big).astype(f32)
+        return np.where(az < A, np.copysign(small, z), big).astype(f32)
 
     grid = np.concatenate([np.linspace(-6, 6, 200001), np.linspace(A - 1e-3, A + 1e-3, 2001)]).astype(f32)
     want = np.array([float(mp.erf(float(z))) for z in grid])
