@@ -21,6 +21,6 @@ export type { LoadedModel, LoadOptions, ModelDefaults, ProgressCallback, Progres
 export { directorySource, hubSource, memorySource, urlSource } from './model/sources.js';
 export type { HubOptions, InMemoryFiles, ModelSource, ReadOptions, UrlSourceOptions } from './model/sources.js';
 export { browserCache, directoryCache, opfsCache } from './model/cache.js';
-export type { BrowserCacheOptions, CacheEntry, CacheMeta, FileCache } from './model/cache.js';
+export type { BrowserCacheOptions, CacheEntry, CacheMeta, FileCache, PartialDownload } from './model/cache.js';
 export type { PoolingMode } from './graph/ops.js';
 export type { BertConfig } from './graph/config.js';
