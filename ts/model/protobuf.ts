@@ -24,18 +24,29 @@ export class ProtobufError extends Error {}
 
 const EMPTY = new Uint8Array(0);
 
-/** Reads a varint at `pos`; returns [value, next position]. */
+/**
+ * Reads a varint at `pos`; returns [value, next position]. Values up to 2⁴⁹ are read as plain
+ * numbers; longer varints are read exactly as 64-bit two's complement, so negative int32/int64
+ * values (10-byte varints) come back negative.
+ */
 export function readVarint(buf: Uint8Array, pos: number): [number, number] {
   let result = 0;
   let scale = 1;
+  const start = pos;
   for (let i = 0; i < 10; i++) {
     if (pos >= buf.length) throw new ProtobufError('varint runs past the end of the message');
     const b = buf[pos++]!;
     result += (b & 0x7f) * scale;
-    if ((b & 0x80) === 0) return [result, pos];
+    if ((b & 0x80) === 0) return [i < 7 ? result : exactVarint(buf, start, pos), pos];
     scale *= 128;
   }
   throw new ProtobufError('varint longer than 10 bytes');
+}
+
+function exactVarint(buf: Uint8Array, start: number, end: number): number {
+  let v = 0n;
+  for (let p = end - 1; p >= start; p--) v = (v << 7n) | BigInt(buf[p]! & 0x7f);
+  return Number(BigInt.asIntN(64, v));
 }
 
 /** The fields of one message, in order. Throws {@link ProtobufError} on truncated or unknown wire data. */
@@ -102,7 +113,7 @@ export function repeatedInts(fields: readonly ProtoField[]): number[] {
   return out;
 }
 
-/** Interprets a varint read as unsigned 64-bit as a signed int64 (ONNX dims and attributes are int64). */
+/** A varint as a signed int64 (ONNX dims and attributes are int64); `readVarint` already reads long varints signed. */
 export function toSigned64(v: number): number {
   return v >= 2 ** 63 ? v - 2 ** 64 : v;
 }
