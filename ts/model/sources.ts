@@ -512,6 +512,6 @@ export async function readJson(source: ModelSource, path: string, options?: Read
   try {
     return JSON.parse(utf8(bytes));
   } catch (e) {
-    throw new DualbertError('INVALID_CONFIG', `${source.location}/${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new DualbertError('INVALID_CONFIG', `${source.location.replace(/\/+$/, '')}/${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
 }
