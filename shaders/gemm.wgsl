@@ -1,33 +1,38 @@
 // Linear layer with a fused epilogue (legend of ts/graph/ops.ts):
 //   out[N, M] = x[N, K] · W[M, K]ᵀ + bias[M], then nothing, erf-GELU, or + residual[N, M].
-// Both operands are K-contiguous (PyTorch Linear layout), so this is an "NT" GEMM.
+// W arrives transposed, as wt[K, M] (transpose.wgsl runs once per weight when it is first used),
+// so both tiles are staged k-major with whole-vec4 stores: columns of wt are contiguous, and
+// rows of x are transposed in registers, 4×4 at a time. (No store writes a single component of
+// a vec4 in workgroup memory: some WGSL backends lower that to a racy read-modify-write.)
 //
-// Tiling: a 16×16 workgroup computes a 64×64 block of `out` (64 token rows × 64 output
-// columns); each invocation a 4×4 register block (4 consecutive rows × one vec4 of columns).
-// K is walked in tiles of BK. Each step stages a 64×BK tile of x and of W in workgroup memory
-// k-major (transposed on the store), so the inner loop reads one vec4 of 4 rows and one vec4 of
-// 4 columns per k and issues 4 vec4 FMAs: 16 multiply-adds per 8 floats read. Accumulation is
-// f32 whatever the storage type. (Measured on the H200 through Dawn: this tile shape ran the
-// minilm GEMMs at ~30 TFLOP/s; 128×128 tiles were slower. See /work/shared/NOTES-gpu.md.)
+// Tiling: a 16×16 workgroup computes a BM×64 block of `out`, each invocation a TM×4 register
+// block (TM consecutive rows × one vec4 of columns), TM = 4 (64×64 tiles) or 8 (128×64). K is
+// walked in tiles of BK. Per k the inner loop reads TM/4 vec4 of x-tile and one vec4 of W-tile
+// and issues TM vec4 FMAs: 4·TM multiply-adds per (TM/4 + 1) workgroup loads. Accumulation is
+// f32 whatever the storage type. (Measured on the H200 through Dawn: a 64×64 tile, 4×4 per
+// invocation, K tile 16 ran the minilm GEMMs at ~30 TFLOP/s; see /work/shared/NOTES-gpu.md.)
 //
-// Injected by the preprocessor: S / S4 (storage scalar / vec4: f32 or f16), BK (16 or 32), and
-// the flags VEC4 (K % 4 == 0 and M % 4 == 0: vec4 loads and stores; otherwise bounds-checked
-// scalar access, for odd shapes), GELU, RESIDUAL.
+// Injected by the preprocessor: S / S4 (storage scalar / vec4: f32 or f16), BK (16 or 32), TM
+// (4 or 8), and the flags VEC4 (K % 4 == 0 and M % 4 == 0: vec4 loads and stores; otherwise
+// bounds-checked scalar access, for odd shapes), GELU, RESIDUAL.
 
 struct Params {
   n: u32, // rows of x and out
   k: u32, // shared dimension
-  m: u32, // output columns (rows of W)
+  m: u32, // output columns
   pad: u32,
 }
 
-const BM: u32 = 64u; // rows of out per workgroup
-const BN: u32 = 64u; // columns of out per workgroup
+const BM: u32 = 16u * TM; // rows of out per workgroup
+const BN: u32 = 64u;      // columns of out per workgroup
+// vec4s per k-row of the x tile, one more than BM/4 so that the transposed stores of
+// neighbouring invocations fall in different banks.
+const APAD: u32 = BM / 4u + 1u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 #if VEC4
 @group(0) @binding(1) var<storage, read> x: array<S4>;    // [N, K/4]
-@group(0) @binding(2) var<storage, read> w: array<S4>;    // [M, K/4]
+@group(0) @binding(2) var<storage, read> wt: array<S4>;   // [K, M/4]
 @group(0) @binding(3) var<storage, read> bias: array<S4>; // [M/4]
 #if RESIDUAL
 @group(0) @binding(4) var<storage, read> res: array<S4>;  // [N, M/4]
@@ -35,7 +40,7 @@ const BN: u32 = 64u; // columns of out per workgroup
 @group(0) @binding(5) var<storage, read_write> out: array<S4>; // [N, M/4]
 #else
 @group(0) @binding(1) var<storage, read> x: array<S>;
-@group(0) @binding(2) var<storage, read> w: array<S>;
+@group(0) @binding(2) var<storage, read> wt: array<S>;
 @group(0) @binding(3) var<storage, read> bias: array<S>;
 #if RESIDUAL
 @group(0) @binding(4) var<storage, read> res: array<S>;
@@ -43,8 +48,9 @@ const BN: u32 = 64u; // columns of out per workgroup
 @group(0) @binding(5) var<storage, read_write> out: array<S>;
 #endif
 
-// As[k·16 + r4] holds rows 4·r4 .. 4·r4+3 of the x tile at depth k; Bs likewise for W rows.
-var<workgroup> As: array<vec4<f32>, BK * 16u>;
+// As[k·APAD + r4]: rows 4·r4 .. 4·r4+3 of the x tile at depth k.
+var<workgroup> As: array<vec4<f32>, BK * APAD>;
+// Bs[k·16 + c4]: columns 4·c4 .. 4·c4+3 of the W tile at depth k.
 var<workgroup> Bs: array<vec4<f32>, BK * 16u>;
 
 #if VEC4
@@ -55,11 +61,12 @@ fn loadX(row: u32, k: u32) -> vec4<f32> {
   }
   return vec4<f32>(x[(row * p.k + k) / 4u]);
 }
-fn loadW(row: u32, k: u32) -> vec4<f32> {
-  if (row >= p.m || k >= p.k) {
+// wt[k, col .. col+3] (col a multiple of 4), zero outside.
+fn loadW(k: u32, col: u32) -> vec4<f32> {
+  if (k >= p.k || col >= p.m) {
     return vec4<f32>(0.0);
   }
-  return vec4<f32>(w[(row * p.k + k) / 4u]);
+  return vec4<f32>(wt[(k * p.m + col) / 4u]);
 }
 #else
 fn loadX(row: u32, k: u32) -> vec4<f32> {
@@ -73,12 +80,12 @@ fn loadX(row: u32, k: u32) -> vec4<f32> {
   }
   return v;
 }
-fn loadW(row: u32, k: u32) -> vec4<f32> {
+fn loadW(k: u32, col: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
-  if (row < p.m) {
+  if (k < p.k) {
     for (var i = 0u; i < 4u; i++) {
-      if (k + i < p.k) {
-        v[i] = f32(w[row * p.k + k + i]);
+      if (col + i < p.m) {
+        v[i] = f32(wt[k * p.m + col + i]);
       }
     }
   }
@@ -88,19 +95,22 @@ fn loadW(row: u32, k: u32) -> vec4<f32> {
 
 // erf with |error| ≤ 1.5e-7 (Abramowitz & Stegun 7.1.26): the exact GELU of BERT needs erf,
 // which WGSL lacks. 0.5·x·(1 + erf) turns this into a GELU error ≤ 7.5e-8·|x|.
-fn erf4(x: vec4<f32>) -> vec4<f32> {
-  let a = abs(x);
+fn erf4(v: vec4<f32>) -> vec4<f32> {
+  let a = abs(v);
   let t = 1.0 / (1.0 + 0.3275911 * a);
   let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
-  return sign(x) * (1.0 - poly * exp(-a * a));
+  return sign(v) * (1.0 - poly * exp(-a * a));
 }
 
 fn gelu4(v: vec4<f32>) -> vec4<f32> {
   return 0.5 * v * (1.0 + erf4(v * 0.7071067811865476));
 }
 
-// bias + epilogue for out[row, col .. col+3], then the store (columns ≥ M are dropped).
+// bias + epilogue for out[row, col .. col+3], then the store (rows ≥ N, columns ≥ M dropped).
 fn finish(row: u32, col: u32, acc: vec4<f32>) {
+  if (row >= p.n) {
+    return;
+  }
 #if VEC4
   var v = acc + vec4<f32>(bias[col / 4u]);
 #if GELU
@@ -132,30 +142,57 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let tid = lid.y * 16u + lid.x;
   let row0 = wid.y * BM;
   let col0 = wid.x * BN;
-  // acc[i] = out[row0 + 4·lid.y + i, col0 + 4·lid.x .. +3]
-  var acc: array<vec4<f32>, 4>;
+  // accI = out[row0 + TM·lid.y + I, col0 + 4·lid.x .. +3]
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+#if TM8
+  var acc4 = vec4<f32>(0.0);
+  var acc5 = vec4<f32>(0.0);
+  var acc6 = vec4<f32>(0.0);
+  var acc7 = vec4<f32>(0.0);
+#endif
 
   for (var k0 = 0u; k0 < p.k; k0 += BK) {
-    // Stage the tiles: 64 rows × BK/4 vec4 each, 256 invocations, BK/16 vec4 per invocation.
-    for (var i = 0u; i < BK / 16u; i++) {
-      let li = tid + i * 256u;
-      let r = li / (BK / 4u);
-      let kk = (li % (BK / 4u)) * 4u;
-      let a = loadX(row0 + r, k0 + kk);
-      let b = loadW(col0 + r, k0 + kk);
-      for (var j = 0u; j < 4u; j++) {
-        As[(kk + j) * 16u + r / 4u][r % 4u] = a[j];
-        Bs[(kk + j) * 16u + r / 4u][r % 4u] = b[j];
-      }
+    // x tile: (BM/4)·(BK/4) blocks of 4 rows × 4 k. Neighbouring invocations take neighbouring
+    // k of the same rows (coalesced loads); each transposes its block into 4 whole vec4.
+    for (var blk = tid; blk < (BM / 4u) * (BK / 4u); blk += 256u) {
+      let k4 = blk % (BK / 4u);
+      let r4 = blk / (BK / 4u);
+      let r = row0 + 4u * r4;
+      let k = k0 + 4u * k4;
+      let a0 = loadX(r, k);
+      let a1 = loadX(r + 1u, k);
+      let a2 = loadX(r + 2u, k);
+      let a3 = loadX(r + 3u, k);
+      let base = 4u * k4 * APAD + r4;
+      As[base] = vec4<f32>(a0.x, a1.x, a2.x, a3.x);
+      As[base + APAD] = vec4<f32>(a0.y, a1.y, a2.y, a3.y);
+      As[base + 2u * APAD] = vec4<f32>(a0.z, a1.z, a2.z, a3.z);
+      As[base + 3u * APAD] = vec4<f32>(a0.w, a1.w, a2.w, a3.w);
+    }
+    // W tile: BK rows of 16 vec4, straight copies.
+    for (var e = tid; e < BK * 16u; e += 256u) {
+      Bs[e] = loadW(k0 + e / 16u, col0 + 4u * (e % 16u));
     }
     workgroupBarrier();
     for (var k = 0u; k < BK; k++) {
-      let a = As[k * 16u + lid.y];
       let b = Bs[k * 16u + lid.x];
-      acc[0] = fma(vec4<f32>(a.x), b, acc[0]);
-      acc[1] = fma(vec4<f32>(a.y), b, acc[1]);
-      acc[2] = fma(vec4<f32>(a.z), b, acc[2]);
-      acc[3] = fma(vec4<f32>(a.w), b, acc[3]);
+#if TM8
+      let a = As[k * APAD + 2u * lid.y];
+      let c = As[k * APAD + 2u * lid.y + 1u];
+      acc4 = fma(vec4<f32>(c.x), b, acc4);
+      acc5 = fma(vec4<f32>(c.y), b, acc5);
+      acc6 = fma(vec4<f32>(c.z), b, acc6);
+      acc7 = fma(vec4<f32>(c.w), b, acc7);
+#else
+      let a = As[k * APAD + lid.y];
+#endif
+      acc0 = fma(vec4<f32>(a.x), b, acc0);
+      acc1 = fma(vec4<f32>(a.y), b, acc1);
+      acc2 = fma(vec4<f32>(a.z), b, acc2);
+      acc3 = fma(vec4<f32>(a.w), b, acc3);
     }
     workgroupBarrier();
   }
@@ -164,10 +201,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   if (col >= p.m) {
     return;
   }
-  for (var i = 0u; i < 4u; i++) {
-    let row = row0 + lid.y * 4u + i;
-    if (row < p.n) {
-      finish(row, col, acc[i]);
-    }
-  }
+  let row = row0 + TM * lid.y;
+  finish(row, col, acc0);
+  finish(row + 1u, col, acc1);
+  finish(row + 2u, col, acc2);
+  finish(row + 3u, col, acc3);
+#if TM8
+  finish(row + 4u, col, acc4);
+  finish(row + 5u, col, acc5);
+  finish(row + 6u, col, acc6);
+  finish(row + 7u, col, acc7);
+#endif
 }

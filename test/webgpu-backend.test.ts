@@ -58,7 +58,8 @@ describe('webgpu backend', () => {
     backend = await createWebGpuBackend(weights, { device: c.device, gpu: getNodeGpu() });
     await runGraph(graph, backend, batch(4, 9));
     const first = backend.stats();
-    expect(first.submits).toBe(1);
+    // The batch, and once per linear weight (4 per layer) the transpose into the GEMM's layout.
+    expect(first.submits).toBe(1 + 4 * config.numLayers);
     // Other shapes in the same bucket (≤ 64 token rows, ≤ 4 sequences: the [B, C] buffers are
     // sized to B rounded up to a power of two), including other B and T.
     for (const [B, T] of [
@@ -80,8 +81,9 @@ describe('webgpu backend', () => {
   it('the plan shares buffers: a 2-layer forward holds 5 activation buffers, not one per activation', async (ctx) => {
     gpuOrSkip(ctx);
     const s = backend!.stats();
-    // Slots: tokens:64 ×3, tokens:192, tokens:256, sequences:64 ×2; inputs ×4; params; readback.
-    expect(s.buffersCreated - weights.size).toBe(3 + 1 + 1 + 2 + 4 + 2);
+    // Transposed linear weights (4 per layer), then the slots: tokens:64 ×3, tokens:192,
+    // tokens:256, sequences:64 ×2; inputs ×4; params; readback.
+    expect(s.buffersCreated - weights.size - 4 * config.numLayers).toBe(3 + 1 + 1 + 2 + 4 + 2);
   });
 
   it('memory stays bounded as shapes grow: at most two buckets', async (ctx) => {

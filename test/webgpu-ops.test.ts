@@ -184,9 +184,13 @@ describe('webgpu kernel variants', () => {
     for (const opCase of reductions) await expectParity(c, opCase, { subgroups: true });
   });
 
-  it('GEMM with a K tile of 32', async (ctx) => {
+  it.for([
+    [32, 4],
+    [16, 8],
+    [32, 8],
+  ] as const)('GEMM with K tile %i and %i rows per invocation', async ([gemmBK, gemmTM], ctx) => {
     const c = gpuOrSkip(ctx);
-    for (const opCase of [...standard, ...edges].filter((x) => x.node.op === 'linear').slice(0, 12)) await expectParity(c, opCase, { gemmBK: 32 });
+    for (const opCase of [...standard, ...edges].filter((x) => x.node.op === 'linear')) await expectParity(c, opCase, { gemmBK, gemmTM });
   });
 
   it('attention with key tiles of 8 and 64', async (ctx) => {

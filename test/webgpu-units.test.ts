@@ -7,23 +7,38 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromHalfBits, toHalfArray, toHalfBits } from '../ts/backends/webgpu/half.js';
 import { pipelineKeyString } from '../ts/backends/webgpu/pipelines.js';
-import { preprocess } from '../ts/backends/webgpu/preprocess.js';
+import { preprocess, preprocessText } from '../ts/backends/webgpu/preprocess.js';
 import { Handle, type KernelCall, type TapeEntry, planSlots } from '../ts/backends/webgpu/tape.js';
 import { WGSL } from '../ts/backends/webgpu/wgsl.generated.js';
 import { DualbertError } from '../ts/errors.js';
 import { ROOT } from './helpers/build.js';
 
 describe('WGSL preprocessor', () => {
-  it('keeps the branches of the defines, nested, with #elif and #else', () => {
-    const code = preprocess('gemm', { F16: false, VEC4: true, GELU: true, RESIDUAL: false, BK: 16 });
+  it('#if / #elif / #else / #endif, nested', () => {
+    const text = ['a', '#if A', 'b', '#if !B', 'c', '#else', 'd', '#endif', '#elif B', 'e', '#else', 'f', '#endif', 'g'].join('\n');
+    const body = (A: boolean, B: boolean): string => preprocessText('t', text, { A, B }).split('\n').slice(2).join('');
+    expect(body(true, false)).toBe('abcg');
+    expect(body(true, true)).toBe('abdg');
+    expect(body(false, true)).toBe('aeg');
+    expect(body(false, false)).toBe('afg');
+    expect(() => preprocessText('t', '#if A\nx', { A: true })).toThrow(/unterminated #if/);
+    expect(() => preprocessText('t', '#else', {})).toThrow(/t\.wgsl:1: #else without #if/);
+    expect(() => preprocessText('t', '#include nothing', {})).toThrow(/no such shader/);
+  });
+
+  it('keeps the branches of the gemm variant asked for', () => {
+    const code = preprocess('gemm', { F16: false, VEC4: true, GELU: true, RESIDUAL: false, BK: 16, TM: 4, TM8: false });
     expect(code).toContain('const BK: u32 = 16u;');
     expect(code).toContain('alias S = f32;');
     expect(code).toContain('array<S4>');
     expect(code).not.toContain('var<storage, read> x: array<S>;');
+    expect(code).not.toMatch(/As\[[^\]]*\]\[/); // no single-component stores into workgroup vec4s
     expect(code).toContain('v = gelu4(v);');
     expect(code).not.toContain('res[');
     expect(code).not.toMatch(/^\s*#/m);
-    const scalar = preprocess('gemm', { F16: true, VEC4: false, GELU: false, RESIDUAL: true, BK: 32 });
+    expect(code).not.toContain('acc7');
+    const scalar = preprocess('gemm', { F16: true, VEC4: false, GELU: false, RESIDUAL: true, BK: 32, TM: 8, TM8: true });
+    expect(scalar).toContain('acc7');
     expect(scalar.split('\n')[0]).toBe('enable f16;');
     expect(scalar).toContain('alias S = f16;');
     expect(scalar).toContain('v += f32(res[row * p.m + c]);');
@@ -50,7 +65,7 @@ describe('WGSL preprocessor', () => {
       }
       throw new Error('expected a throw');
     };
-    expect(code(() => preprocess('gemm', { F16: false, GELU: true, RESIDUAL: false, BK: 16 }))).toMatch(/gemm\.wgsl:\d+: #if VEC4: not a boolean define/);
+    expect(code(() => preprocess('gemm', { F16: false, GELU: true, RESIDUAL: false, BK: 16, TM: 4, TM8: false }))).toMatch(/gemm\.wgsl:\d+: #if VEC4: not a boolean define/);
     expect(code(() => preprocess('pool', { F16: false, WG: 1.5, MEAN: true, CLS: false, MAX: false }))).toMatch(/WG=1.5 is not a u32/);
   });
 

@@ -30,6 +30,7 @@ import {
   linearCall,
   normalizeCall,
   poolCall,
+  transposeDispatch,
 } from './kernels.js';
 import { type PipelineCache, pipelineCache } from './pipelines.js';
 import { ActivationPool, type Bucket, GpuBuffer, PARAMS_STRIDE, roundUp16 } from './pool.js';
@@ -39,6 +40,8 @@ import { Handle, type InputName, type KernelCall, type SlotPlan, type TapeEntry,
 export interface WebGpuTuning {
   /** GEMM K tile, 16 or 32 (default 16). */
   gemmBK?: 16 | 32;
+  /** GEMM rows per invocation, 4 (64×64 tiles, default) or 8 (128×64). */
+  gemmTM?: 4 | 8;
   /** Preferred attention key tile rows (default 32). */
   attentionKeys?: 8 | 16 | 32 | 64;
   /** Use subgroup reductions when the device has them (default true). */
@@ -72,8 +75,11 @@ export interface WebGpuStats {
 }
 
 interface WeightBuffer {
-  readonly buffer: GpuBuffer;
+  /** The tensor as given; dropped once a linear op has made its transpose. */
+  buffer: GpuBuffer | undefined;
   readonly shape: readonly number[];
+  /** [K, M] copy of a linear weight [M, K], made on first use. */
+  transposed?: GpuBuffer;
 }
 
 /** Per-batch state. */
@@ -133,6 +139,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       f16: context.capabilities.f16,
       subgroups: context.capabilities.subgroups && tuning.subgroups !== false,
       gemmBK: tuning.gemmBK ?? 16,
+      gemmTM: tuning.gemmTM ?? 4,
       attentionKeys: tuning.attentionKeys ?? 32,
       workgroupStorage: limits.maxComputeWorkgroupStorageSize,
       workgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
@@ -159,12 +166,13 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
   }
 
   /** Which kernel variants and limits this backend uses, for logs and benchmarks. */
-  get info(): { adapter: GpuContext['adapterInfo']; f16: boolean; subgroups: boolean; gemmBK: number; attentionKeys: number; timestamps: boolean } {
+  get info(): { adapter: GpuContext['adapterInfo']; f16: boolean; subgroups: boolean; gemmBK: number; gemmTM: number; attentionKeys: number; timestamps: boolean } {
     return {
       adapter: this.context.adapterInfo,
       f16: this.config.f16,
       subgroups: this.config.subgroups,
       gemmBK: this.config.gemmBK,
+      gemmTM: this.config.gemmTM,
       attentionKeys: this.config.attentionKeys,
       timestamps: this.querySet !== undefined,
     };
@@ -225,13 +233,62 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     return this.batch;
   }
 
-  private weight(name: string, shape?: readonly number[]): GpuBuffer {
+  private weightEntry(name: string, shape?: readonly number[]): WeightBuffer {
     const w = this.weights.get(name);
     if (!w) throw new DualbertError('INVALID_WEIGHTS', `webgpu: weight "${name}" was not given to the backend`);
     if (shape && (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i]))) {
       throw new DualbertError('INVALID_WEIGHTS', `webgpu: weight "${name}" has shape [${w.shape.join(', ')}], the op needs [${shape.join(', ')}]`);
     }
+    return w;
+  }
+
+  private weight(name: string, shape?: readonly number[]): GpuBuffer {
+    const w = this.weightEntry(name, shape);
+    if (!w.buffer) throw new DualbertError('INVALID_WEIGHTS', `webgpu: weight "${name}" is a linear weight (kept transposed) and cannot be read by another op`);
     return w.buffer;
+  }
+
+  /**
+   * W [M, K] as wt [K, M], the layout the GEMM streams. Made once, on the GPU, the first time a
+   * linear op uses the weight (the backend cannot tell linear weights from embedding tables
+   * before); the untransposed buffer is then freed, so weights are resident once.
+   */
+  private transposedWeight(name: string, shape: readonly [number, number]): GpuBuffer {
+    const w = this.weightEntry(name, shape);
+    if (w.transposed) return w.transposed;
+    const source = this.weight(name);
+    const [rows, cols] = shape;
+    const target = new GpuBuffer(this.gpu.createBuffer({ size: source.bytes, usage: Usage.STORAGE, label: `weight ${name} (transposed)` }), source.bytes);
+    this.buffersCreated++;
+    const d = transposeDispatch(this.config, rows, cols);
+    const pipeline = this.pipelines.get(d.key);
+    const params = this.gpu.createBuffer({ size: 16, usage: Usage.UNIFORM, mappedAtCreation: true });
+    new Uint32Array(params.getMappedRange()).set(d.params);
+    params.unmap();
+    const encoder = this.gpu.createCommandEncoder({ label: 'dualbert weight transpose' });
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(
+      0,
+      this.gpu.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: params } },
+          { binding: 1, resource: { buffer: source.gpu } },
+          { binding: 2, resource: { buffer: target.gpu } },
+        ],
+      }),
+    );
+    pass.dispatchWorkgroups(...d.workgroups);
+    pass.end();
+    this.gpu.queue.submit([encoder.finish()]);
+    this.submits++;
+    // Freed once the submitted transpose has run (destroy waits for submitted work).
+    source.gpu.destroy();
+    params.destroy();
+    w.buffer = undefined;
+    w.transposed = target;
+    return target;
   }
 
   private rowsOf(h: Handle): number {
@@ -320,17 +377,17 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     }
     const types = rowsOf(tokenType!, node.tokenType);
     if (batch.maxTypeId >= types) throw new DualbertError('INVALID_ARGUMENT', `webgpu: token type id ${batch.maxTypeId} is out of range: the model has ${types} types`);
-    this.record(embedCall(this.config, this.rowsOf(out), inputs.seqLen, word!.buffer, position!.buffer, tokenType!.buffer, out));
+    this.record(embedCall(this.config, this.rowsOf(out), inputs.seqLen, this.weight(node.word), this.weight(node.position), this.weight(node.tokenType), out));
   }
 
   linear(node: LinearNode, x: Handle, out: Handle, residual: Handle | undefined): void {
-    const w = this.weight(node.weight, [out.cols, x.cols]);
     const b = this.weight(node.bias, [out.cols]);
+    const wt = this.transposedWeight(node.weight, [out.cols, x.cols]);
     if (x.rows !== out.rows) throw new DualbertError('INVALID_ARGUMENT', `webgpu: linear "${node.out}" maps ${x.rows} rows to ${out.rows} rows`);
     if (node.epilogue === 'residual' && (!residual || residual.cols !== out.cols || residual.rows !== out.rows)) {
       throw new DualbertError('INVALID_ARGUMENT', `webgpu: linear "${node.out}" needs a residual of its output's shape`);
     }
-    this.record(linearCall(this.config, this.rowsOf(x), x, w, b, node.epilogue, residual, out));
+    this.record(linearCall(this.config, this.rowsOf(x), x, wt, b, node.epilogue, residual, out));
   }
 
   layerNorm(node: LayerNormNode, x: Handle, out: Handle): void {
@@ -509,7 +566,10 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     this.disposed = true;
     this.batch = undefined;
     this.activations.destroy();
-    for (const w of this.weights.values()) w.buffer.gpu.destroy();
+    for (const w of this.weights.values()) {
+      w.buffer?.gpu.destroy();
+      w.transposed?.gpu.destroy();
+    }
     this.weights.clear();
     this.querySet?.destroy();
     this.queryResolve?.gpu.destroy();

@@ -15,8 +15,10 @@ export interface KernelConfig {
   readonly f16: boolean;
   /** Workgroup reductions with subgroup operations. */
   readonly subgroups: boolean;
-  /** GEMM K tile: 16 (8 KiB of workgroup memory) or 32 (16 KiB, half the barriers). */
+  /** GEMM K tile: 16 or 32 (twice the workgroup memory, half the barriers). */
   readonly gemmBK: 16 | 32;
+  /** GEMM rows per invocation: 4 (64×64 tiles) or 8 (128×64 tiles). */
+  readonly gemmTM: 4 | 8;
   /** Preferred attention key tile (halved until K and V tiles fit the workgroup storage limit). */
   readonly attentionKeys: number;
   /** The device's maxComputeWorkgroupStorageSize. */
@@ -74,12 +76,12 @@ function rowGrid(config: KernelConfig, count: number): [number, number, number] 
   return [x, Math.ceil(count / x), 1];
 }
 
-/** out[N, M] = x[N, K]·Wᵀ + b, then the epilogue. */
+/** out[N, M] = x[N, K]·Wᵀ + b, then the epilogue; `wt` is W transposed ([K, M], see transposeCall). */
 export function linearCall(
   config: KernelConfig,
   n: number,
   x: Handle,
-  w: GpuBuffer,
+  wt: GpuBuffer,
   b: GpuBuffer,
   epilogue: 'none' | 'gelu' | 'residual',
   residual: Handle | undefined,
@@ -95,11 +97,13 @@ export function linearCall(
       GELU: epilogue === 'gelu',
       RESIDUAL: epilogue === 'residual',
       BK: config.gemmBK,
+      TM: config.gemmTM,
+      TM8: config.gemmTM === 8,
     },
   };
   const bindings: [number, Resource][] = [
     [1, act(x)],
-    [2, weight(w)],
+    [2, weight(wt)],
     [3, weight(b)],
     [5, act(out)],
   ];
@@ -108,7 +112,19 @@ export function linearCall(
     bindings.push([4, act(residual!)]);
     reads.push(residual!);
   }
-  return call(config, 'linear', key, [n, k, m, 0], bindings, [Math.ceil(m / 64), Math.ceil(n / 64), 1], reads, out, 2 * n * k * m);
+  return call(config, 'linear', key, [n, k, m, 0], bindings, [Math.ceil(m / 64), Math.ceil(n / (16 * config.gemmTM)), 1], reads, out, 2 * n * k * m);
+}
+
+/**
+ * The one-time transpose of a [rows, cols] weight into `dst` ([cols, rows]); not a graph op, so
+ * it is encoded directly (see WebGpuBackend.transposedWeight), not recorded on a tape.
+ */
+export function transposeDispatch(config: KernelConfig, rows: number, cols: number): { key: PipelineKey; params: Uint32Array; workgroups: [number, number, number] } {
+  return {
+    key: { shader: 'transpose', defines: { F16: config.f16 } },
+    params: Uint32Array.from([rows, cols, 0, 0]),
+    workgroups: [Math.ceil(cols / 16), Math.ceil(rows / 16), 1],
+  };
 }
 
 /** LayerNorm of each of `rows` rows. */

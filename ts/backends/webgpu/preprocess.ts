@@ -36,17 +36,17 @@ function condition(shader: string, line: number, expr: string, defines: Defines)
 }
 
 /** The body of one shader with its directives resolved (no prelude). */
-function expand(shader: ShaderName, defines: Defines, seen: readonly string[]): string[] {
+function expand(shader: string, text: string, defines: Defines, seen: readonly string[]): string[] {
   if (seen.includes(shader)) fail(shader, 0, `#include cycle: ${[...seen, shader].join(' → ')}`);
   const out: string[] = [];
   // One frame per open #if: whether the current branch is kept, and whether a branch was taken.
   const stack: { active: boolean; taken: boolean; parentActive: boolean }[] = [];
   const active = (): boolean => stack.length === 0 || stack[stack.length - 1]!.active;
-  WGSL[shader].split('\n').forEach((text, index) => {
+  text.split('\n').forEach((source, index) => {
     const line = index + 1;
-    const d = DIRECTIVE.exec(text);
+    const d = DIRECTIVE.exec(source);
     if (!d) {
-      if (active()) out.push(text);
+      if (active()) out.push(source);
       return;
     }
     const [, kind, arg = ''] = d;
@@ -76,7 +76,7 @@ function expand(shader: ShaderName, defines: Defines, seen: readonly string[]): 
         if (!active()) break;
         const name = arg.trim();
         if (!isShaderName(name)) fail(shader, line, `#include ${name}: no such shader`);
-        out.push(...expand(name, defines, [...seen, shader]));
+        out.push(...expand(name, WGSL[name], defines, [...seen, shader]));
         break;
       }
     }
@@ -91,6 +91,11 @@ function expand(shader: ShaderName, defines: Defines, seen: readonly string[]): 
  * preprocess('gemm', { F16: false, VEC4: true, GELU: true, RESIDUAL: false, BK: 16 })
  */
 export function preprocess(shader: ShaderName, defines: Defines): string {
+  return preprocessText(shader, WGSL[shader], defines);
+}
+
+/** {@link preprocess} of a given text (`shader` labels errors; `#include` still reads shaders/). */
+export function preprocessText(shader: string, text: string, defines: Defines): string {
   const prelude: string[] = [];
   if (defines.F16 === true) prelude.push('enable f16;');
   if (defines.SUBGROUPS === true) prelude.push('enable subgroups;');
@@ -103,5 +108,5 @@ export function preprocess(shader: ShaderName, defines: Defines): string {
     }
     prelude.push(`const ${name}: u32 = ${value}u;`);
   }
-  return [...prelude, ...expand(shader, defines, [])].join('\n');
+  return [...prelude, ...expand(shader, text, defines, [])].join('\n');
 }
