@@ -8,7 +8,9 @@
 //   npm run bench:gpu                       full set (meant for an H100/H200)
 //   node bench/gpu.mjs --quick              small shapes (SwiftShader: checks the script, not speed)
 //   options: --runs N (default 7)  --peak TFLOPS (default 67: H100/H200 FP32)  --json FILE
-//            --tune bk=32,keys=64,subgroups=0  --no-ort  --no-profile  --only NAME[,NAME]
+//            --tune bk=32,tm=8,keys=64,subgroups=0  --no-ort  --no-profile  --only NAME[,NAME]
+//            --sweep   GPU ms of every kernel variant (GEMM K tile × rows per invocation, attention
+//                      key tile) on each case, to pick the defaults for this GPU
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
     'no-ort': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
+    sweep: { type: 'boolean', default: false },
   },
 });
 const RUNS = Math.max(5, Number(args.runs));
@@ -43,9 +46,10 @@ function parseTuning(text) {
   for (const part of text.split(',').filter(Boolean)) {
     const [k, v] = part.split('=');
     if (k === 'bk') tuning.gemmBK = Number(v);
+    else if (k === 'tm') tuning.gemmTM = Number(v);
     else if (k === 'keys') tuning.attentionKeys = Number(v);
     else if (k === 'subgroups') tuning.subgroups = v !== '0';
-    else throw new Error(`--tune: unknown knob "${k}" (bk, keys, subgroups)`);
+    else throw new Error(`--tune: unknown knob "${k}" (bk, tm, keys, subgroups)`);
   }
   return tuning;
 }
@@ -132,7 +136,7 @@ const limits = first.context.device.limits;
 console.log(`dualbert webgpu benchmark — Node ${process.version}, ${os.cpus()[0]?.model ?? 'CPU'} ×${os.cpus().length}`);
 console.log(`adapter: ${JSON.stringify(info.adapter)}`);
 console.log(
-  `features: subgroups ${info.subgroups}, timestamps ${info.timestamps}, f16 ${info.f16}; GEMM BK ${info.gemmBK}, attention key tile ${info.attentionKeys}; ` +
+  `features: subgroups ${info.subgroups}, timestamps ${info.timestamps}, f16 ${info.f16}; GEMM BK ${info.gemmBK} TM ${info.gemmTM}, attention key tile ${info.attentionKeys}; ` +
     `limits: workgroup storage ${limits.maxComputeWorkgroupStorageSize} B, invocations ${limits.maxComputeInvocationsPerWorkgroup}, ` +
     `storage binding ${(limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`,
 );
@@ -189,6 +193,34 @@ if (e2eCase) {
   const e2e = median(times);
   results.find((r) => r.name === e2eCase[0]).endToEndMs = e2e;
   console.log(`${e2eCase[0]} end to end (createEmbedder().embed, ${tokens} tokens): ${fmt(e2e)} ms`);
+}
+
+// ---------------------------------------------------------------- variant sweep
+if (args.sweep && info.timestamps) {
+  const variants = [];
+  for (const gemmBK of [16, 32]) for (const gemmTM of [4, 8]) for (const attentionKeys of [16, 32, 64]) variants.push({ gemmBK, gemmTM, attentionKeys });
+  console.log('\nvariant sweep (median GPU ms of one forward per case; --tune bk=,tm=,keys= picks one):');
+  console.log(`| variant | ${CASES.map(([name]) => name).join(' | ')} |`);
+  console.log(`|---|${CASES.map(() => '---').join('|')}|`);
+  const sweep = [];
+  for (const v of variants) {
+    const cells = [];
+    for (const [, model, docs, T, batch] of CASES) {
+      const { weights, graph } = modelWeights(model);
+      const backend = await createWebGpuBackend(weights, { timestamps: true, dawnFlags: DAWN_FLAGS, tuning: { ...TUNING, ...v } });
+      const [b] = batchesOf(Math.min(docs, batch), T, batch);
+      const gpus = [];
+      for (let i = 0; i < WARMUP + RUNS; i++) {
+        await runGraph(graph, backend, b);
+        if (i >= WARMUP) gpus.push(backend.lastTimings.gpuMs);
+      }
+      backend.dispose();
+      cells.push(median(gpus));
+    }
+    sweep.push({ ...v, gpuMs: cells });
+    console.log(`| bk=${v.gemmBK},tm=${v.gemmTM},keys=${v.attentionKeys} | ${cells.map((c) => fmt(c, 3)).join(' | ')} |`);
+  }
+  results.sweep = sweep;
 }
 
 // ---------------------------------------------------------------- per-kernel profile
@@ -275,7 +307,8 @@ for (const r of results) {
   );
 }
 if (args.json) {
-  writeFileSync(args.json, JSON.stringify({ adapter: info.adapter, info, limits: { workgroupStorage: limits.maxComputeWorkgroupStorageSize }, node: process.version, peakTflops: PEAK_TFLOPS, results }, null, 2));
+  const out = { adapter: info.adapter, info, limits: { workgroupStorage: limits.maxComputeWorkgroupStorageSize }, node: process.version, peakTflops: PEAK_TFLOPS, tuning: TUNING, results, sweep: results.sweep };
+  writeFileSync(args.json, JSON.stringify(out, null, 2));
   console.log(`\nwrote ${args.json}`);
 }
 // dawn.node keeps the process alive while its GPU object is referenced.

@@ -353,7 +353,8 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
   write(t: Handle, values: Float32Array | Float64Array): void {
     const n = this.rowsOf(t) * t.cols;
     if (values.length !== n) throw new DualbertError('INVALID_ARGUMENT', `webgpu: write of ${values.length} values into "${t.name}" of ${n}`);
-    const data = this.config.f16 ? toHalfArray(values) : Float32Array.from(values);
+    // f16 rows are padded to a whole number of u32 (writeBuffer copies multiples of 4 bytes).
+    const data = this.config.f16 ? toHalfArray(values, n + (n % 2)) : Float32Array.from(values);
     this.record({ kind: 'upload', write: t, data });
   }
 
@@ -519,7 +520,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     kernels.forEach((k, i) => block.set(k.params, (i * PARAMS_STRIDE) / 4));
     queue.writeBuffer(params.gpu, 0, block);
     for (const e of tape) {
-      if (e.kind === 'upload') queue.writeBuffer(slotBuffer(e.write).gpu, 0, e.data.buffer, e.data.byteOffset, Math.ceil(e.data.byteLength / 4) * 4);
+      if (e.kind === 'upload') queue.writeBuffer(slotBuffer(e.write).gpu, 0, e.data.buffer, e.data.byteOffset, e.data.byteLength);
     }
 
     if (bucket.bindGroups.size > MAX_BIND_GROUPS_PER_BUCKET) bucket.bindGroups.clear();

@@ -44,9 +44,9 @@ export function fromHalfBits(bits: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-/** Float32 values → f16 bits. */
-export function toHalfArray(values: ArrayLike<number>): Uint16Array {
-  const out = new Uint16Array(values.length);
+/** Float32 values → f16 bits, in an array of at least `length` entries (zero-padded). */
+export function toHalfArray(values: ArrayLike<number>, length = values.length): Uint16Array {
+  const out = new Uint16Array(Math.max(length, values.length));
   for (let i = 0; i < values.length; i++) out[i] = toHalfBits(values[i]!);
   return out;
 }
