@@ -105,3 +105,38 @@ describe.each(['tiny', 'minilm'] as const)('webgpu backend vs golden %s', (name)
     });
   }
 });
+
+describe('webgpu backend, dtype fp16 (where the adapter has shader-f16)', () => {
+  it('tiny and minilm: cosine ≥ 0.9999 and max |Δ| ≤ 2e-3 vs golden', async (ctx) => {
+    const c = gpuOrSkip(ctx);
+    const adapter = await getNodeGpuAdapter();
+    // SwiftShader (CI) and Dawn on the H200's driver offer no shader-f16: this path is then untested.
+    if (!adapter?.features.has('shader-f16')) return ctx.skip('this adapter has no shader-f16: the fp16 path is untested here');
+    void c;
+    for (const name of ['tiny', 'minilm'] as const) {
+      const golden = loadGolden(name);
+      const config = SYNTHETIC_MODELS[name].config;
+      const graph = buildBertGraph(config, { pooling: 'mean', normalize: true });
+      const b = await createWebGpuBackend(bindWeights(graph.weights, syntheticCheckpoint(config)), { dtype: 'fp16', gpu: getNodeGpu() });
+      try {
+        expect(b.info.f16).toBe(true);
+        for (const i of [0, 3, 19]) {
+          const want = golden.texts[i]!.mean;
+          const got = (await runGraph(graph, b, batchFromIds([golden.texts[i]!.input_ids]))).output;
+          let dot = 0;
+          let ng = 0;
+          let nw = 0;
+          want.forEach((w, k) => {
+            dot += w * got[k]!;
+            ng += got[k]! ** 2;
+            nw += w * w;
+          });
+          expect(dot / Math.sqrt(ng * nw), `${name} text ${i} cosine`).toBeGreaterThanOrEqual(0.9999);
+          expect(maxAbsDiff(got, want), `${name} text ${i}`).toBeLessThanOrEqual(2e-3);
+        }
+      } finally {
+        b.dispose();
+      }
+    }
+  });
+});
