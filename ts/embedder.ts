@@ -1,7 +1,16 @@
 /**
  * The embedder: tokenizer + graph + one backend. This is what `createEmbedder` returns.
  */
-import { type BackendOptions, type DeviceBackend, type Device, type DeviceOption, createBackend } from './backends/backend.js';
+import {
+  type BackendOptions,
+  type BackendWarning,
+  type DeviceBackend,
+  type Device,
+  type DeviceOption,
+  createAutoBackend,
+  createBackend,
+} from './backends/backend.js';
+import type { GraphWeights } from './graph/weights.js';
 import { DualbertError } from './errors.js';
 import { checkText, streamInWindows } from './stream.js';
 import { type BertGraph, buildBertGraph } from './graph/bert.js';
@@ -20,6 +29,8 @@ import type { WorkerEmbedder, WorkerModeOptions } from './worker/worker-embedder
 export interface EmbedderOptions extends Omit<BackendOptions, 'dtype'>, Omit<LoadOptions, 'progress_callback' | 'dtype'> {
   /** Which path runs the model. 'auto' picks the fastest available. Default 'auto'. */
   device?: DeviceOption;
+  /** Called with non-fatal events (the GPU was lost and work moved to the CPU, a slow path). */
+  onWarning?: (warning: BackendWarning) => void;
   /** Called as files are read, downloaded and when the model is ready (transformers.js event names). */
   progress_callback?: ProgressCallback;
   /**
@@ -100,7 +111,16 @@ interface EmbedPlan {
 }
 
 
-export class Embedder {
+/**
+ * Turns texts into sentence embeddings with one model on one device. Dispatches `warning` events
+ * (a `CustomEvent` whose `detail` is a {@link BackendWarning}), e.g. when the GPU is lost and a
+ * call finishes on the CPU.
+ * @example
+ * const embedder = await createEmbedder('synthetic:minilm');
+ * embedder.addEventListener('warning', (e) => console.warn((e as CustomEvent).detail.message));
+ * const { data, dims } = await embedder.embed(['a text']);
+ */
+export class Embedder extends EventTarget {
   /** The model's tokenizer. */
   readonly tokenizer: Tokenizer;
   /** Embedding width. */
@@ -113,7 +133,12 @@ export class Embedder {
   private constructor(
     private readonly model: LoadedModel,
     backend: DeviceBackend,
+    /** device 'auto' on the GPU: what a CPU backend needs if the GPU fails mid-session. */
+    private fallback: { weights: GraphWeights; options: BackendOptions } | undefined,
+    onWarning: ((w: BackendWarning) => void) | undefined,
   ) {
+    super();
+    if (onWarning) this.addEventListener('warning', (e) => onWarning((e as CustomEvent<BackendWarning>).detail));
     this.tokenizer = model.tokenizer;
     this.dimension = model.defaults.dense.at(-1)?.outFeatures ?? model.config.hiddenSize;
     this.backend = backend;
@@ -121,21 +146,24 @@ export class Embedder {
 
   /** Loads a model and prepares a backend. Prefer the `createEmbedder` function. */
   static async create(model: string | ModelSource, options: EmbedderOptions = {}): Promise<Embedder> {
-    const { device = 'auto', progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn, ...backendOptions } = options;
+    const { device = 'auto', progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn, onWarning, ...backendOptions } = options;
     const loadOptions: LoadOptions = { progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn };
     for (const k of Object.keys(loadOptions) as (keyof LoadOptions)[]) if (loadOptions[k] === undefined) delete loadOptions[k];
     const loaded = await loadModel(model, loadOptions);
     const { pooling, normalize, dense } = loaded.defaults;
     const graph = buildBertGraph(loaded.config, { pooling, normalize, dense });
     const weights = bindWeights(graph.weights, loaded.checkpoint);
-    const backend = await createBackend(device, weights, { ...backendOptions, ...(dtype === 'fp16' || dtype === 'fp32' ? { dtype } : {}) });
+    const opts: BackendOptions = { ...backendOptions, ...(dtype === 'fp16' || dtype === 'fp32' ? { dtype } : {}) };
+    // Warnings during creation happen before anyone can listen: pass them to onWarning directly.
+    const backend = device === 'auto' ? await createAutoBackend(weights, opts, onWarning) : await createBackend(device, weights, opts);
     try {
       assertSupported(backend, graph.nodes); // e.g. a Dense head on a device that lacks it: fail now, clearly
     } catch (e) {
       backend.dispose();
       throw e;
     }
-    return new Embedder(loaded, backend);
+    const fallback = device === 'auto' && backend.device === 'webgpu' ? { weights, options: opts } : undefined;
+    return new Embedder(loaded, backend, fallback, onWarning);
   }
 
   /** The path that runs the model. */
@@ -235,7 +263,7 @@ export class Embedder {
    * (little padding), runs the batches, and writes each embedding back at its input position.
    */
   private async embedAll(texts: readonly string[], plan: EmbedPlan, signal?: AbortSignal): Promise<EmbeddingResult> {
-    const backend = this.live();
+    this.live();
     const C = this.dimension;
     const data = new Float32Array(texts.length * C);
     const { maxLength, lowercaseInput } = this.model.defaults;
@@ -259,10 +287,37 @@ export class Embedder {
         rows.map((i) => encodings[i]!),
         { direction: 'Right' },
       );
-      const { output } = await runGraph(plan.graph, backend, batch);
+      const { output } = await this.runBatch(plan.graph, batch);
       rows.forEach((textIndex, r) => data.set(output.subarray(r * C, (r + 1) * C), textIndex * C));
     }
     return { data, dims: [texts.length, C] };
+  }
+
+  /**
+   * Runs one batch. With device 'auto' on the GPU, a GPU failure (device lost, a failed pipeline)
+   * moves the embedder to the CPU for good: the batch is run again there and a warning is sent.
+   */
+  private async runBatch(graph: BertGraph, batch: Parameters<typeof runGraph>[2]): ReturnType<typeof runGraph> {
+    const backend = this.live();
+    try {
+      return await runGraph(graph, backend, batch);
+    } catch (e) {
+      const gpuFailure = !(e instanceof DualbertError) || e.code === 'DEVICE_UNAVAILABLE';
+      if (!this.fallback || backend.device !== 'webgpu' || !gpuFailure) throw e;
+      const { weights, options } = this.fallback;
+      const warn = (w: BackendWarning): boolean => this.dispatchEvent(new CustomEvent('warning', { detail: w }));
+      const { webgpu: _gpu, ...cpuOptions } = options;
+      const cpu = await createBackend('wasm', weights, cpuOptions).catch(() => createBackend('reference', weights, cpuOptions));
+      try {
+        backend.dispose();
+      } catch {
+        // a lost device may refuse cleanup; nothing else holds it
+      }
+      this.backend = cpu;
+      this.fallback = undefined;
+      warn({ code: 'GPU_FALLBACK', message: `the GPU failed (${(e as Error).message}); continuing on device "${cpu.device}"` });
+      return runGraph(graph, cpu, batch);
+    }
   }
 
   private graph(pooling: PoolingMode, normalize: boolean): BertGraph {

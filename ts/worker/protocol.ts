@@ -2,12 +2,12 @@
  * Messages between the page (WorkerEmbedder) and the worker (worker-main.ts). Everything here is
  * structured-cloneable; embeddings travel as transferred Float32Array buffers (no copy).
  */
-import type { Device } from '../backends/backend.js';
+import type { BackendWarning, Device } from '../backends/backend.js';
 import type { EmbedderOptions, EmbedOptions } from '../embedder.js';
 import type { ModelDefaults, ProgressEvent } from '../model/load.js';
 
-/** Embedder options that can cross a thread boundary (no callbacks). */
-export type WorkerEmbedderOptions = Omit<EmbedderOptions, 'progress_callback'>;
+/** Embedder options that can cross a thread boundary (callbacks are forwarded as messages). */
+export type WorkerEmbedderOptions = Omit<EmbedderOptions, 'progress_callback' | 'onWarning'>;
 
 export type WorkerRequest =
   | { id: number; type: 'create'; model: string; options: WorkerEmbedderOptions }
@@ -18,5 +18,6 @@ export type WorkerResponse =
   | { id: number; type: 'created'; device: Device; threads: number; dimension: number; defaults: ModelDefaults }
   | { id: number; type: 'embedded'; data: Float32Array; dims: [number, number]; device: Device }
   | { id: number; type: 'progress'; event: ProgressEvent }
+  | { id: number; type: 'warning'; warning: BackendWarning }
   | { id: number; type: 'disposed' }
   | { id: number; type: 'error'; error: { name: string; code?: string; message: string } };

@@ -81,7 +81,10 @@ export class WorkerEmbedder {
     if (typeof model !== 'string') {
       throw new DualbertError('INVALID_ARGUMENT', 'worker mode takes a model spec string (a URL, "hf:owner/name" or "synthetic:…"); a ModelSource cannot cross to a worker');
     }
-    const { worker: _, workerUrl, progress_callback, ...embedderOptions } = options;
+    const { worker: _, workerUrl, progress_callback, onWarning, ...embedderOptions } = options;
+    for (const [key, value] of Object.entries(embedderOptions)) {
+      if (typeof value === 'function') throw new DualbertError('INVALID_ARGUMENT', `worker mode: option "${key}" is a function and cannot be sent to a worker`);
+    }
     const pending = new Map<number, Pending>();
     const fail = (e: Error): void => {
       const error = new DualbertError('WORKER_FAILED', `dualbert worker failed: ${e.message}`, { cause: e });
@@ -89,6 +92,7 @@ export class WorkerEmbedder {
       pending.clear();
     };
     const onMessage = (m: WorkerResponse): void => {
+      if (m.type === 'warning') return onWarning?.(m.warning);
       const p = pending.get(m.id);
       if (!p) return;
       if (m.type === 'progress') return p.progress?.(m.event);

@@ -50,6 +50,7 @@ void connect().then((port) => {
           embedder = await createEmbedder(request.model, {
             ...request.options,
             progress_callback: (event) => port.post({ id: request.id, type: 'progress', event }),
+            onWarning: (warning) => port.post({ id: 0, type: 'warning', warning }),
           });
           port.post({
             id: request.id,
