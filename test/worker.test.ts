@@ -63,6 +63,7 @@ describe('worker mode (Node worker_threads)', () => {
     const embedder = await dist.createEmbedder('synthetic:tiny', { worker: true, device: 'reference' });
     expect(await codeOf(embedder.embed(['x'], { batchSize: 0 }))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(embedder.embed([3 as never]))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(dist.createEmbedder('synthetic:tiny', { worker: true, fetch: globalThis.fetch }))).toBe('INVALID_ARGUMENT');
     embedder.dispose();
   });
 

@@ -23,8 +23,12 @@ export const DEVICE_OPTIONS: readonly DeviceOption[] = ['auto', 'webgpu', 'wasm'
 export interface BackendOptions {
   /** wasm: worker threads for GEMMs and attention (default: available cores). */
   threads?: number;
-  /** wasm: which build to use; `simd: false` forces the scalar build (for old engines, and tests). */
-  wasm?: { simd?: boolean };
+  /**
+   * wasm: `simd: false` forces the scalar build (for old engines, and tests); `wasmPaths` says
+   * where the `dualbert-<build>.wasm` files are when a bundler or CDN moved them (a base URL, or
+   * a function of the build name returning a URL, `data:` URLs included).
+   */
+  wasm?: { simd?: boolean; wasmPaths?: string | URL | ((build: string) => string | URL) };
   /** webgpu: storage/compute precision (default 'fp32'; 'fp16' where the adapter has shader-f16). */
   dtype?: 'fp32' | 'fp16';
   /** webgpu: run on this device / ask this `GPU` for the adapter (default: navigator.gpu or Dawn). */
@@ -62,7 +66,8 @@ export async function createBackend(device: DeviceOption, weights: GraphWeights,
     }
     case 'wasm': {
       const { createWasmBackend } = await import('./wasm/index.js');
-      return createWasmBackend(weights, options);
+      const wasmPaths = options.wasm?.wasmPaths;
+      return createWasmBackend(weights, options, wasmPaths === undefined ? {} : { wasmPaths });
     }
     case 'reference': {
       const { ReferenceBackend } = await import('./reference/reference-backend.js');

@@ -83,7 +83,11 @@ export class WorkerEmbedder {
     }
     const { worker: _, workerUrl, progress_callback, onWarning, ...embedderOptions } = options;
     for (const [key, value] of Object.entries(embedderOptions)) {
-      if (typeof value === 'function') throw new DualbertError('INVALID_ARGUMENT', `worker mode: option "${key}" is a function and cannot be sent to a worker`);
+      // Functions (fetch, warn) and objects with methods (a custom cache) cannot be cloned into a worker.
+      const hasMethods = typeof value === 'object' && value !== null && Object.values(value).some((v) => typeof v === 'function');
+      if (typeof value === 'function' || hasMethods) {
+        throw new DualbertError('INVALID_ARGUMENT', `worker mode: option "${key}" holds functions and cannot be sent to a worker`);
+      }
     }
     const pending = new Map<number, Pending>();
     const fail = (e: Error): void => {
