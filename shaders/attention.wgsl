@@ -2,8 +2,9 @@
 //   qkv: [N, 3C] (Q | K | V, head h at columns h·HS .. of each)   →   out: [N, C]
 //   out_bh = softmax(Q_bh · K_bhᵀ · scale, padded keys excluded) · V_bh
 //
-// One workgroup per (block of BQ queries, head, sequence); one invocation per query row, with
-// the query and its output accumulator in registers. Keys and values are walked in tiles of BKV
+// One workgroup per (block of BQ·QPT queries, head, sequence); each invocation owns QPT query
+// rows (lid, lid + BQ, ...), with their queries and output accumulators in registers: QPT = 2
+// reuses every key and value read from workgroup memory for two queries. Keys and values are walked in tiles of BKV
 // rows staged in workgroup memory (every invocation reads the same key: a broadcast), with an
 // online softmax in f32: per tile, the scores, the new running max, one rescale of the
 // accumulator, then the weighted values. The [T, T] score matrix never exists.
@@ -13,8 +14,8 @@
 // padded key exactly as the reference does. Padded query rows are computed too (as the
 // reference does), they are just never pooled.
 //
-// Injected: S / S4 (storage type), HS4 (head size / 4), BKV (key tile rows), BQ (queries per
-// workgroup = workgroup size).
+// Injected: S / S4 (storage type), HS4 (head size / 4), BKV (key tile rows), BQ (workgroup
+// size), QPT (query rows per invocation, 1 or 2).
 
 struct Params {
   t: u32,     // T
@@ -40,23 +41,25 @@ const NEG: f32 = -1e30;
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let b = wid.z;
   let h = wid.y;
-  let i = wid.x * BQ + lid;
   let c4 = p.c / 4u;
   let stride = 3u * c4; // vec4s per qkv row
   let tok0 = b * p.t;
 
   // Invocations past the end of the sequence work on its last row and do not store, so that
   // every invocation reaches every barrier.
-  let qi = min(i, p.t - 1u);
-  let qBase = (tok0 + qi) * stride + h * HS4;
-  var q: array<vec4<f32>, HS4>;
-  for (var d = 0u; d < HS4; d++) {
-    q[d] = vec4<f32>(qkv[qBase + d]) * p.scale;
+  var q: array<array<vec4<f32>, HS4>, QPT>;
+  var acc: array<array<vec4<f32>, HS4>, QPT>;
+  var m: array<f32, QPT>; // running max of the scores
+  var l: array<f32, QPT>; // running Σ exp(score − m)
+  for (var u = 0u; u < QPT; u++) {
+    let qi = min(wid.x * BQ * QPT + u * BQ + lid, p.t - 1u);
+    let qBase = (tok0 + qi) * stride + h * HS4;
+    for (var d = 0u; d < HS4; d++) {
+      q[u][d] = vec4<f32>(qkv[qBase + d]) * p.scale;
+    }
+    m[u] = NEG;
   }
 
-  var acc: array<vec4<f32>, HS4>;
-  var m = NEG; // running max of the scores
-  var l = 0.0; // running Σ exp(score − m)
   let len = keyLen[b];
   for (var j0 = 0u; j0 < len; j0 += BKV) {
     for (var e = lid; e < BKV * HS4; e += BQ) {
@@ -77,40 +80,66 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
     workgroupBarrier();
 
-    var s: array<f32, BKV>;
-    var tileMax = NEG;
-    for (var jj = 0u; jj < BKV; jj++) {
-      var dot = vec4<f32>(0.0);
-      for (var d = 0u; d < HS4; d++) {
-        dot = fma(q[d], Ks[jj * HS4 + d], dot);
-      }
-      let sc = select(NEG, dot.x + dot.y + dot.z + dot.w, keyOk[jj] != 0.0);
-      s[jj] = sc;
-      tileMax = max(tileMax, sc);
-    }
-    let mNew = max(m, tileMax);
-    let correction = exp(m - mNew);
-    l *= correction;
-    for (var d = 0u; d < HS4; d++) {
-      acc[d] *= correction;
+    var s: array<array<f32, BKV>, QPT>;
+    var tileMax: array<f32, QPT>;
+    for (var u = 0u; u < QPT; u++) {
+      tileMax[u] = NEG;
     }
     for (var jj = 0u; jj < BKV; jj++) {
-      let pj = select(0.0, exp(s[jj] - mNew), keyOk[jj] != 0.0);
-      l += pj;
+      let ok = keyOk[jj] != 0.0;
+      // Explicitly zeroed: a declaration in a loop body is not re-initialized on every pass by
+      // every compiler (SwiftShader's kept the previous key's sums).
+      var dot: array<vec4<f32>, QPT>;
+      for (var u = 0u; u < QPT; u++) {
+        dot[u] = vec4<f32>(0.0);
+      }
       for (var d = 0u; d < HS4; d++) {
-        acc[d] = fma(vec4<f32>(pj), Vs[jj * HS4 + d], acc[d]);
+        let k = Ks[jj * HS4 + d];
+        for (var u = 0u; u < QPT; u++) {
+          dot[u] = fma(q[u][d], k, dot[u]);
+        }
+      }
+      for (var u = 0u; u < QPT; u++) {
+        let sc = select(NEG, dot[u].x + dot[u].y + dot[u].z + dot[u].w, ok);
+        s[u][jj] = sc;
+        tileMax[u] = max(tileMax[u], sc);
       }
     }
-    m = mNew;
+    var pr: array<f32, QPT>;
+    for (var u = 0u; u < QPT; u++) {
+      let mNew = max(m[u], tileMax[u]);
+      let correction = exp(m[u] - mNew);
+      l[u] *= correction;
+      for (var d = 0u; d < HS4; d++) {
+        acc[u][d] *= correction;
+      }
+      m[u] = mNew;
+    }
+    for (var jj = 0u; jj < BKV; jj++) {
+      let ok = keyOk[jj] != 0.0;
+      for (var u = 0u; u < QPT; u++) {
+        pr[u] = select(0.0, exp(s[u][jj] - m[u]), ok);
+        l[u] += pr[u];
+      }
+      for (var d = 0u; d < HS4; d++) {
+        let v = Vs[jj * HS4 + d];
+        for (var u = 0u; u < QPT; u++) {
+          acc[u][d] = fma(vec4<f32>(pr[u]), v, acc[u][d]);
+        }
+      }
+    }
     workgroupBarrier();
   }
 
-  if (i < p.t) {
-    // Every sequence has a real key (checked on the host), so l > 0.
-    let inv = 1.0 / l;
-    let oBase = (tok0 + i) * c4 + h * HS4;
-    for (var d = 0u; d < HS4; d++) {
-      out[oBase + d] = S4(acc[d] * inv);
+  for (var u = 0u; u < QPT; u++) {
+    let i = wid.x * BQ * QPT + u * BQ + lid;
+    if (i < p.t) {
+      // Every sequence has a real key (checked on the host), so l > 0.
+      let inv = 1.0 / l[u];
+      let oBase = (tok0 + i) * c4 + h * HS4;
+      for (var d = 0u; d < HS4; d++) {
+        out[oBase + d] = S4(acc[u][d] * inv);
+      }
     }
   }
 }

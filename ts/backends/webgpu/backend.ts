@@ -44,6 +44,8 @@ export interface WebGpuTuning {
   gemmTM?: 4 | 8;
   /** Preferred attention key tile rows (default 32). */
   attentionKeys?: 8 | 16 | 32 | 64;
+  /** Query rows per attention invocation, 1 (default) or 2. */
+  attentionQueries?: 1 | 2;
   /** Use subgroup reductions when the device has them (default true). */
   subgroups?: boolean;
 }
@@ -141,6 +143,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       gemmBK: tuning.gemmBK ?? 16,
       gemmTM: tuning.gemmTM ?? 4,
       attentionKeys: tuning.attentionKeys ?? 32,
+      attentionQueries: tuning.attentionQueries ?? 1,
       workgroupStorage: limits.maxComputeWorkgroupStorageSize,
       workgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
     };
@@ -166,7 +169,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
   }
 
   /** Which kernel variants and limits this backend uses, for logs and benchmarks. */
-  get info(): { adapter: GpuContext['adapterInfo']; f16: boolean; subgroups: boolean; gemmBK: number; gemmTM: number; attentionKeys: number; timestamps: boolean } {
+  get info(): { adapter: GpuContext['adapterInfo']; f16: boolean; subgroups: boolean; gemmBK: number; gemmTM: number; attentionKeys: number; attentionQueries: number; timestamps: boolean } {
     return {
       adapter: this.context.adapterInfo,
       f16: this.config.f16,
@@ -174,6 +177,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       gemmBK: this.config.gemmBK,
       gemmTM: this.config.gemmTM,
       attentionKeys: this.config.attentionKeys,
+      attentionQueries: this.config.attentionQueries,
       timestamps: this.querySet !== undefined,
     };
   }

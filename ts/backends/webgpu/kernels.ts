@@ -21,13 +21,15 @@ export interface KernelConfig {
   readonly gemmTM: 4 | 8;
   /** Preferred attention key tile (halved until K and V tiles fit the workgroup storage limit). */
   readonly attentionKeys: number;
+  /** Query rows per attention invocation: 1, or 2 (each key/value read serves two queries). */
+  readonly attentionQueries: 1 | 2;
   /** The device's maxComputeWorkgroupStorageSize. */
   readonly workgroupStorage: number;
   /** The device's maxComputeWorkgroupsPerDimension. */
   readonly workgroupsPerDimension: number;
 }
 
-/** Queries per attention workgroup (one per invocation). */
+/** Invocations per attention workgroup. */
 export const ATTENTION_BQ = 64;
 /** Largest head size the attention kernel keeps in registers. */
 export const MAX_HEAD_SIZE = 128;
@@ -235,7 +237,7 @@ export function attentionCall(config: KernelConfig, b: number, t: number, numHea
   }
   const key: PipelineKey = {
     shader: 'attention',
-    defines: { F16: config.f16, HS4: headSize / 4, BKV: attentionKeyTile(config, headSize), BQ: ATTENTION_BQ },
+    defines: { F16: config.f16, HS4: headSize / 4, BKV: attentionKeyTile(config, headSize), BQ: ATTENTION_BQ, QPT: config.attentionQueries },
   };
   return call(
     config,
@@ -248,7 +250,7 @@ export function attentionCall(config: KernelConfig, b: number, t: number, numHea
       [3, { kind: 'input', name: 'keyLen' }],
       [4, act(out)],
     ],
-    [Math.ceil(t / ATTENTION_BQ), numHeads, b],
+    [Math.ceil(t / (ATTENTION_BQ * config.attentionQueries)), numHeads, b],
     [qkv],
     out,
     // Q·Kᵀ and P·V over full (unpadded) sequences: 2 · 2·T·T·HS per head and sequence.
