@@ -11,7 +11,7 @@ const root = new URL('..', import.meta.url).pathname;
 const out = mkdtempSync(join(tmpdir(), 'dualbert-docs-'));
 const json = join(out, 'api.json');
 try {
-  execFileSync(process.execPath, [join(root, 'node_modules/typedoc/bin/typedoc'), '--json', json, '--out', join(out, 'html'), '--treatWarningsAsErrors', '--disableGit', '--sourceLinkTemplate', 'https://example.invalid/{path}#L{line}'], {
+  execFileSync(process.execPath, [join(root, 'node_modules/typedoc/bin/typedoc'), '--options', join(root, 'scripts/typedoc.json'), '--json', json, '--out', join(out, 'html'), '--treatWarningsAsErrors', '--disableGit', '--sourceLinkTemplate', 'https://example.invalid/{path}#L{line}'], {
     cwd: root,
     stdio: 'inherit',
   });
