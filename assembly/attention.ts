@@ -239,10 +239,20 @@ function exactScores(qkv: usize, row0: usize, ld3: usize, q: usize, kOff: usize,
  */
 function softmaxRow(s: usize, L: i32): f32 {
   const L4 = L & ~3;
+  // The row max (exact in any order). pmax, not max: f32x4.max's NaN rules cost ~5 x86
+  // instructions per vector; scores are finite.
   let mx = load<f32>(s);
-  for (let j = 1; j < L; j++) mx = max(mx, load<f32>(s + ((<usize>j) << 2)));
-  let sum: f32;
   let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (L4 > 0) {
+      let m4 = v128.load(s);
+      for (j = 4; j < L4; j += 4) m4 = f32x4.pmax(m4, v128.load(s + ((<usize>j) << 2)));
+      mx = max(max(f32x4.extract_lane(m4, 0), f32x4.extract_lane(m4, 1)), max(f32x4.extract_lane(m4, 2), f32x4.extract_lane(m4, 3)));
+    }
+  }
+  for (; j < L; j++) mx = max(mx, load<f32>(s + ((<usize>j) << 2)));
+  let sum: f32;
+  j = 0;
   if (ASC_FEATURE_SIMD) {
     const m = f32x4.splat(mx);
     let acc = f32x4.splat(0);
