@@ -21,7 +21,8 @@
 // ts/backends/wasm/backend.ts): packing costs one pass over the block and pays when a task
 // covers many panels.
 
-import { EPI_GELU, EPI_RESIDUAL, argI32, argPtr, nextTask } from './layout';
+import { EPI_GELU, EPI_RESIDUAL, argF32, argI32, argPtr, nextTask } from './layout';
+import { layerNormRow } from './layernorm';
 import { gelu1, gelu4 } from './math';
 
 /** Bytes of the 4×8 f32 tile each thread keeps at the start of its scratch. */
@@ -275,7 +276,10 @@ export function packRows(x: usize, K: i32, N: i32, r0: i32, r1: i32, dst: usize)
  * One thread's share of a GEMM job. Arguments (layout.ts ARGS words):
  *  1 x, 2 W (packed), 3 bias, 4 out, 5 res, 6 N, 7 K, 8 M, 9 epi,
  *  10 scratch base, 11 scratch bytes per thread, 12 MC (rows per block, multiple of 4),
- *  13 PG (panels per task), 14 packA (1: pack each row block, 0: read x rows in place).
+ *  13 PG (panels per task), 14 packA (1: pack each row block, 0: read x rows in place),
+ *  15 lnOut, 16 gamma, 17 beta, 18 eps (f32): when lnOut ≠ 0 (and PG covers all panels, so a
+ *  task finishes whole rows), each task also LayerNorms its finished rows of out into lnOut
+ *  while they are in cache (layernorm.ts, the same arithmetic as the LayerNorm job).
  * Scratch of thread `tid`: [tile 128 B][A block MC·K·4 B when packA].
  */
 export function gemmJob(ctrl: usize, tid: i32): void {
@@ -292,6 +296,10 @@ export function gemmJob(ctrl: usize, tid: i32): void {
   const MC = argI32(ctrl, 12);
   const PG = argI32(ctrl, 13);
   const packA = argI32(ctrl, 14) != 0;
+  const lnOut = argPtr(ctrl, 15);
+  const gamma = argPtr(ctrl, 16);
+  const beta = argPtr(ctrl, 17);
+  const eps = argF32(ctrl, 18);
 
   const P = (M + 7) >> 3;
   const groups = (P + PG - 1) / PG;
@@ -335,6 +343,9 @@ export function gemmJob(ctrl: usize, tid: i32): void {
         const o = (<usize>r) * ldo + col;
         epilogue(tile, bias + col, out + o, ldo, res + o, ldo, epi, min(4, r1 - r), cols);
       }
+    }
+    if (lnOut != 0) {
+      for (let r = r0; r < r1; r++) layerNormRow(out + (<usize>r) * ldo, lnOut + (<usize>r) * ldo, gamma, beta, M, eps);
     }
   }
 }

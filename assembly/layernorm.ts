@@ -37,7 +37,8 @@ export function layerNormJob(ctrl: usize, _tid: i32): void {
   }
 }
 
-function layerNormRow(x: usize, out: usize, gamma: usize, beta: usize, C: i32, eps: f32): void {
+/** LayerNorm of one row of C values (also run by GEMM tasks that fuse it, gemm.ts). */
+export function layerNormRow(x: usize, out: usize, gamma: usize, beta: usize, C: i32, eps: f32): void {
   const C4 = C & ~3;
   const x0 = load<f32>(x);
   // Pass 1: mean of d = x − x0.

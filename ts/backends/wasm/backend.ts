@@ -53,10 +53,15 @@ export interface WasmTensor {
 
 /** One recorded op: what it reads and writes, its per-thread scratch, and how to run it. */
 interface TapeEntry {
+  /** For profiles: the op, and for linear layers the output's name without the layer prefix. */
+  label: string;
   readonly reads: readonly WasmTensor[];
-  readonly write: WasmTensor;
+  /** What it writes: one activation, two for a GEMM with a fused LayerNorm. */
+  readonly writes: WasmTensor[];
   readonly scratch: number;
   readonly run: () => void;
+  /** A GEMM whose tasks cover whole rows: a LayerNorm of its output can run inside it. */
+  fusable?: { out: WasmTensor; ln?: { out: WasmTensor; gamma: number; beta: number; eps: number } };
 }
 
 /** Where the planned tape put each activation, and which activation a reused block ends with. */
@@ -161,6 +166,12 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     return this.workers?.size ?? 1;
   }
 
+  /**
+   * Set to a Map to collect milliseconds per op (by label: 'attention', 'linear ffn.inner'...)
+   * over every tape run, for benchmarks. Ops run synchronously, workers included.
+   */
+  profile: Map<string, number> | undefined;
+
   /** Bytes of WebAssembly memory held: weights, the largest batch arena so far, scratch. */
   get memoryBytes(): number {
     return this.memory.buffer.byteLength;
@@ -232,7 +243,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: write of ${values.length} values into a [${t.rows}, ${t.cols}] activation`);
     }
     const copy = Float32Array.from(values);
-    this.record([], t, 0, () => new Float32Array(this.memory.buffer, this.at(t), copy.length).set(copy));
+    this.record('write', [], t, 0, () => new Float32Array(this.memory.buffer, this.at(t), copy.length).set(copy));
   }
 
   /**
@@ -241,13 +252,22 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
    */
   async read(t: WasmTensor): Promise<Float32Array> {
     this.check(t);
-    if (!this.tape.some((e) => e.write === t)) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: activation "${t.name}" is read before it is written`);
+    if (!this.tape.some((e) => e.writes.includes(t))) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: activation "${t.name}" is read before it is written`);
     const plan = this.plan;
     const intact = plan !== undefined && plan.finalOwner.get(plan.offsets.get(t)!) === t;
     if (!intact) {
       if (plan !== undefined && this.pinnedNames.size < MAX_PINNED_NAMES) this.pinnedNames.add(t.name);
       this.plan = this.planTape((h) => h === t || this.pinnedNames.has(h.name));
-      for (const entry of this.tape) entry.run();
+      const profile = this.profile;
+      for (const entry of this.tape) {
+        if (!profile) {
+          entry.run();
+          continue;
+        }
+        const start = performance.now();
+        entry.run();
+        profile.set(entry.label, (profile.get(entry.label) ?? 0) + performance.now() - start);
+      }
     }
     return new Float32Array(this.memory.buffer, this.at(t), t.rows * t.cols).slice();
   }
@@ -277,7 +297,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
         throw new DualbertError('INVALID_ARGUMENT', `wasm backend: token type id ${type} (sequence ${Math.floor(i / T)}, position ${i % T}) is outside the ${tokenType.rows} token types`);
       }
     }
-    this.record([], out, 0, () => this.exports.embed(this.at(out), inputs.idsAt, inputs.typeIdsAt, word.offset, position.offset, tokenType.offset, ids.length, T, C));
+    this.record('embed', [], out, 0, () => this.exports.embed(this.at(out), inputs.idsAt, inputs.typeIdsAt, word.offset, position.offset, tokenType.offset, ids.length, T, C));
   }
 
   // x is [rows, K], W is [M, K], out (and residual) [rows, M]: out = x·Wᵀ + b, then the epilogue.
@@ -303,10 +323,17 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     const plan = gemmPlan(N, K, M, this.threads);
     const epi = EPI[node.epilogue === 'none' ? 'bias' : node.epilogue];
     const reads = node.epilogue === 'residual' ? [x, residual!] : [x];
-    this.record(reads, out, plan.packA ? this.exports.gemmScratchBytes(plan.MC, K) : 128, () => {
+    const fusable: NonNullable<TapeEntry['fusable']> | undefined = plan.PG * 8 >= M ? { out } : undefined;
+    this.record(`linear ${node.out.replace(/^encoder\.layer\.\d+\./, '')}`, reads, out, plan.packA ? this.exports.gemmScratchBytes(plan.MC, K) : 128, () => {
       const res = node.epilogue === 'residual' ? this.at(residual!) : 0;
-      this.job(OP.GEMM, [this.at(x), w.offset, b.offset, this.at(out), res, N, K, M, epi, this.scratch.at, this.scratch.perThread, plan.MC, plan.PG, plan.packA ? 1 : 0]);
+      const ln = fusable?.ln;
+      this.job(
+        OP.GEMM,
+        [this.at(x), w.offset, b.offset, this.at(out), res, N, K, M, epi, this.scratch.at, this.scratch.perThread, plan.MC, plan.PG, plan.packA ? 1 : 0, ln ? this.at(ln.out) : 0, ln?.gamma ?? 0, ln?.beta ?? 0],
+        ln ? [[18, ln.eps]] : [],
+      );
     });
+    if (fusable) this.tape.at(-1)!.fusable = fusable;
   }
 
   // Row-wise over C columns.
@@ -319,7 +346,17 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     if (out.cols !== C || out.rows !== x.rows || gamma.rows !== C || beta.rows !== C) {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: layerNorm "${node.out}": x [${x.rows}, ${C}], gamma [${gamma.rows}], beta [${beta.rows}], out [${out.rows}, ${out.cols}] do not fit`);
     }
-    this.record([x], out, 0, () => this.job(OP.LAYERNORM, [this.at(x), this.at(out), gamma.offset, beta.offset, x.rows, C], [[7, node.eps]]));
+    // Right after a GEMM whose tasks produce whole rows of x: each task normalizes its rows
+    // while they are in cache (one job less, same arithmetic, same values).
+    const last = this.tape.at(-1);
+    if (last?.fusable && last.fusable.out === x && !last.fusable.ln) {
+      last.fusable.ln = { out, gamma: gamma.offset, beta: beta.offset, eps: node.eps };
+      last.writes.push(out);
+      last.label += ' + layerNorm';
+      this.plan = undefined;
+      return;
+    }
+    this.record('layerNorm', [x], out, 0, () => this.job(OP.LAYERNORM, [this.at(x), this.at(out), gamma.offset, beta.offset, x.rows, C], [[7, node.eps]]));
   }
 
   // qkv is [N, 3C], out is [N, C].
@@ -332,7 +369,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     if (qkv.cols !== 3 * C || out.cols !== C || qkv.rows !== inputs.batchSize * inputs.seqLen || out.rows !== qkv.rows) {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: attention "${node.out}": qkv [${qkv.rows}, ${qkv.cols}] and out [${out.rows}, ${out.cols}] do not fit ${NH} heads of ${HS}`);
     }
-    this.record([qkv], out, this.exports.attentionScratchBytes(inputs.seqLen, HS), () =>
+    this.record('attention', [qkv], out, this.exports.attentionScratchBytes(inputs.seqLen, HS), () =>
       this.job(OP.ATTENTION, [this.at(qkv), this.at(out), inputs.maskAt, inputs.batchSize, inputs.seqLen, NH, HS, 0, this.scratch.at, this.scratch.perThread], [[8, node.scale]]),
     );
   }
@@ -347,7 +384,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: pool "${node.out}": x [${x.rows}, ${x.cols}] → out [${out.rows}, ${out.cols}] do not fit the batch`);
     }
     const mode = POOL[node.mode as keyof typeof POOL];
-    this.record([x], out, 0, () => this.exports.pool(this.at(out), this.at(x), inputs.maskAt, inputs.batchSize, inputs.seqLen, x.cols, mode));
+    this.record('pool', [x], out, 0, () => this.exports.pool(this.at(out), this.at(x), inputs.maskAt, inputs.batchSize, inputs.seqLen, x.cols, mode));
   }
 
   // x and out are [B, C].
@@ -357,7 +394,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     if (out.rows !== x.rows || out.cols !== x.cols) {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: normalize "${node.out}": x [${x.rows}, ${x.cols}] → out [${out.rows}, ${out.cols}]`);
     }
-    this.record([x], out, 0, () => this.exports.normalize(this.at(out), this.at(x), x.rows, x.cols, node.eps));
+    this.record('normalize', [x], out, 0, () => this.exports.normalize(this.at(out), this.at(x), x.rows, x.cols, node.eps));
   }
 
   /** Writes a job's arguments (ARGS words 1..) and runs it on every thread. */
@@ -376,8 +413,8 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     }
   }
 
-  private record(reads: WasmTensor[], write: WasmTensor, scratch: number, run: () => void): void {
-    this.tape.push({ reads, write, scratch, run });
+  private record(label: string, reads: WasmTensor[], write: WasmTensor, scratch: number, run: () => void): void {
+    this.tape.push({ label, reads, writes: [write], scratch, run });
     this.plan = undefined; // a tape that grew must be planned (and run) again
   }
 
@@ -399,7 +436,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     const lastWrite = new Map<WasmTensor, number>();
     this.tape.forEach((e, i) => {
       e.reads.forEach((r) => lastRead.set(r, i));
-      lastWrite.set(e.write, i);
+      e.writes.forEach((w) => lastWrite.set(w, i));
     });
     const offsets = new Map<WasmTensor, number>();
     const finalOwner = new Map<number, WasmTensor>();
@@ -416,19 +453,20 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       for (const r of e.reads) {
         if (!offsets.has(r)) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: activation "${r.name}" is read before it is written`);
       }
-      if (!offsets.has(e.write)) {
-        const bytes = align(e.write.rows * e.write.cols * 4);
+      for (const w of e.writes) {
+        if (offsets.has(w)) continue;
+        const bytes = align(w.rows * w.cols * 4);
         let offset = free.get(bytes)?.pop();
         if (offset === undefined) {
           offset = top;
           top += bytes;
         }
-        offsets.set(e.write, offset);
-        finalOwner.set(offset, e.write);
+        offsets.set(w, offset);
+        finalOwner.set(offset, w);
       }
-      for (const r of new Set(e.reads)) if (lastRead.get(r) === i && !pinned(r) && r !== e.write && lastWrite.get(r)! < i) release(r);
+      for (const r of new Set(e.reads)) if (lastRead.get(r) === i && !pinned(r) && !e.writes.includes(r) && lastWrite.get(r)! < i) release(r);
       // Written and never read afterwards (and not pinned): its bytes are free at once.
-      if (!pinned(e.write) && lastWrite.get(e.write) === i && !((lastRead.get(e.write) ?? -1) > i)) release(e.write);
+      for (const w of e.writes) if (!pinned(w) && lastWrite.get(w) === i && !((lastRead.get(w) ?? -1) > i)) release(w);
       scratch = Math.max(scratch, e.scratch);
     });
     const perThread = align(scratch);
@@ -524,14 +562,16 @@ const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /**
  * How a GEMM is cut into tasks: MC rows per block (multiple of 4, sized so the block's
- * MC·K floats stay in L2), PG weight panels per task, and whether each block of x is packed.
+ * MC·K floats stay in L2; smaller with threads), PG weight panels per task, and whether each block of x is packed.
  * Many row blocks: one task per block over all panels, x packed once per block. Few (small
  * batches): blocks × panel groups, enough tasks for every thread, x read in place (re-packing
  * it for every panel group would cost more than it saves).
  */
 export function gemmPlan(N: number, K: number, M: number, threads: number): { MC: number; PG: number; packA: boolean } {
   const P = Math.ceil(M / 8);
-  const MC = Math.max(4, Math.min(256, Math.floor(32768 / K / 4) * 4));
+  // Several threads: blocks of at most 20 rows (~0.5 ms of a MiniLM GEMM each), so the last
+  // task of a job leaves the other threads idle for little time (measured: no cost per flop).
+  const MC = Math.max(4, Math.min(threads > 1 ? 20 : 256, Math.floor(32768 / K / 4) * 4));
   const blocks = Math.ceil(N / MC);
   if (threads === 1 || blocks >= 4 * threads) return { MC, PG: P, packA: true };
   const groups = Math.min(P, Math.ceil((4 * threads) / blocks));
