@@ -10,7 +10,7 @@
 
 import { argF32, argI32, argPtr, nextTask } from './layout';
 
-/** Rows per task of a LayerNorm job. */
+/** Rows per task of a LayerNorm job (ts/backends/wasm/backend.ts counts tasks the same way). */
 const ROWS_PER_TASK = 16;
 
 /**

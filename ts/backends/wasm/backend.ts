@@ -329,6 +329,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       const ln = fusable?.ln;
       this.job(
         OP.GEMM,
+        Math.ceil(N / plan.MC) * Math.ceil(Math.ceil(M / 8) / plan.PG),
         [this.at(x), w.offset, b.offset, this.at(out), res, N, K, M, epi, this.scratch.at, this.scratch.perThread, plan.MC, plan.PG, plan.packA ? 1 : 0, ln ? this.at(ln.out) : 0, ln?.gamma ?? 0, ln?.beta ?? 0],
         ln ? [[18, ln.eps]] : [],
       );
@@ -356,7 +357,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       this.plan = undefined;
       return;
     }
-    this.record('layerNorm', [x], out, 0, () => this.job(OP.LAYERNORM, [this.at(x), this.at(out), gamma.offset, beta.offset, x.rows, C], [[7, node.eps]]));
+    this.record('layerNorm', [x], out, 0, () => this.job(OP.LAYERNORM, Math.ceil(x.rows / 16), [this.at(x), this.at(out), gamma.offset, beta.offset, x.rows, C], [[7, node.eps]]));
   }
 
   // qkv is [N, 3C], out is [N, C].
@@ -370,7 +371,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       throw new DualbertError('INVALID_ARGUMENT', `wasm backend: attention "${node.out}": qkv [${qkv.rows}, ${qkv.cols}] and out [${out.rows}, ${out.cols}] do not fit ${NH} heads of ${HS}`);
     }
     this.record('attention', [qkv], out, this.exports.attentionScratchBytes(inputs.seqLen, HS), () =>
-      this.job(OP.ATTENTION, [this.at(qkv), this.at(out), inputs.maskAt, inputs.batchSize, inputs.seqLen, NH, HS, 0, this.scratch.at, this.scratch.perThread], [[8, node.scale]]),
+      this.job(OP.ATTENTION, inputs.batchSize * NH, [this.at(qkv), this.at(out), inputs.maskAt, inputs.batchSize, inputs.seqLen, NH, HS, 0, this.scratch.at, this.scratch.perThread], [[8, node.scale]]),
     );
   }
 
@@ -398,7 +399,7 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
   }
 
   /** Writes a job's arguments (ARGS words 1..) and runs it on every thread. */
-  private job(op: number, words: number[], floats: [number, number][] = []): void {
+  private job(op: number, tasks: number, words: number[], floats: [number, number][] = []): void {
     const buf = this.memory.buffer;
     const args = new Int32Array(buf, this.ctrl + CTRL.ARGS, 32);
     const argsF32 = new Float32Array(buf, this.ctrl + CTRL.ARGS, 32);
@@ -406,7 +407,8 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     words.forEach((v, i) => (args[i + 1] = v)); // offsets ≥ 2³¹ wrap to the same 32 bits the kernels read as u32
     for (const [i, v] of floats) argsF32[i] = v;
     const self = (): void => this.exports.runJob(this.ctrl, 0);
-    if (this.workers) this.workers.run(self);
+    // A job of one task runs here alone: waking the workers would cost more than it does.
+    if (this.workers && tasks > 1) this.workers.run(self);
     else {
       new Int32Array(buf, this.ctrl + CTRL.TASK, 1)[0] = 0;
       self();
