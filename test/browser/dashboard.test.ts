@@ -24,6 +24,7 @@ interface PathResult {
   name: string;
   error?: string;
   cold: number | null;
+  wallMs?: number;
   timings: { batch: number; seqLen: number; ms: number; tokensPerSecond: number }[];
 }
 interface Results {
@@ -48,7 +49,7 @@ describe('dashboard in Chromium', () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${server.dashboardUrl}?model=tiny&batches=1,2&seqlens=8,16&threads=2&runs=2&autorun=1`);
+      await page.goto(`${server.dashboardUrl}?model=tiny&batches=1,2&seqlens=8&threads=2&runs=2&golden=4&autorun=1`);
       await page.waitForFunction(() => (window as unknown as { dashboard?: { status: string } }).dashboard?.status === 'done' || (window as unknown as { dashboard?: { status: string } }).dashboard?.status === 'error', undefined, { timeout: 90_000 });
       const state = (await page.evaluate(() => {
         const d = (window as unknown as { dashboard: { status: string; error: string | null; results: unknown } }).dashboard;
@@ -58,19 +59,19 @@ describe('dashboard in Chromium', () => {
       expect(errors).toEqual([]);
       const r = state.results;
       const names = r.paths.map((p) => p.name);
-      console.log(`[dashboard] paths ${names.join(', ')}; skipped ${JSON.stringify(r.skipped)}`);
+      console.log(`[dashboard] paths ${r.paths.map((p) => `${p.name} (cold ${Math.round(p.cold ?? 0)} ms, all ${Math.round(p.wallMs ?? 0)} ms)`).join(', ')}; skipped ${JSON.stringify(r.skipped)}`);
       for (const p of r.paths) expect(p.error, p.name).toBeUndefined();
       expect(names).toEqual(expect.arrayContaining(['webgpu', 'wasm simd 1t', 'wasm simd 2t', 'wasm scalar', 'reference f64', 'ort-web wasm']));
-      for (const p of r.paths) expect(p.timings.length, p.name).toBe(3);
+      for (const p of r.paths) expect(p.timings.length, p.name).toBe(2);
       // every pair of paths, and every path against the float64 golden
       expect(r.parity.length).toBe(names.length * names.length);
       for (const c of r.parity) expect(c.maxDiff, `${c.a} vs ${c.b}`).toBeLessThanOrEqual(1e-5);
       // the DOM agrees: every parity cell green, charts with one series per path
       expect(await page.locator('#parity-table td.parity').count()).toBe(r.parity.length);
       expect(await page.locator('#parity-table td.bad').count()).toBe(0);
-      for (const id of ['latency-vs-batch', 'tokens-vs-seqlen']) {
-        expect(await page.locator(`#${id} circle.point`).count(), id).toBe(names.length * 2);
-      }
+      expect(await page.locator('#latency-vs-batch circle.point').count()).toBe(names.length * 2);
+      expect(await page.locator('#latency-vs-batch polyline').count()).toBe(names.length);
+      expect(await page.locator('#tokens-vs-seqlen circle.point').count()).toBe(names.length);
       expect(await page.locator('#cold-start rect.bar').count()).toBe(names.length);
       const md = await page.evaluate(() => {
         const d = (window as unknown as { dashboard: { results: unknown; toMarkdown(r: unknown): string } }).dashboard;
