@@ -11,6 +11,7 @@ import {
   createBackend,
 } from './backends/backend.js';
 import type { GraphWeights } from './graph/weights.js';
+import type { WebGpuStats } from './backends/webgpu/backend.js';
 import { DualbertError } from './errors.js';
 import { checkText, streamInWindows } from './stream.js';
 import { type BertGraph, buildBertGraph } from './graph/bert.js';
@@ -101,6 +102,19 @@ export interface EmbeddingResult {
 }
 
 
+/**
+ * What {@link Embedder.stats} reports.
+ * @example if ((embedder.stats().wasmMemoryBytes ?? 0) > 2 ** 30) console.warn('over 1 GiB of wasm memory');
+ */
+export interface EmbedderStats {
+  device: Device;
+  threads: number;
+  /** wasm: bytes of the linear memory (weights + activation arena); it only grows. */
+  wasmMemoryBytes?: number;
+  /** webgpu: pipelines, bind groups, activation buckets and buffers created. */
+  webgpu?: WebGpuStats;
+}
+
 /** Per-call settings, validated. */
 interface EmbedPlan {
   graph: BertGraph;
@@ -174,6 +188,21 @@ export class Embedder extends EventTarget {
   /** Threads the backend computes with (1 unless the wasm path runs with workers). */
   get threads(): number {
     return this.live().threads ?? 1;
+  }
+
+  /**
+   * Memory and resource figures of the backend, for monitoring long-running processes:
+   * the wasm linear memory in bytes, or the WebGPU pools (buckets, buffers, pipelines).
+   * @example const { wasmMemoryBytes, webgpu } = embedder.stats();
+   */
+  stats(): EmbedderStats {
+    const backend = this.live() as DeviceBackend & { memoryBytes?: number; stats?: () => WebGpuStats };
+    return {
+      device: backend.device,
+      threads: backend.threads ?? 1,
+      ...(typeof backend.memoryBytes === 'number' ? { wasmMemoryBytes: backend.memoryBytes } : {}),
+      ...(typeof backend.stats === 'function' ? { webgpu: backend.stats() } : {}),
+    };
   }
 
   /** The model's defaults: pooling, normalization and max length. */

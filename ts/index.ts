@@ -8,7 +8,7 @@
 export { createEmbedder, Embedder } from './embedder.js';
 export { WorkerEmbedder } from './worker/worker-embedder.js';
 export type { WorkerModeOptions } from './worker/worker-embedder.js';
-export type { EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbedOptions, EmbeddingResult } from './embedder.js';
+export type { EmbedderStats, EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbedOptions, EmbeddingResult } from './embedder.js';
 export type { BackendWarning, Device, DeviceOption } from './backends/backend.js';
 export { DualbertError } from './errors.js';
 export { capabilities } from './detect.js';
