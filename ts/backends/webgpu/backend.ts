@@ -121,7 +121,11 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
   /** Activations read back after their buffer was reused: pinned by name in later batches. */
   private readonly pinnedNames = new Set<string>();
   private lostInfo: GPUDeviceLostInfo | undefined;
+  /** The first GPU error outside our error scopes (e.g. from the one-time weight transposes). */
   private uncaptured: string | undefined;
+  private readonly onUncapturedError = (ev: Event): void => {
+    this.uncaptured ??= (ev as GPUUncapturedErrorEvent).error.message;
+  };
   private disposed = false;
   private submits = 0;
   private buffersCreated = 0;
@@ -154,9 +158,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     device.lost.then((info) => {
       if (!this.disposed) this.lostInfo = info;
     });
-    device.addEventListener('uncapturederror', (ev) => {
-      this.uncaptured ??= (ev as GPUUncapturedErrorEvent).error.message;
-    });
+    device.addEventListener('uncapturederror', this.onUncapturedError);
 
     if ((options.timestamps || options.profile) && context.capabilities.timestamps) {
       // Profile mode writes two timestamps per kernel; the whole-pass mode two in all.
@@ -468,13 +470,16 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       }
       device.queue.submit([encoder.finish()]);
       this.submits++;
-    } finally {
-      const errors = await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
-      const error = errors.find((e) => e !== null);
-      if (error) {
-        this.live();
-        throw new DualbertError('DEVICE_UNAVAILABLE', `webgpu: the GPU rejected the batch: ${error.message}`);
-      }
+    } catch (e) {
+      // Keep the error-scope stack balanced; the error thrown here says more than the scopes.
+      await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]).catch(() => undefined);
+      throw e;
+    }
+    const errors = await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
+    const error = errors.find((e) => e !== null);
+    if (error) {
+      this.live();
+      throw new DualbertError('DEVICE_UNAVAILABLE', `webgpu: the GPU rejected the batch: ${error.message}`);
     }
     try {
       await staging.gpu.mapAsync(MAP_READ_MODE, 0, staging.bytes);
@@ -578,6 +583,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     this.weights.clear();
     this.querySet?.destroy();
     this.queryResolve?.gpu.destroy();
+    this.gpu.removeEventListener('uncapturederror', this.onUncapturedError);
     if (this.context.owned) this.gpu.destroy();
   }
 }

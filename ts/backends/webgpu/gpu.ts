@@ -167,7 +167,10 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
   if (timestamps) features.push('timestamp-query');
 
   const requiredLimits: Record<string, number> = {};
-  for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
+  for (const k of WANTED_LIMITS) {
+    const value = adapter.limits[k];
+    if (typeof value === 'number') requiredLimits[k] = value; // older implementations lack some
+  }
 
   let device: GPUDevice;
   try {
