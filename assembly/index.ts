@@ -1,10 +1,10 @@
-// dualbert WASM kernels (AssemblyScript), one source for four builds:
+// dualbert WASM kernels (AssemblyScript), one source for six builds:
 //
 //   build/dualbert-simd.wasm            asc --target simd            (`--enable simd`)
 //   build/dualbert-scalar.wasm          asc --target scalar          (no SIMD: validates on
 //                                                                     engines without SIMD128)
-//   build/dualbert-simd-threads.wasm    asc --target simd-threads    (+ threads, shared memory)
-//   build/dualbert-scalar-threads.wasm  asc --target scalar-threads
+//   build/dualbert-relaxed.wasm         asc --target relaxed         (+ relaxed SIMD: FMA in GEMM)
+//   build/dualbert-*-threads.wasm       asc --target <above>-threads (+ threads, shared memory)
 //
 // Kernels live in one file per op: gemm.ts (linear layers), attention.ts, layernorm.ts,
 // rows.ts (embedding, pooling, normalization), math.ts (exp, erf, GELU); layout.ts holds the
@@ -12,8 +12,8 @@
 //
 // Optimization: asc -O3 (optimizeLevel 3, shrinkLevel 0, converge, noAssert), then Binaryen's
 // wasm-opt -O3 from the `binaryen` package over each output with an explicit feature set
-// (package.json build:wasm). Running wasm-opt on the scalar build WITHOUT --enable-simd also
-// makes the build fail if any SIMD instruction slipped into it.
+// (assembly/build.mjs, `npm run build:wasm`). Running wasm-opt on the scalar build WITHOUT
+// --enable-simd also makes the build fail if any SIMD instruction slipped into it.
 //
 // Target selection: `ASC_FEATURE_SIMD` is a compile-time constant that asc sets from the enabled
 // feature set, so `if (ASC_FEATURE_SIMD) { ... } else { ... }` is resolved while compiling and
@@ -38,7 +38,7 @@
 // away (`--use abort=`) and asserts are compiled out (`noAssert`), so the module has no imports
 // besides the memory.
 
-/** 1 in the SIMD builds, 0 in the scalar builds (resolved at compile time). */
+/** 1 in the SIMD and relaxed-SIMD builds, 0 in the scalar builds (resolved at compile time). */
 export function simdEnabled(): i32 {
   return ASC_FEATURE_SIMD ? 1 : 0;
 }

@@ -20,8 +20,10 @@ const RESULTS = join(ROOT, '.vitest-results.json');
 const WASM_OUTPUTS = [
   'build/dualbert-simd.wasm',
   'build/dualbert-scalar.wasm',
+  'build/dualbert-relaxed.wasm',
   'build/dualbert-simd-threads.wasm',
   'build/dualbert-scalar-threads.wasm',
+  'build/dualbert-relaxed-threads.wasm',
 ];
 const WASM_INPUTS = ['assembly', 'asconfig.json'];
 

@@ -5,9 +5,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { KernelExports, WasmBuild } from '../../ts/backends/wasm/abi.js';
+import { relaxedSimdSupported } from '../../ts/backends/wasm/loader.js';
 
 export type WasmFlavor = WasmBuild;
-export const FLAVORS: readonly WasmFlavor[] = ['simd', 'scalar', 'simd-threads', 'scalar-threads'];
+/** Every build. */
+export const FLAVORS: readonly WasmFlavor[] = ['simd', 'scalar', 'relaxed', 'simd-threads', 'scalar-threads', 'relaxed-threads'];
+/** The builds this engine runs: the relaxed-SIMD ones need Node ≥ 22 or --experimental-wasm-relaxed-simd. */
+export const RUNNABLE_FLAVORS: readonly WasmFlavor[] = FLAVORS.filter((f) => !f.startsWith('relaxed') || relaxedSimdSupported());
 
 export type DualbertWasmExports = KernelExports;
 

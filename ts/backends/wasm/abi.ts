@@ -4,8 +4,11 @@
  * numbers as globals; a test checks that both sides agree.
  */
 
-/** The four builds of assembly/ (asconfig.json targets). */
-export type WasmBuild = 'simd' | 'scalar' | 'simd-threads' | 'scalar-threads';
+/**
+ * The builds of assembly/ (asconfig.json targets): SIMD128, scalar (engines without SIMD) and
+ * relaxed SIMD (fused multiply-add in the GEMM), each single-threaded or with shared memory.
+ */
+export type WasmBuild = 'simd' | 'scalar' | 'relaxed' | 'simd-threads' | 'scalar-threads' | 'relaxed-threads';
 
 /** Functions every build exports. Pointers are byte offsets into the module's memory. */
 export interface KernelExports {

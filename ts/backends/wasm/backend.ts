@@ -112,7 +112,7 @@ const EMBEDDING_TABLE = /embeddings\.weight$/;
 
 export class WasmBackend implements DeviceBackend<WasmTensor> {
   readonly device = 'wasm' as const;
-  /** Which build runs (simd or scalar; -threads when workers share the memory). */
+  /** Which build runs (relaxed, simd or scalar; -threads when workers share the memory). */
   readonly build: WasmBuild;
   private readonly exports: KernelExports;
   private readonly memory: WebAssembly.Memory;

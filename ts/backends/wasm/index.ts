@@ -7,7 +7,7 @@ import type { GraphWeights } from '../../graph/weights.js';
 import type { BackendOptions, DeviceBackend } from '../backend.js';
 import { CTRL, type KernelExports, type WasmBuild } from './abi.js';
 import { WasmBackend, weightBytes } from './backend.js';
-import { type WasmLoaderOptions, buildName, loadWasmModule, simdSupported, threadsSupported } from './loader.js';
+import { type WasmLoaderOptions, buildName, loadWasmModule, relaxedSimdSupported, simdSupported, threadsSupported } from './loader.js';
 import { ThreadPool } from './threads.js';
 
 export { WasmBackend, type WasmTensor } from './backend.js';
@@ -34,12 +34,13 @@ async function availableCores(): Promise<number> {
 /**
  * Creates a wasm backend bound to one model's weights.
  *
- * Build: the SIMD128 build where the engine validates it (else scalar; `wasm: { simd: false }`
- * forces scalar). Threads: `options.threads` (default: available cores); more than one needs
+ * Build: relaxed SIMD where the engine validates it, else SIMD128, else scalar
+ * (`wasm: { simd: false }` forces scalar; `loader.relaxedSimd: false` keeps plain SIMD128). Threads: `options.threads` (default: available cores); more than one needs
  * shared memory and workers (Node; browsers only when `crossOriginIsolated`), otherwise the
  * backend computes on the calling thread alone and `threads` reports 1.
  *
- * @param loader where the `.wasm` files are (default: the package's `build/` directory).
+ * @param loader where the `.wasm` files are (default: the package's `build/` directory), and
+ *   whether the relaxed-SIMD build may be used.
  * @example
  * const backend = await createWasmBackend(bindWeights(graph.weights, checkpoint), { threads: 2 });
  * const { output } = await runGraph(graph, backend, batch);
@@ -52,13 +53,14 @@ export async function createWasmBackend(weights: GraphWeights, options: BackendO
     throw new DualbertError('INVALID_ARGUMENT', `threads must be a positive integer, got ${String(requested)}`);
   }
   const simd = options.wasm?.simd !== false && simdSupported();
+  const isa = !simd ? 'scalar' : loader.relaxedSimd !== false && relaxedSimdSupported() ? 'relaxed' : 'simd';
   const wanted = requested ?? (await availableCores());
   const threaded = wanted > 1 && threadsSupported();
   if (threaded) {
-    const backend = await create(buildName(simd, true), weights, wanted, loader);
+    const backend = await create(buildName(isa, true), weights, wanted, loader);
     if (backend) return backend;
   }
-  return (await create(buildName(simd, false), weights, 1, loader))!;
+  return (await create(buildName(isa, false), weights, 1, loader))!;
 }
 
 /** One attempt with one build; undefined when the threaded setup cannot start here. */

@@ -2,16 +2,22 @@
  * Finding, choosing and compiling the WebAssembly builds. Browser-safe: Node modules are only
  * imported dynamically, when the build lives on the local file system.
  */
-import { SIMD_PROBE } from '../../detect.js';
+import { RELAXED_SIMD_PROBE, SIMD_PROBE } from '../../detect.js';
 import { DualbertError } from '../../errors.js';
 import type { WasmBuild } from './abi.js';
 
 /**
- * Where the `.wasm` builds are loaded from. The default is the package's `build/` directory,
- * resolved from this module's URL (the same relative path from `ts/backends/wasm/` under vitest
- * and from `dist/backends/wasm/` after `tsc`).
+ * Which builds may be used and where their `.wasm` files are loaded from. The default location
+ * is the package's `build/` directory, resolved from this module's URL (the same relative path
+ * from `ts/backends/wasm/` under vitest and from `dist/backends/wasm/` after `tsc`).
  */
 export interface WasmLoaderOptions {
+  /**
+   * Use the relaxed-SIMD build where the engine validates it (default true): its GEMM uses
+   * fused multiply-adds, which round once where the SIMD build rounds twice, so results differ
+   * from the other builds in the last bits.
+   */
+  relaxedSimd?: boolean;
   /**
    * A base URL (a directory ending in `/`) holding `dualbert-<build>.wasm`, or a function that
    * returns the URL of one build. For bundlers and CDNs that move the files.
@@ -47,6 +53,15 @@ export function simdSupported(): boolean {
   }
 }
 
+/** Relaxed SIMD validates in this engine (Chrome ≥ 114, Firefox ≥ 146, Node ≥ 22). */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Threads can be used here: shared wasm memory exists and, in browsers, the page is
  * cross-origin isolated and has Web Workers. Node needs nothing.
@@ -65,8 +80,8 @@ export function threadsSupported(): boolean {
 }
 
 /** The build for a feature choice. */
-export function buildName(simd: boolean, threads: boolean): WasmBuild {
-  return `${simd ? 'simd' : 'scalar'}${threads ? '-threads' : ''}` as WasmBuild;
+export function buildName(isa: 'simd' | 'scalar' | 'relaxed', threads: boolean): WasmBuild {
+  return `${isa}${threads ? '-threads' : ''}` as WasmBuild;
 }
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
