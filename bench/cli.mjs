@@ -10,7 +10,7 @@
 //   npm run bench -- --quick --swiftshader on a machine without a GPU: Dawn on SwiftShader (checks
 //                                          the GPU script, not speed; never use it on a real GPU)
 //   options: --only cpu|gpu  --out DIR (default bench/results)  --name NAME (default bench-<host>)
-//            --cpu-args "..."  --gpu-args "..."   extra arguments for the two scripts
+//            --cpu-args=...  --gpu-args=...   extra arguments for the two scripts (e.g. --gpu-args=--no-profile)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
