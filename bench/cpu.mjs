@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// CPU benchmark: dualbert's wasm path (simd and scalar builds, 1 and 2 threads) against
+// CPU benchmark: dualbert's wasm path (simd, relaxed-SIMD and scalar builds, 1 and 2 threads) against
 // onnxruntime-web's wasm backend (1 and 2 threads) on the same synthetic all-MiniLM-L6-v2
 // weights (ONNX written by bench/onnx/bert-onnx.mjs), over the built dist/.
 //
@@ -25,6 +25,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { RELAXED_SIMD_PROBE } from '../dist/detect.js';
 import { loadModel } from '../dist/index.js';
 import { SYNTHETIC_MODELS } from '../dist/model/synthetic.js';
 
@@ -46,9 +47,13 @@ const RUNNER = fileURLToPath(new URL('./cpu/runner.mjs', import.meta.url));
 const config = SYNTHETIC_MODELS.minilm.config;
 const { hiddenSize: C, intermediateSize: I, numLayers: L } = config;
 
+// Relaxed SIMD (FMA) is what Chrome ≥ 114 and Node ≥ 22 get; Node 20 needs a V8 flag for it.
+const RELAXED_FLAGS = WebAssembly.validate(RELAXED_SIMD_PROBE) ? [] : ['--experimental-wasm-relaxed-simd'];
 const ENGINES = [
   { name: 'dualbert simd', engine: 'dualbert', build: 'simd', threads: 1 },
   { name: 'dualbert simd', engine: 'dualbert', build: 'simd', threads: 2 },
+  { name: 'dualbert relaxed', engine: 'dualbert', build: 'relaxed', threads: 1, nodeFlags: RELAXED_FLAGS },
+  { name: 'dualbert relaxed', engine: 'dualbert', build: 'relaxed', threads: 2, nodeFlags: RELAXED_FLAGS },
   { name: 'dualbert scalar', engine: 'dualbert', build: 'scalar', threads: 1 },
   { name: 'dualbert scalar', engine: 'dualbert', build: 'scalar', threads: 2 },
   { name: 'onnxruntime-web', engine: 'ort', threads: 1 },
@@ -94,7 +99,7 @@ function run(engine, c, mode) {
   // Single-sequence cases take milliseconds: more runs for a stable median.
   const runs = paddedTokens(c) <= 128 ? Math.max(RUNS, 21) : RUNS;
   writeFileSync(file, JSON.stringify({ ...engine, mode, runs, warmup: WARMUP, profile: args.profile, case: c }));
-  const r = spawnSync(process.execPath, [RUNNER, file], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(process.execPath, [...(engine.nodeFlags ?? []), RUNNER, file], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`${engine.name} ${engine.threads}t ${c.name}: runner failed (${r.status})\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
@@ -133,17 +138,19 @@ for (const c of CASES.map((x) => x.name)) {
   const s1 = find(c, 'dualbert simd', 1);
   const s2 = find(c, 'dualbert simd', 2);
   const sc1 = find(c, 'dualbert scalar', 1);
+  const r1 = find(c, 'dualbert relaxed', 1);
   summary[c] = {
+    relaxedVsOrt1t: r1?.vsOrt ?? null,
     simdVsOrt1t: s1?.vsOrt ?? null,
     simdVsOrt2t: s2?.vsOrt ?? null,
     simd2tVs1t: s1 && s2 ? s1.ms / s2.ms : null,
     scalarVsSimd1t: s1 && sc1 ? s1.ms / sc1.ms : null,
   };
 }
-console.log('\n| case | simd 1t vs ORT 1t | simd 2t vs ORT 2t | simd 2t vs 1t | scalar / simd (1t) |');
-console.log('|---|---:|---:|---:|---:|');
+console.log('\n| case | simd 1t vs ORT 1t | simd 2t vs ORT 2t | simd 2t vs 1t | scalar / simd (1t) | relaxed 1t vs ORT 1t |');
+console.log('|---|---:|---:|---:|---:|---:|');
 const fx = (v) => (v == null ? '–' : `${v.toFixed(2)}×`);
-for (const [c, s] of Object.entries(summary)) console.log(`| ${c} | ${fx(s.simdVsOrt1t)} | ${fx(s.simdVsOrt2t)} | ${fx(s.simd2tVs1t)} | ${fx(s.scalarVsSimd1t)} |`);
+for (const [c, s] of Object.entries(summary)) console.log(`| ${c} | ${fx(s.simdVsOrt1t)} | ${fx(s.simdVsOrt2t)} | ${fx(s.simd2tVs1t)} | ${fx(s.scalarVsSimd1t)} | ${fx(s.relaxedVsOrt1t)} |`);
 
 if (args.profile) {
   console.log('\nper-op ms per forward (dualbert, B32 T128 when run):');

@@ -3,7 +3,7 @@
 // JSON line. A process per (case, engine) keeps runs independent, and onnxruntime-web only takes
 // its thread count before its first session, so each ORT configuration needs its own process.
 //
-// Job: { engine: 'dualbert' | 'ort', build?: 'simd' | 'scalar', threads, mode: 'timing' | 'cold',
+// Job: { engine: 'dualbert' | 'ort', build?: 'simd' | 'scalar' | 'relaxed', threads, mode: 'timing' | 'cold',
 //        runs, warmup, profile?, case: { name, batches: [{ B, T, ids: number[], mask: number[] }] } }
 // Result: { times: ms[] (one per run over all batches), coldMs?, phases?, profile?, first: number[] }
 import { readFileSync } from 'node:fs';
@@ -56,22 +56,12 @@ if (job.engine === 'dualbert') {
   const graph = buildBertGraph(config, { pooling: 'mean', normalize: true });
   const weights = bindWeights(graph.weights, syntheticCheckpoint(config));
   const tc = performance.now();
-  const backend = await createWasmBackend(weights, { threads: job.threads, wasm: { simd: job.build !== 'scalar' } });
+  const backend = await createWasmBackend(weights, { threads: job.threads, wasm: { simd: job.build !== 'scalar' } }, { relaxedSimd: job.build === 'relaxed' });
+  if (!backend.build.startsWith(job.build)) throw new Error(`asked for the ${job.build} build, got ${backend.build}`);
   phases.createMs = performance.now() - tc; // compile + instantiate + pack weights + start workers
   phases.build = backend.build;
   phases.threads = backend.threads;
-  if (job.profile) {
-    // Time every op (ops are synchronous on the calling thread, workers included).
-    for (const op of ['embed', 'linear', 'layerNorm', 'attention', 'pool', 'normalize']) {
-      const fn = backend[op].bind(backend);
-      backend[op] = (node, ...rest) => {
-        const s = performance.now();
-        fn(node, ...rest);
-        const key = op === 'linear' ? `linear ${node.out.replace(/^encoder\.layer\.\d+\./, '')}` : op;
-        profile.set(key, (profile.get(key) ?? 0) + performance.now() - s);
-      };
-    }
-  }
+  if (job.profile) backend.profile = profile; // ms per op label, summed over every forward
   const typeIds = new Map();
   forward = async ({ B, T, ids, mask }) => {
     if (!typeIds.has(B * T)) typeIds.set(B * T, new Int32Array(B * T));
