@@ -110,6 +110,14 @@ function slotFloats(t: Tensor): number {
 /** Names the graph gives embedding tables (gathered by rows, never multiplied). */
 const EMBEDDING_TABLE = /embeddings\.weight$/;
 
+/**
+ * The wasm device backend: the graph's ops on the AssemblyScript kernels, over one WebAssembly
+ * memory shared with the worker threads (if any). Made by `createWasmBackend` (index.ts).
+ * @example
+ * const backend = (await createWasmBackend(weights, { threads: 2 })) as WasmBackend;
+ * const { output } = await runGraph(graph, backend, batch);   // backend.build: 'simd-threads'
+ * backend.dispose();
+ */
 export class WasmBackend implements DeviceBackend<WasmTensor> {
   readonly device = 'wasm' as const;
   /** Which build runs (relaxed, simd or scalar; -threads when workers share the memory). */
