@@ -8,7 +8,7 @@
 //   npm run bench:gpu                       full set (meant for an H100/H200)
 //   node bench/gpu.mjs --quick              small shapes (SwiftShader: checks the script, not speed)
 //   options: --runs N (default 7)  --peak TFLOPS (default 67: H100/H200 FP32)  --json FILE
-//            --tune bk=32,tm=8,keys=64,qpt=2,subgroups=0  --no-ort  --no-profile  --only NAME[,NAME]
+//            --tune bk=32,tm=8,splitk=0,keys=64,qpt=2,subgroups=0  --no-ort  --no-profile  --only NAME[,NAME]
 //            --sweep   GPU ms of every kernel variant (GEMM K tile × rows per invocation, attention
 //                      key tile) on each case, to pick the defaults for this GPU
 import { writeFileSync } from 'node:fs';
@@ -49,8 +49,9 @@ function parseTuning(text) {
     else if (k === 'tm') tuning.gemmTM = Number(v);
     else if (k === 'keys') tuning.attentionKeys = Number(v);
     else if (k === 'qpt') tuning.attentionQueries = Number(v);
+    else if (k === 'splitk') tuning.splitK = v !== '0';
     else if (k === 'subgroups') tuning.subgroups = v !== '0';
-    else throw new Error(`--tune: unknown knob "${k}" (bk, tm, keys, qpt, subgroups)`);
+    else throw new Error(`--tune: unknown knob "${k}" (bk, tm, splitk, keys, qpt, subgroups)`);
   }
   return tuning;
 }
@@ -200,6 +201,7 @@ if (e2eCase) {
 if (args.sweep && info.timestamps) {
   const variants = [];
   for (const gemmBK of [16, 32]) for (const gemmTM of [4, 8]) variants.push({ gemmBK, gemmTM });
+  variants.push({ splitK: false });
   for (const attentionKeys of [16, 32, 64]) for (const attentionQueries of [1, 2]) variants.push({ attentionKeys, attentionQueries });
   console.log('\nvariant sweep (median GPU ms of one forward per case; GEMM knobs, then attention knobs, others at their defaults; --tune picks):');
   console.log(`| variant | ${CASES.map(([name]) => name).join(' | ')} |`);
@@ -220,7 +222,7 @@ if (args.sweep && info.timestamps) {
       cells.push(median(gpus));
     }
     sweep.push({ ...v, gpuMs: cells });
-    const label = Object.entries(v).map(([k, x]) => `${{ gemmBK: 'bk', gemmTM: 'tm', attentionKeys: 'keys', attentionQueries: 'qpt' }[k]}=${x}`).join(',');
+    const label = Object.entries(v).map(([k, x]) => `${{ gemmBK: 'bk', gemmTM: 'tm', splitK: 'splitk', attentionKeys: 'keys', attentionQueries: 'qpt' }[k]}=${typeof x === 'boolean' ? Number(x) : x}`).join(',');
     console.log(`| ${label} | ${cells.map((c) => fmt(c, 3)).join(' | ')} |`);
   }
   results.sweep = sweep;

@@ -12,15 +12,21 @@
 // f32 whatever the storage type. (Measured on the H200 through Dawn: a 64×64 tile, 4×4 per
 // invocation, K tile 16 ran the minilm GEMMs at ~30 TFLOP/s; see /work/shared/NOTES-gpu.md.)
 //
+// Split-K (SPLITK): when N is small the grid has few workgroups, each walking all of K (FFN down
+// projection of a short batch: K = 1536, 6 workgroups). Workgroup z then covers K range
+// [z·kc, (z+1)·kc) and stores its raw f32 sums to partial[z, N, M]; gemm_reduce.wgsl adds the
+// partials, the bias and the epilogue.
+//
 // Injected by the preprocessor: S / S4 (storage scalar / vec4: f32 or f16), BK (16 or 32), TM
 // (4 or 8), and the flags VEC4 (K % 4 == 0 and M % 4 == 0: vec4 loads and stores; otherwise
-// bounds-checked scalar access, for odd shapes), GELU, RESIDUAL.
+// bounds-checked scalar access, for odd shapes), GELU, RESIDUAL, SPLITK (only with VEC4; no
+// epilogue).
 
 struct Params {
-  n: u32, // rows of x and out
-  k: u32, // shared dimension
-  m: u32, // output columns
-  pad: u32,
+  n: u32,  // rows of x and out
+  k: u32,  // shared dimension
+  m: u32,  // output columns
+  kc: u32, // K range of one workgroup z (a multiple of BK; K itself without split-K)
 }
 
 const BM: u32 = 16u * TM; // rows of out per workgroup
@@ -30,7 +36,11 @@ const BN: u32 = 64u;      // columns of out per workgroup
 const APAD: u32 = BM / 4u + 1u;
 
 @group(0) @binding(0) var<uniform> p: Params;
-#if VEC4
+#if SPLITK
+@group(0) @binding(1) var<storage, read> x: array<S4>;    // [N, K/4]
+@group(0) @binding(2) var<storage, read> wt: array<S4>;   // [K, M/4]
+@group(0) @binding(5) var<storage, read_write> partial: array<vec4<f32>>; // [splits, N, M/4]
+#elif VEC4
 @group(0) @binding(1) var<storage, read> x: array<S4>;    // [N, K/4]
 @group(0) @binding(2) var<storage, read> wt: array<S4>;   // [K, M/4]
 @group(0) @binding(3) var<storage, read> bias: array<S4>; // [M/4]
@@ -93,25 +103,21 @@ fn loadW(k: u32, col: u32) -> vec4<f32> {
 }
 #endif
 
-// erf with |error| ≤ 1.5e-7 (Abramowitz & Stegun 7.1.26): the exact GELU of BERT needs erf,
-// which WGSL lacks. 0.5·x·(1 + erf) turns this into a GELU error ≤ 7.5e-8·|x|.
-fn erf4(v: vec4<f32>) -> vec4<f32> {
-  let a = abs(v);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
-  return sign(v) * (1.0 - poly * exp(-a * a));
-}
+#include gelu
 
-fn gelu4(v: vec4<f32>) -> vec4<f32> {
-  return 0.5 * v * (1.0 + erf4(v * 0.7071067811865476));
-}
+#if SPLITK
+// First row of this workgroup's partial sums: z·N.
+var<private> splitRow0: u32;
+#endif
 
 // bias + epilogue for out[row, col .. col+3], then the store (rows ≥ N, columns ≥ M dropped).
 fn finish(row: u32, col: u32, acc: vec4<f32>) {
   if (row >= p.n) {
     return;
   }
-#if VEC4
+#if SPLITK
+  partial[((splitRow0 + row) * p.m + col) / 4u] = acc;
+#elif VEC4
   var v = acc + vec4<f32>(bias[col / 4u]);
 #if GELU
   v = gelu4(v);
@@ -154,7 +160,13 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var acc7 = vec4<f32>(0.0);
 #endif
 
-  for (var k0 = 0u; k0 < p.k; k0 += BK) {
+#if SPLITK
+  splitRow0 = wid.z * p.n;
+#endif
+  // This workgroup's K range: all of K, or one split (kc is a multiple of BK, so no K tile
+  // straddles two splits).
+  let kEnd = min(wid.z * p.kc + p.kc, p.k);
+  for (var k0 = wid.z * p.kc; k0 < kEnd; k0 += BK) {
     // x tile: (BM/4)·(BK/4) blocks of 4 rows × 4 k. Neighbouring invocations take neighbouring
     // k of the same rows (coalesced loads); each transposes its block into 4 whole vec4.
     for (var blk = tid; blk < (BM / 4u) * (BK / 4u); blk += 256u) {

@@ -72,6 +72,8 @@ function gpuEdgeCases(): OpCase[] {
     [65, 20, 132, 'gelu'],
     [1, 384, 384, 'none'],
     [70, 6, 8, 'residual'], // K % 4 != 0: the scalar path with M % 4 == 0
+    [5, 1040, 12, 'gelu'], // split-K: K not a multiple of the splits' range
+    [20, 1536, 68, 'residual'], // split-K with a residual, M past one column tile
   ] as const) {
     const activations = new Map([['x', act('tokens', K, randomTensor([N, K], random, 2).data)]]);
     if (epilogue === 'residual') activations.set('res', act('tokens', M, randomTensor([N, M], random, 2).data));
@@ -191,6 +193,13 @@ describe('webgpu kernel variants', () => {
   ] as const)('GEMM with K tile %i and %i rows per invocation', async ([gemmBK, gemmTM], ctx) => {
     const c = gpuOrSkip(ctx);
     for (const opCase of [...standard, ...edges].filter((x) => x.node.op === 'linear')) await expectParity(c, opCase, { gemmBK, gemmTM });
+  });
+
+  it('GEMM without split-K on the shapes that split', async (ctx) => {
+    const c = gpuOrSkip(ctx);
+    for (const opCase of [...standard, ...edges].filter((x) => x.node.op === 'linear' && /x(1040|1536)→/.test(x.name))) {
+      await expectParity(c, opCase, { splitK: false });
+    }
   });
 
   it.for([

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromHalfBits, toHalfArray, toHalfBits } from '../ts/backends/webgpu/half.js';
+import { splitKFor } from '../ts/backends/webgpu/kernels.js';
 import { pipelineKeyString } from '../ts/backends/webgpu/pipelines.js';
 import { preprocess, preprocessText } from '../ts/backends/webgpu/preprocess.js';
 import { Handle, type KernelCall, type TapeEntry, planSlots } from '../ts/backends/webgpu/tape.js';
@@ -27,7 +28,7 @@ describe('WGSL preprocessor', () => {
   });
 
   it('keeps the branches of the gemm variant asked for', () => {
-    const code = preprocess('gemm', { F16: false, VEC4: true, GELU: true, RESIDUAL: false, BK: 16, TM: 4, TM8: false });
+    const code = preprocess('gemm', { F16: false, VEC4: true, SPLITK: false, GELU: true, RESIDUAL: false, BK: 16, TM: 4, TM8: false });
     expect(code).toContain('const BK: u32 = 16u;');
     expect(code).toContain('alias S = f32;');
     expect(code).toContain('array<S4>');
@@ -37,7 +38,7 @@ describe('WGSL preprocessor', () => {
     expect(code).not.toContain('res[');
     expect(code).not.toMatch(/^\s*#/m);
     expect(code).not.toContain('acc7');
-    const scalar = preprocess('gemm', { F16: true, VEC4: false, GELU: false, RESIDUAL: true, BK: 32, TM: 8, TM8: true });
+    const scalar = preprocess('gemm', { F16: true, VEC4: false, SPLITK: false, GELU: false, RESIDUAL: true, BK: 32, TM: 8, TM8: true });
     expect(scalar).toContain('acc7');
     expect(scalar.split('\n')[0]).toBe('enable f16;');
     expect(scalar).toContain('alias S = f16;');
@@ -65,7 +66,7 @@ describe('WGSL preprocessor', () => {
       }
       throw new Error('expected a throw');
     };
-    expect(code(() => preprocess('gemm', { F16: false, GELU: true, RESIDUAL: false, BK: 16, TM: 4, TM8: false }))).toMatch(/gemm\.wgsl:\d+: #if VEC4: not a boolean define/);
+    expect(code(() => preprocess('gemm', { F16: false, SPLITK: false, GELU: true, RESIDUAL: false, BK: 16, TM: 4, TM8: false }))).toMatch(/gemm\.wgsl:\d+: #if VEC4: not a boolean define/);
     expect(code(() => preprocess('pool', { F16: false, WG: 1.5, MEAN: true, CLS: false, MAX: false }))).toMatch(/WG=1.5 is not a u32/);
   });
 
@@ -78,6 +79,18 @@ describe('WGSL preprocessor', () => {
     // Throws (exit 1) when stale: run `npm run build:shaders`.
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-shaders.mjs'), '--check'], { stdio: 'pipe' });
     expect(Object.keys(WGSL)).toEqual(expect.arrayContaining(['gemm', 'attention', 'layernorm', 'normalize', 'embed', 'pool', 'reduce']));
+  });
+});
+
+describe('split-K choice', () => {
+  const config = { f16: false, subgroups: false, gemmBK: 16, gemmTM: 4, splitK: true, attentionKeys: 32, attentionQueries: 1, workgroupStorage: 16384, workgroupsPerDimension: 65535 } as const;
+  it('splits long K when the output has few tiles, in whole K tiles, never for big outputs', () => {
+    expect(splitKFor(config, 16, 1536, 384)).toEqual({ splits: 6, kc: 256 });
+    expect(splitKFor(config, 5, 1040, 12)).toEqual({ splits: 4, kc: 272 });
+    expect(splitKFor(config, 32768, 1536, 384)).toEqual({ splits: 1, kc: 1536 });
+    expect(splitKFor(config, 16, 384, 1152)).toEqual({ splits: 1, kc: 384 });
+    expect(splitKFor({ ...config, splitK: false }, 16, 1536, 384).splits).toBe(1);
+    expect(splitKFor(config, 16, 1537, 384).splits).toBe(1); // K % 4: the scalar path does not split
   });
 });
 

@@ -27,9 +27,10 @@ import {
   attentionCall,
   embedCall,
   layerNormCall,
-  linearCall,
+  linearCalls,
   normalizeCall,
   poolCall,
+  splitKFor,
   transposeDispatch,
 } from './kernels.js';
 import { type PipelineCache, pipelineCache } from './pipelines.js';
@@ -42,6 +43,8 @@ export interface WebGpuTuning {
   gemmBK?: 16 | 32;
   /** GEMM rows per invocation, 4 (64×64 tiles, default) or 8 (128×64). */
   gemmTM?: 4 | 8;
+  /** Split K when a GEMM has few output tiles and K ≥ 1024 (default true). */
+  splitK?: boolean;
   /** Preferred attention key tile rows (default 32). */
   attentionKeys?: 8 | 16 | 32 | 64;
   /** Query rows per attention invocation, 1 (default) or 2. */
@@ -146,6 +149,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       subgroups: context.capabilities.subgroups && tuning.subgroups !== false,
       gemmBK: tuning.gemmBK ?? 16,
       gemmTM: tuning.gemmTM ?? 4,
+      splitK: tuning.splitK ?? true,
       attentionKeys: tuning.attentionKeys ?? 32,
       attentionQueries: tuning.attentionQueries ?? 1,
       workgroupStorage: limits.maxComputeWorkgroupStorageSize,
@@ -171,13 +175,14 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
   }
 
   /** Which kernel variants and limits this backend uses, for logs and benchmarks. */
-  get info(): { adapter: GpuContext['adapterInfo']; f16: boolean; subgroups: boolean; gemmBK: number; gemmTM: number; attentionKeys: number; attentionQueries: number; timestamps: boolean } {
+  get info(): { adapter: GpuContext['adapterInfo']; f16: boolean; subgroups: boolean; gemmBK: number; gemmTM: number; splitK: boolean; attentionKeys: number; attentionQueries: number; timestamps: boolean } {
     return {
       adapter: this.context.adapterInfo,
       f16: this.config.f16,
       subgroups: this.config.subgroups,
       gemmBK: this.config.gemmBK,
       gemmTM: this.config.gemmTM,
+      splitK: this.config.splitK,
       attentionKeys: this.config.attentionKeys,
       attentionQueries: this.config.attentionQueries,
       timestamps: this.querySet !== undefined,
@@ -394,7 +399,12 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     if (node.epilogue === 'residual' && (!residual || residual.cols !== out.cols || residual.rows !== out.rows)) {
       throw new DualbertError('INVALID_ARGUMENT', `webgpu: linear "${node.out}" needs a residual of its output's shape`);
     }
-    this.record(linearCall(this.config, this.rowsOf(x), x, wt, b, node.epilogue, residual, out));
+    const n = this.rowsOf(x);
+    const split = splitKFor(this.config, n, x.cols, out.cols);
+    // Split-K partial sums are f32 whatever the storage type: a scratch activation of
+    // splits·M f32 per row, planned like any other (it lives between the two calls).
+    const partials = split.splits > 1 ? this.allocate(`${node.out}#splitk`, 'tokens', (split.splits * out.cols * 4) / this.elemBytes) : undefined;
+    for (const c of linearCalls(this.config, n, x, wt, b, node.epilogue, residual, out, { ...split, ...(partials ? { partials } : {}) })) this.record(c);
   }
 
   layerNorm(node: LayerNormNode, x: Handle, out: Handle): void {

@@ -19,6 +19,8 @@ export interface KernelConfig {
   readonly gemmBK: 16 | 32;
   /** GEMM rows per invocation: 4 (64×64 tiles) or 8 (128×64 tiles). */
   readonly gemmTM: 4 | 8;
+  /** Split K over several workgroups when a GEMM has few output tiles and a long K. */
+  readonly splitK: boolean;
   /** Preferred attention key tile (halved until K and V tiles fit the workgroup storage limit). */
   readonly attentionKeys: number;
   /** Query rows per attention invocation: 1, or 2 (each key/value read serves two queries). */
@@ -78,8 +80,30 @@ function rowGrid(config: KernelConfig, count: number): [number, number, number] 
   return [x, Math.ceil(count / x), 1];
 }
 
-/** out[N, M] = x[N, K]·Wᵀ + b, then the epilogue; `wt` is W transposed ([K, M], see transposeCall). */
-export function linearCall(
+/** Fewer output tiles than this leave most of a large GPU idle: split K instead. */
+const SPLIT_K_MAX_TILES = 32;
+/** Shortest K that is split, and the shortest K range per split. */
+const SPLIT_K_MIN_K = 1024;
+const SPLIT_K_MIN_RANGE = 256;
+
+/**
+ * How a GEMM of [n, k] × [k, m] is split over K: `splits` workgroups along z, each covering `kc`
+ * (a multiple of the K tile). One split when the output alone has enough workgroups.
+ */
+export function splitKFor(config: KernelConfig, n: number, k: number, m: number): { splits: number; kc: number } {
+  const tiles = Math.ceil(m / 64) * Math.ceil(n / (16 * config.gemmTM));
+  if (!config.splitK || k % 4 !== 0 || m % 4 !== 0 || k < SPLIT_K_MIN_K || tiles >= SPLIT_K_MAX_TILES) return { splits: 1, kc: k };
+  const wanted = Math.min(8, Math.floor(k / SPLIT_K_MIN_RANGE), Math.ceil((2 * SPLIT_K_MAX_TILES) / tiles));
+  const kc = Math.ceil(k / wanted / config.gemmBK) * config.gemmBK;
+  return { splits: Math.ceil(k / kc), kc };
+}
+
+/**
+ * out[N, M] = x[N, K]·Wᵀ + b, then the epilogue; `wt` is W transposed ([K, M], see
+ * transposeDispatch). With split-K (see splitKFor) `partials` receives the per-split sums and
+ * a second call reduces them; otherwise one call does everything.
+ */
+export function linearCalls(
   config: KernelConfig,
   n: number,
   x: Handle,
@@ -88,20 +112,35 @@ export function linearCall(
   epilogue: 'none' | 'gelu' | 'residual',
   residual: Handle | undefined,
   out: Handle,
-): KernelCall {
+  split: { splits: number; kc: number; partials?: Handle } = { splits: 1, kc: x.cols },
+): KernelCall[] {
   const k = x.cols;
   const m = out.cols;
+  const flop = 2 * n * k * m;
+  const grid = (z: number): [number, number, number] => [Math.ceil(m / 64), Math.ceil(n / (16 * config.gemmTM)), z];
+  const gemmDefines = { F16: config.f16, BK: config.gemmBK, TM: config.gemmTM, TM8: config.gemmTM === 8 };
+  if (split.splits > 1) {
+    const partials = split.partials!;
+    const partialKey: PipelineKey = { shader: 'gemm', defines: { ...gemmDefines, VEC4: true, SPLITK: true, GELU: false, RESIDUAL: false } };
+    const reduceKey: PipelineKey = { shader: 'gemm_reduce', defines: { F16: config.f16, GELU: epilogue === 'gelu', RESIDUAL: epilogue === 'residual' } };
+    const reduceBindings: [number, Resource][] = [
+      [1, act(partials)],
+      [2, weight(b)],
+      [4, act(out)],
+    ];
+    const reduceReads = [partials];
+    if (epilogue === 'residual') {
+      reduceBindings.push([3, act(residual!)]);
+      reduceReads.push(residual!);
+    }
+    return [
+      call(config, 'linear', partialKey, [n, k, m, split.kc], [[1, act(x)], [2, weight(wt)], [5, act(partials)]], grid(split.splits), [x], partials, flop),
+      call(config, 'linear', reduceKey, [n, m, split.splits, 0], reduceBindings, [Math.ceil(m / 4 / 64), n, 1], reduceReads, out),
+    ];
+  }
   const key: PipelineKey = {
     shader: 'gemm',
-    defines: {
-      F16: config.f16,
-      VEC4: k % 4 === 0 && m % 4 === 0,
-      GELU: epilogue === 'gelu',
-      RESIDUAL: epilogue === 'residual',
-      BK: config.gemmBK,
-      TM: config.gemmTM,
-      TM8: config.gemmTM === 8,
-    },
+    defines: { ...gemmDefines, VEC4: k % 4 === 0 && m % 4 === 0, SPLITK: false, GELU: epilogue === 'gelu', RESIDUAL: epilogue === 'residual' },
   };
   const bindings: [number, Resource][] = [
     [1, act(x)],
@@ -114,7 +153,7 @@ export function linearCall(
     bindings.push([4, act(residual!)]);
     reads.push(residual!);
   }
-  return call(config, 'linear', key, [n, k, m, 0], bindings, [Math.ceil(m / 64), Math.ceil(n / (16 * config.gemmTM)), 1], reads, out, 2 * n * k * m);
+  return [call(config, 'linear', key, [n, k, m, k], bindings, grid(1), reads, out, flop)];
 }
 
 /**
