@@ -379,6 +379,7 @@ $('form').addEventListener('submit', (ev) => {
 $('copy-json').addEventListener('click', () => state.results && copy(JSON.stringify(state.results, null, 2)));
 $('copy-md').addEventListener('click', () => state.results && copy(toMarkdown(state.results)));
 state.toMarkdown = toMarkdown;
+$('threads').value = String(Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)));
 for (const k of ['model', 'batches', 'seqlens', 'threads', 'runs']) if (params.has(k)) $(k).value = params.get(k);
 if (params.has('reference')) $('reference').checked = params.get('reference') !== '0';
 lib.capabilities().then((caps) => ($('caps').textContent = JSON.stringify({ ...caps, crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency }, null, 2)));
