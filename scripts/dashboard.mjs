@@ -9,10 +9,10 @@
 // The page imports /dist/browser/dualbert.js, /node_modules/onnxruntime-web/dist/ort.all.min.mjs,
 // /bench/onnx/bert-onnx.mjs and the golden vectors under /test/fixtures/golden/.
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { extname, resolve, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -32,18 +32,26 @@ const MIME = {
   '.svg': 'image/svg+xml',
 };
 
-/** Builds dist/ and the browser bundles when they are missing (a fresh clone's `npm install` builds both). */
+/** Newest mtime (ms) of a file or of the files below a directory. */
+function newest(path) {
+  const st = statSync(path);
+  return st.isDirectory() ? Math.max(0, ...readdirSync(path).map((e) => newest(join(path, e)))) : st.mtimeMs;
+}
+
+/** Builds dist/ and the browser bundles when they are missing or older than ts/ (a fresh clone's `npm install` builds both). */
 export function ensureBuilt({ log = console.log } = {}) {
   const npm = (script) => execFileSync('npm', ['run', script, '--silent'], { cwd: ROOT, stdio: 'inherit' });
   if (!existsSync(resolve(ROOT, 'build/dualbert-simd.wasm'))) {
     log('[dashboard] building the wasm modules');
     npm('build:wasm');
   }
-  if (!existsSync(resolve(ROOT, 'dist/index.js'))) {
-    log('[dashboard] building dist/');
+  const bundle = resolve(ROOT, 'dist/browser/dualbert.js');
+  const stale = existsSync(bundle) && newest(resolve(ROOT, 'ts')) > statSync(bundle).mtimeMs;
+  if (!existsSync(resolve(ROOT, 'dist/index.js')) || stale) {
+    log(`[dashboard] building dist/${stale ? ' (ts/ is newer than the bundle)' : ''}`);
     npm('build:ts');
   }
-  if (!existsSync(resolve(ROOT, 'dist/browser/dualbert.js'))) {
+  if (!existsSync(bundle)) {
     log('[dashboard] building the browser bundles');
     npm('build:bundles');
   }
