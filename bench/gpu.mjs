@@ -249,7 +249,7 @@ if (!args['no-profile'] && info.timestamps) {
     const rows = [...byKey.values()].sort((a, c) => c.ms - a.ms);
     for (const e of rows) {
       const tf = e.flop ? `, ${fmt(e.flop / (e.ms / 1000) / 1e12)} TFLOP/s` : '';
-      console.log(`    ${e.key.padEnd(44)} ×${String(e.calls).padStart(3)} ${fmt(e.ms, 3).padStart(9)} ms ${fmt((100 * e.ms) / total, 1).padStart(5)}%${tf}`);
+      console.log(`    ${e.key.padEnd(66)} ×${String(e.calls).padStart(3)} ${fmt(e.ms, 3).padStart(9)} ms ${fmt((100 * e.ms) / total, 1).padStart(5)}%${tf}`);
     }
     const row = results.find((r) => r.name === name);
     if (row) row.profile = rows;
