@@ -7,7 +7,7 @@
 //
 // Tiling: a 16×16 workgroup computes a BM×64 block of `out`, each invocation a TM×4 register
 // block (TM consecutive rows × one vec4 of columns), TM = 4 (64×64 tiles) or 8 (128×64). K is
-// walked in tiles of BK. Per k the inner loop reads TM/4 vec4 of x-tile and one vec4 of W-tile
+// walked in tiles of BK, the next tile's loads in flight during the current tile's FMAs. Per k the inner loop reads TM/4 vec4 of x-tile and one vec4 of W-tile
 // and issues TM vec4 FMAs: 4·TM multiply-adds per (TM/4 + 1) workgroup loads. Accumulation is
 // f32 whatever the storage type. (Measured on the H200 through Dawn: a 64×64 tile, 4×4 per
 // invocation, K tile 16 ran the minilm GEMMs at ~30 TFLOP/s; see /work/shared/NOTES-gpu.md.)
@@ -143,6 +143,51 @@ fn finish(row: u32, col: u32, acc: vec4<f32>) {
 #endif
 }
 
+// Tiles stage through registers: while the workgroup computes on tile k0 (in workgroup
+// memory), each invocation already holds its loads of tile k0 + BK, so global-memory latency
+// hides behind the FMAs instead of adding to every K step (the NOTES-gpu kernel without this
+// ran ~30 TFLOP/s; short batches, with few workgroups, were pure latency).
+const NA: u32 = (BM / 4u) * (BK / 4u); // 4×4 blocks of the x tile (≤ 256: one per invocation)
+const NB: u32 = BK / 16u;              // vec4 of the W tile per invocation
+const_assert NA <= 256u;
+var<private> pa0: vec4<f32>;
+var<private> pa1: vec4<f32>;
+var<private> pa2: vec4<f32>;
+var<private> pa3: vec4<f32>;
+var<private> pb: array<vec4<f32>, NB>;
+
+// Loads the tiles at depth k0 into this invocation's registers. The x tile is (BM/4)·(BK/4)
+// blocks of 4 rows × 4 k; neighbouring invocations take neighbouring k of the same rows
+// (coalesced). The W tile is BK rows of 16 vec4.
+fn fetch(tid: u32, row0: u32, col0: u32, k0: u32) {
+  if (tid < NA) {
+    let r = row0 + 4u * (tid / (BK / 4u));
+    let k = k0 + 4u * (tid % (BK / 4u));
+    pa0 = loadX(r, k);
+    pa1 = loadX(r + 1u, k);
+    pa2 = loadX(r + 2u, k);
+    pa3 = loadX(r + 3u, k);
+  }
+  for (var j = 0u; j < NB; j++) {
+    let e = tid + j * 256u;
+    pb[j] = loadW(k0 + e / 16u, col0 + 4u * (e % 16u));
+  }
+}
+
+// Stores the fetched tiles: the x block transposed into 4 whole vec4 (k-major), W as is.
+fn stash(tid: u32) {
+  if (tid < NA) {
+    let base = 4u * (tid % (BK / 4u)) * APAD + tid / (BK / 4u);
+    As[base] = vec4<f32>(pa0.x, pa1.x, pa2.x, pa3.x);
+    As[base + APAD] = vec4<f32>(pa0.y, pa1.y, pa2.y, pa3.y);
+    As[base + 2u * APAD] = vec4<f32>(pa0.z, pa1.z, pa2.z, pa3.z);
+    As[base + 3u * APAD] = vec4<f32>(pa0.w, pa1.w, pa2.w, pa3.w);
+  }
+  for (var j = 0u; j < NB; j++) {
+    Bs[tid + j * 256u] = pb[j];
+  }
+}
+
 @compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * 16u + lid.x;
@@ -165,30 +210,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 #endif
   // This workgroup's K range: all of K, or one split (kc is a multiple of BK, so no K tile
   // straddles two splits).
-  let kEnd = min(wid.z * p.kc + p.kc, p.k);
-  for (var k0 = wid.z * p.kc; k0 < kEnd; k0 += BK) {
-    // x tile: (BM/4)·(BK/4) blocks of 4 rows × 4 k. Neighbouring invocations take neighbouring
-    // k of the same rows (coalesced loads); each transposes its block into 4 whole vec4.
-    for (var blk = tid; blk < (BM / 4u) * (BK / 4u); blk += 256u) {
-      let k4 = blk % (BK / 4u);
-      let r4 = blk / (BK / 4u);
-      let r = row0 + 4u * r4;
-      let k = k0 + 4u * k4;
-      let a0 = loadX(r, k);
-      let a1 = loadX(r + 1u, k);
-      let a2 = loadX(r + 2u, k);
-      let a3 = loadX(r + 3u, k);
-      let base = 4u * k4 * APAD + r4;
-      As[base] = vec4<f32>(a0.x, a1.x, a2.x, a3.x);
-      As[base + APAD] = vec4<f32>(a0.y, a1.y, a2.y, a3.y);
-      As[base + 2u * APAD] = vec4<f32>(a0.z, a1.z, a2.z, a3.z);
-      As[base + 3u * APAD] = vec4<f32>(a0.w, a1.w, a2.w, a3.w);
-    }
-    // W tile: BK rows of 16 vec4, straight copies.
-    for (var e = tid; e < BK * 16u; e += 256u) {
-      Bs[e] = loadW(k0 + e / 16u, col0 + 4u * (e % 16u));
-    }
+  let kBegin = wid.z * p.kc;
+  let kEnd = min(kBegin + p.kc, p.k);
+  fetch(tid, row0, col0, kBegin);
+  for (var k0 = kBegin; k0 < kEnd; k0 += BK) {
+    stash(tid);
     workgroupBarrier();
+    if (k0 + BK < kEnd) {
+      fetch(tid, row0, col0, k0 + BK);
+    }
     for (var k = 0u; k < BK; k++) {
       let b = Bs[k * 16u + lid.x];
 #if TM8
