@@ -104,6 +104,15 @@ interface Batch {
 const MAX_PINNED_NAMES = 256;
 const MAX_BIND_GROUPS_PER_BUCKET = 4096;
 
+/**
+ * The webgpu backend of one model: implements the graph's ops (see OpBackend) with WGSL kernels.
+ * Create it with {@link createWebGpuBackend}; `runGraph` drives it.
+ * @example
+ * const backend = await createWebGpuBackend(weights, { timestamps: true });
+ * const { output } = await runGraph(graph, backend, batch);   // one submit, one readback
+ * console.log(backend.lastTimings?.gpuMs, backend.stats().buckets);
+ * backend.dispose();
+ */
 export class WebGpuBackend implements DeviceBackend<Handle> {
   readonly device = 'webgpu' as const;
   /** The timings of the last `read` that ran the tape (with `timestamps` on). */

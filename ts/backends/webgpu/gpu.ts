@@ -15,6 +15,7 @@ export const Usage = {
   STORAGE: 0x0080,
   QUERY_RESOLVE: 0x0200,
 } as const;
+/** GPUMapMode.READ. */
 export const MAP_READ_MODE = 0x0001;
 
 /** What the kernels may use on this device. */
