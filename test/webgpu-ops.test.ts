@@ -192,7 +192,10 @@ describe('webgpu kernel variants', () => {
     [32, 8],
   ] as const)('GEMM with K tile %i and %i rows per invocation', async ([gemmBK, gemmTM], ctx) => {
     const c = gpuOrSkip(ctx);
-    for (const opCase of [...standard, ...edges].filter((x) => x.node.op === 'linear')) await expectParity(c, opCase, { gemmBK, gemmTM });
+    // The tiling changes, the epilogues do not: every shape once (residual: the most bindings),
+    // and the tile-border cases; the two widest standard shapes add only SwiftShader time.
+    const shapes = [...standard.filter((x) => x.name.endsWith(' residual') && !/→(1152|1536) /.test(x.name)), ...edges.filter((x) => x.node.op === 'linear')];
+    for (const opCase of shapes) await expectParity(c, opCase, { gemmBK, gemmTM });
   });
 
   it('GEMM without split-K on the shapes that split', async (ctx) => {
