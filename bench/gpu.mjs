@@ -151,30 +151,38 @@ for (const [name, model, docs, T, batch] of CASES) {
   const batches = batchesOf(docs, T, batch);
   const forward = async () => {
     let gpu = 0;
+    const host = { record: 0, encode: 0, wait: 0 };
     const t0 = performance.now();
     for (const b of batches) {
       await runGraph(graph, backend, b);
       gpu += backend.lastTimings?.gpuMs ?? NaN;
+      for (const k of Object.keys(host)) host[k] += backend.lastTimings?.host[k] ?? NaN;
     }
-    return { wall: performance.now() - t0, gpu };
+    return { wall: performance.now() - t0, gpu, host };
   };
   for (let i = 0; i < WARMUP; i++) await forward();
   const walls = [];
   const gpus = [];
+  const hosts = [];
   for (let i = 0; i < RUNS; i++) {
     const r = await forward();
     walls.push(r.wall);
     gpus.push(r.gpu);
+    hosts.push(r.host);
   }
+  const hostMs = Object.fromEntries(['record', 'encode', 'wait'].map((k) => [k, median(hosts.map((h) => h[k]))]));
   const flop = flopOf(config, docs, T);
   const wall = median(walls);
   const gpu = median(gpus);
-  const row = { name, model, docs, T, batch, forwards: batches.length, wallMs: wall, gpuMs: gpu, tokensPerS: (docs * T) / (wall / 1000), flop };
+  const row = { name, model, docs, T, batch, forwards: batches.length, wallMs: wall, gpuMs: gpu, hostMs, tokensPerS: (docs * T) / (wall / 1000), flop };
   row.tflopsWall = flop / (wall / 1000) / 1e12;
   row.tflopsGpu = Number.isNaN(gpu) ? undefined : flop / (gpu / 1000) / 1e12;
   row.peakFraction = (row.tflopsGpu ?? row.tflopsWall) / PEAK_TFLOPS;
   results.push(row);
-  console.log(`${name}: wall ${fmt(wall)} ms, GPU ${fmt(gpu)} ms (${batches.length} forward${batches.length > 1 ? 's' : ''})`);
+  console.log(
+    `${name}: wall ${fmt(wall)} ms, GPU ${fmt(gpu)} ms (${batches.length} forward${batches.length > 1 ? 's' : ''}); ` +
+      `host: record ${fmt(hostMs.record, 3)}, encode ${fmt(hostMs.encode, 3)}, submit→result ${fmt(hostMs.wait, 3)} ms`,
+  );
 }
 
 // B1 T16 end to end, as users see it: tokenize → forward → Float32Array.

@@ -53,10 +53,16 @@ export interface WebGpuTuning {
   subgroups?: boolean;
 }
 
-/** GPU time of the last batch, from timestamp queries (when enabled and supported). */
+/** Where the time of the last batch went. */
 export interface WebGpuTimings {
-  /** The whole compute pass, in ms. */
-  gpuMs: number;
+  /** The whole compute pass, in ms, from timestamp queries (with `timestamps`, where supported). */
+  gpuMs?: number;
+  /**
+   * Host side, in ms: `record` from begin() to read() (validating inputs, recording ops),
+   * `encode` from read() to submit (planning, uploads, encoding), `wait` from submit until the
+   * result and the error scopes are back (GPU work plus the round trip).
+   */
+  host: { record: number; encode: number; wait: number };
   /** With `profile`: every kernel call in order (each in its own pass, so a little slower). */
   kernels?: { op: string; key: string; ms: number; flop: number }[];
 }
@@ -115,8 +121,10 @@ const MAX_BIND_GROUPS_PER_BUCKET = 4096;
  */
 export class WebGpuBackend implements DeviceBackend<Handle> {
   readonly device = 'webgpu' as const;
-  /** The timings of the last `read` that ran the tape (with `timestamps` on). */
+  /** The timings of the last `read` that ran the tape. */
   lastTimings: WebGpuTimings | undefined;
+  /** performance.now() at begin(). */
+  private begunAt = 0;
 
   private readonly gpu: GPUDevice;
   private readonly weights = new Map<string, WeightBuffer>();
@@ -350,6 +358,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       if (keyLen[b] === 0) throw new DualbertError('INVALID_ARGUMENT', `webgpu: sequence ${b} of the batch has no real token (attention mask all 0)`);
     }
     const u32 = (a: Int32Array | Uint8Array): Uint32Array => (a instanceof Int32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : Uint32Array.from(a));
+    this.begunAt = performance.now();
     this.batch = {
       inputs,
       bucket: this.activations.bucketFor(N),
@@ -461,6 +470,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     const plan = batch.plan!;
     if (!plan.slotOf.has(t)) throw new Error(`webgpu backend: activation "${t.name}" is read before it is written`);
 
+    const readAt = performance.now();
     const device = this.gpu;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
@@ -470,6 +480,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     let staging: GpuBuffer;
     let timestampOffset = 0;
     let mapBytes = 0;
+    let submittedAt = 0;
     try {
       const bucket = batch.bucket;
       const slotBuffer = (h: Handle): GpuBuffer => {
@@ -491,6 +502,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       device.queue.submit([encoder.finish()]);
       this.submits++;
       mapBytes = Math.ceil((timestampOffset + timestampBytes) / 8) * 8;
+      submittedAt = performance.now();
     } catch (e) {
       // Keep the error-scope stack balanced; the error thrown here says more than the scopes.
       await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]).catch(() => undefined);
@@ -503,6 +515,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       (cause: unknown) => cause ?? new Error('mapAsync failed'),
     );
     const [errors, mapError] = await Promise.all([Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]), mapping]);
+    const host = { record: readAt - this.begunAt, encode: submittedAt - readAt, wait: performance.now() - submittedAt };
     const error = errors.find((e) => e !== null);
     if (error) {
       if (mapError === undefined) staging.gpu.unmap();
@@ -519,7 +532,11 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       values = this.config.f16
         ? fromHalfArray(new Uint16Array(mapped.slice(0, copyBytes), 0, valueBytes / 2))
         : new Float32Array(mapped.slice(0, valueBytes));
-      if (replay && this.querySet) this.lastTimings = this.timings(batch, new BigUint64Array(mapped.slice(timestampOffset, timestampOffset + this.queryResolve!.bytes)));
+      if (replay) {
+        this.lastTimings = this.querySet
+          ? this.timings(batch, new BigUint64Array(mapped.slice(timestampOffset, timestampOffset + this.queryResolve!.bytes)), host)
+          : { host };
+      }
     } finally {
       staging.gpu.unmap();
     }
@@ -587,13 +604,13 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     pass?.end();
   }
 
-  private timings(batch: Batch, stamps: BigUint64Array): WebGpuTimings {
+  private timings(batch: Batch, stamps: BigUint64Array, host: WebGpuTimings['host']): WebGpuTimings {
     const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
-    if (!this.profile) return { gpuMs: ms(stamps[0]!, stamps[1]!) };
+    if (!this.profile) return { gpuMs: ms(stamps[0]!, stamps[1]!), host };
     const kernels = batch.tape
       .filter((e): e is KernelCall => e.kind === 'kernel')
       .map((k, i) => ({ op: k.op, key: k.keyString, ms: ms(stamps[2 * i]!, stamps[2 * i + 1]!), flop: k.flop }));
-    return { gpuMs: kernels.reduce((s, k) => s + k.ms, 0), kernels };
+    return { gpuMs: kernels.reduce((s, k) => s + k.ms, 0), kernels, host };
   }
 
   /** Frees weights and activation buffers, and the device when the backend created it. */
