@@ -5,7 +5,8 @@
 //                                     assets sit beside it, located with new URL(…, import.meta.url)
 //                                     (override with `wasm: { wasmPaths }` / `workerUrl`).
 //   dist/browser/dualbert.inline.js   one file for CDNs and legacy pages: the scalar and SIMD wasm
-//                                     builds inlined as data: URLs. Worker mode needs `workerUrl`.
+//                                     builds (relaxed, simd, scalar) inlined as data: URLs. Worker mode
+//                                     needs `workerUrl`.
 //
 // WGSL is inlined already (ts/backends/webgpu/wgsl.generated.ts). Node-only modules stay external
 // dynamic imports on Node-only code paths. No top-level await anywhere.
@@ -25,7 +26,7 @@ function replaceExactly(code, id, from, to) {
 function inlineWasm() {
   const urls = {};
   for (const file of readdirSync(new URL('build/', ROOT))) {
-    const m = /^dualbert-(simd|scalar)\.wasm$/.exec(file);
+    const m = /^dualbert-(simd|scalar|relaxed)\.wasm$/.exec(file);
     if (m) urls[m[1]] = `data:application/wasm;base64,${readFileSync(new URL(`build/${file}`, ROOT)).toString('base64')}`;
   }
   if (!urls.simd || !urls.scalar) throw new Error('bundle: build/dualbert-{simd,scalar}.wasm missing: run npm run build:wasm');

@@ -48,6 +48,7 @@ function summary(passed, failed, notes = []) {
 const BUILDS = [
   { script: 'build:wasm', outputs: WASM_OUTPUTS, inputs: WASM_INPUTS },
   { script: 'build:ts', outputs: ['dist/index.js'], inputs: ['ts', 'tsconfig.json', 'tsconfig.build.json'] },
+  { script: 'build:bundles', outputs: ['dist/browser/dualbert.js', 'dist/browser/dualbert.inline.js'], inputs: ['dist/index.js', 'build', 'scripts/rollup.config.mjs'] },
 ];
 for (const { script, outputs, inputs } of BUILDS) {
   const oldestOutput = Math.min(...outputs.map((p) => (existsSync(join(ROOT, p)) ? statSync(join(ROOT, p)).mtimeMs : -Infinity)));

@@ -3,17 +3,15 @@
  * Chromium with WebGPU on SwiftShader: the tiny model on every path with small sizes; every
  * parity cell within tolerance, the charts drawn with data, a screenshot in test/artifacts/.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumMissingReason, hasChromium, launchChromium } from '../helpers/browser.js';
-import { ensureDistBuilt } from '../helpers/build.js';
+import { ensureBundlesBuilt } from '../helpers/build.js';
 import { skipOrFail } from '../helpers/ci.js';
 // @ts-expect-error plain JS module of the dashboard (JSDoc-typed)
 import { startDashboardServer } from '../../scripts/dashboard.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
 interface DashboardServer {
@@ -35,8 +33,7 @@ interface Results {
 
 let server: DashboardServer;
 beforeAll(async () => {
-  ensureDistBuilt();
-  execFileSync('npm', ['run', 'build:bundles', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  ensureBundlesBuilt();
   server = (await startDashboardServer({ port: 0 })) as DashboardServer;
 });
 afterAll(async () => server?.close());

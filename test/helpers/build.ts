@@ -17,3 +17,12 @@ export function ensureDistBuilt(): void {
   if (existsSync(marker) && newest(join(ROOT, 'dist')) >= newest(join(ROOT, 'ts'))) return;
   execFileSync('npm', ['run', 'build:ts', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 }
+
+/** Builds the browser bundles (dist/browser/) when missing or older than dist/ or the wasm builds. */
+export function ensureBundlesBuilt(): void {
+  ensureDistBuilt();
+  const marker = join(ROOT, 'dist', 'browser', 'dualbert.inline.js');
+  const inputs = Math.max(newest(join(ROOT, 'dist', 'index.js')), newest(join(ROOT, 'build')), newest(join(ROOT, 'scripts', 'rollup.config.mjs')));
+  if (existsSync(marker) && existsSync(join(ROOT, 'dist', 'browser', 'assets')) && statSync(marker).mtimeMs >= inputs) return;
+  execFileSync('npm', ['run', 'build:bundles', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+}
