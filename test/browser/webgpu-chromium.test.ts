@@ -1,23 +1,24 @@
 // The library in headless Chromium (system /usr/bin/chromium, WebGPU on SwiftShader): a page
-// imports the rollup bundle of dist/ and embeds the golden texts with device 'webgpu' through
-// navigator.gpu; without the WebGPU flags (no adapter) the same call is a DEVICE_UNAVAILABLE.
+// imports the product bundle (dist/browser/dualbert.js) and embeds the golden texts with device
+// 'webgpu' through navigator.gpu; without the WebGPU flags (no adapter) the same call is a
+// DEVICE_UNAVAILABLE.
 
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumMissingReason, hasChromium, launchChromium } from '../helpers/browser.js';
 import { skipOrFail } from '../helpers/ci.js';
+import { ensureBundlesBuilt } from '../helpers/build.js';
 import { type StaticServer, startStaticServer } from '../helpers/static-server.js';
-import { buildBrowserBundle } from './webgpu-bundle.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PAGE = 'test/browser/index.html';
 
+const bundle = 'dist/browser/dualbert.js';
 let server: StaticServer | null = null;
-let bundle = '';
 
 beforeAll(async () => {
-  bundle = await buildBrowserBundle();
+  ensureBundlesBuilt();
   server = await startStaticServer(REPO_ROOT);
 });
 afterAll(async () => {
