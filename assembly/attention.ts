@@ -14,7 +14,7 @@
 // of f32 values are exact in f64 — and stored shifted by its max, so the f32 values that
 // softmax sees are accurate where it matters (near 0). Both builds run the same scalar f64 code.
 
-import { argF32, argI32, argPtr, nextTask } from './layout';
+import { argF32, argI32, argPtr, nextTask, taskDone } from './layout';
 import { TILE_BYTES, kernelStrided } from './gemm';
 import { exp1, exp4 } from './math';
 
@@ -42,7 +42,7 @@ export function attentionScratchBytes(T: i32, HS: i32): usize {
  *  1 qkv, 2 out, 3 mask (i32 [B·T]), 4 B, 5 T, 6 NH, 7 HS, 8 scale (f32),
  *  9 scratch base, 10 scratch bytes per thread.
  */
-export function attentionJob(ctrl: usize, tid: i32): void {
+export function attentionJob(ctrl: usize, tid: i32, gen: i32): void {
   const qkv = argPtr(ctrl, 1);
   const out = argPtr(ctrl, 2);
   const mask = argPtr(ctrl, 3);
@@ -64,10 +64,11 @@ export function attentionJob(ctrl: usize, tid: i32): void {
   const row64 = Vp + (((<usize>((HS + 7) & ~7)) * <usize>T) << 2);
   const tasks = B * NH;
   for (;;) {
-    const t = nextTask(ctrl);
-    if (t >= tasks) break;
+    const t = nextTask(ctrl, gen, tasks);
+    if (t < 0) break;
     const b = t / NH;
     head(qkv, out, mask, b, t - b * NH, T, NH, HS, scale, tile, keys, inv, S, Kt, Vp, row64);
+    taskDone(ctrl, tasks);
   }
 }
 

@@ -22,7 +22,7 @@
 // ts/backends/wasm/backend.ts): packing costs one pass over the block and pays when a task
 // covers many panels.
 
-import { EPI_GELU, EPI_RESIDUAL, argF32, argI32, argPtr, nextTask } from './layout';
+import { EPI_GELU, EPI_RESIDUAL, argF32, argI32, argPtr, nextTask, taskDone } from './layout';
 import { layerNormRow } from './layernorm';
 import { gelu1, gelu4 } from './math';
 
@@ -276,7 +276,7 @@ export function packRows(x: usize, K: i32, N: i32, r0: i32, r1: i32, dst: usize)
  *  while they are in cache (layernorm.ts, the same arithmetic as the LayerNorm job).
  * Scratch of thread `tid`: [tile 128 B][A block MC·K·4 B when packA].
  */
-export function gemmJob(ctrl: usize, tid: i32): void {
+export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
   const x = argPtr(ctrl, 1);
   const w = argPtr(ctrl, 2);
   const bias = argPtr(ctrl, 3);
@@ -304,8 +304,8 @@ export function gemmJob(ctrl: usize, tid: i32): void {
   const apack = scratch + TILE_BYTES;
   let packedBlock = -1;
   for (;;) {
-    const t = nextTask(ctrl);
-    if (t >= tasks) break;
+    const t = nextTask(ctrl, gen, tasks);
+    if (t < 0) break;
     const block = t / groups;
     const group = t - block * groups;
     const r0 = block * MC;
@@ -341,5 +341,6 @@ export function gemmJob(ctrl: usize, tid: i32): void {
     if (lnOut != 0) {
       for (let r = r0; r < r1; r++) layerNormRow(out + (<usize>r) * ldo, lnOut + (<usize>r) * ldo, gamma, beta, M, eps);
     }
+    taskDone(ctrl, tasks);
   }
 }

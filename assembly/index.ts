@@ -58,7 +58,7 @@ export { embed, pool, normalize } from './rows';
 export { attentionScratchBytes } from './attention';
 export { mathInPlace } from './math';
 export {
-  CTRL_GEN, CTRL_DONE, CTRL_QUIT, CTRL_TASK, CTRL_ARGS, CTRL_BYTES,
+  CTRL_GEN, CTRL_QUIT, CTRL_TASK, CTRL_FINISHED, CTRL_ARGS, CTRL_BYTES, MAX_TASKS,
   OP_GEMM, OP_ATTENTION, OP_LAYERNORM, EPI_BIAS, EPI_GELU, EPI_RESIDUAL, POOL_MEAN, POOL_CLS, POOL_MAX,
 } from './layout';
 

@@ -8,7 +8,7 @@
 // Sums use four lanes reduced as (l0 + l1) + (l2 + l3), then the tail in order; the scalar
 // build keeps four partial sums the same way (bit-identical builds).
 
-import { argF32, argI32, argPtr, nextTask } from './layout';
+import { argF32, argI32, argPtr, nextTask, taskDone } from './layout';
 
 /** Rows per task of a LayerNorm job (ts/backends/wasm/backend.ts counts tasks the same way). */
 const ROWS_PER_TASK = 16;
@@ -17,7 +17,7 @@ const ROWS_PER_TASK = 16;
  * One thread's share of a LayerNorm job. Arguments (layout.ts ARGS words):
  *  1 x, 2 out, 3 gamma, 4 beta, 5 N, 6 C, 7 eps (f32).
  */
-export function layerNormJob(ctrl: usize, _tid: i32): void {
+export function layerNormJob(ctrl: usize, _tid: i32, gen: i32): void {
   const x = argPtr(ctrl, 1);
   const out = argPtr(ctrl, 2);
   const gamma = argPtr(ctrl, 3);
@@ -28,12 +28,13 @@ export function layerNormJob(ctrl: usize, _tid: i32): void {
   const tasks = (N + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
   const ld = (<usize>C) << 2;
   for (;;) {
-    const t = nextTask(ctrl);
-    if (t >= tasks) break;
+    const t = nextTask(ctrl, gen, tasks);
+    if (t < 0) break;
     const r1 = min(N, (t + 1) * ROWS_PER_TASK);
     for (let r = t * ROWS_PER_TASK; r < r1; r++) {
       layerNormRow(x + (<usize>r) * ld, out + (<usize>r) * ld, gamma, beta, C, eps);
     }
+    taskDone(ctrl, tasks);
   }
 }
 

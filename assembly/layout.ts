@@ -2,25 +2,34 @@
 // kernels: where the job control block keeps its words, and the op codes of parallel jobs.
 //
 // A job is one parallel op (a GEMM, attention, LayerNorm). The host writes its arguments into
-// the control block, then every thread (the calling thread and the workers) calls
-// `runJob(ctrl, tid)`; each takes tasks from one shared counter until none is left. Single-threaded
-// builds use the same block and the same code path with a plain counter.
+// the control block, publishes a new generation, then every thread (the calling thread and the
+// workers) calls `runJob(ctrl, tid, gen)`; each claims tasks until none is left. The job is over
+// when FINISHED counts all its tasks: the host never waits for a worker that was descheduled and
+// claimed nothing (on a busy machine that is most of the cost of a barrier). Single-threaded
+// builds use the same block and code path with plain loads and stores.
+//
+// Claims carry the generation (TASK = gen << 16 | next index, claimed by compare-and-swap), and
+// the host closes TASK (all ones: tag 0xffff, which no generation uses) when a job ends, before
+// it writes the next job's arguments: a worker that wakes up late, holding an old generation and
+// maybe arguments of the next job, claims nothing.
 //
 // Control block (bytes from `ctrl`, 64-byte aligned by the host):
-//   0   GEN    i32  job generation: the host bumps it to start a job (workers wait on it)
-//   4   DONE   i32  workers that finished the current job (the host waits on it)
-//   8   QUIT   i32  1: workers leave their loop (dispose)
-//   12  ERR    i32  set by a worker whose share threw (host-only, the kernels never touch it)
-//   64  TASK   i32  next task index (its own cache line: every thread increments it)
-//   128 ARGS   32 × 4 bytes of job arguments (pointers are u32 byte offsets)
+//   0   GEN      i32  job generation: the host bumps it to start a job (workers wait on it)
+//   8   QUIT     i32  1: workers leave their loop (dispose)
+//   12  ERR      i32  set by a worker whose share threw (host-only, the kernels never touch it)
+//   64  TASK     i32  (gen & 0xffff) << 16 | next task index (its own cache line)
+//   72  FINISHED i32  tasks finished in the current job (the host waits on it)
+//   128 ARGS     32 × 4 bytes of job arguments (pointers are u32 byte offsets)
 
 export const CTRL_GEN: usize = 0;
-export const CTRL_DONE: usize = 4;
 export const CTRL_QUIT: usize = 8;
 export const CTRL_TASK: usize = 64;
+export const CTRL_FINISHED: usize = 72;
 export const CTRL_ARGS: usize = 128;
 /** Bytes the host reserves for the control block. */
 export const CTRL_BYTES: usize = 256;
+/** Tasks a job may have (the TASK word keeps 16 bits for the index). */
+export const MAX_TASKS: i32 = 65535;
 
 /** Job op codes (ARGS word 0). */
 export const OP_GEMM: i32 = 1;
@@ -56,17 +65,42 @@ export const POOL_MAX: i32 = 2;
 }
 
 /**
- * The next task index of the running job. Threaded builds share one counter between all
- * threads (atomic fetch-add: dynamic scheduling, so a thread slowed by the OS does not hold the
- * others back); the other builds run alone and count with a plain load/store.
+ * Claims the next task of job `gen`, or returns −1 when the job has no task left (or is no
+ * longer the current one). Threaded builds share the counter between all threads (dynamic
+ * scheduling, so a thread slowed by the OS does not hold the others back); the other builds run
+ * alone and count with plain loads and stores.
  */
 // @ts-ignore: decorator
-@inline export function nextTask(ctrl: usize): i32 {
+@inline export function nextTask(ctrl: usize, gen: i32, tasks: i32): i32 {
+  const tag = (<u32>gen & 0xffff) << 16;
   if (ASC_FEATURE_THREADS) {
-    return atomic.add<i32>(ctrl + CTRL_TASK, 1);
+    let claimed = -1;
+    for (;;) {
+      const v = atomic.load<u32>(ctrl + CTRL_TASK);
+      if ((v & 0xffff0000) != tag || <i32>(v & 0xffff) >= tasks) break;
+      if (atomic.cmpxchg<u32>(ctrl + CTRL_TASK, v, v + 1) == v) {
+        claimed = <i32>(v & 0xffff);
+        break;
+      }
+    }
+    return claimed;
   } else {
-    const t = load<i32>(ctrl + CTRL_TASK);
-    store<i32>(ctrl + CTRL_TASK, t + 1);
-    return t;
+    const v = load<u32>(ctrl + CTRL_TASK);
+    if ((v & 0xffff0000) != tag || <i32>(v & 0xffff) >= tasks) return -1;
+    store<u32>(ctrl + CTRL_TASK, v + 1);
+    return <i32>(v & 0xffff);
+  }
+}
+
+/**
+ * Counts a finished task (after its results are written: the atomic add publishes them). The
+ * thread that finishes the last task wakes the host if it sleeps.
+ */
+// @ts-ignore: decorator
+@inline export function taskDone(ctrl: usize, tasks: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    if (atomic.add<i32>(ctrl + CTRL_FINISHED, 1) + 1 == tasks) atomic.notify(ctrl + CTRL_FINISHED);
+  } else {
+    store<i32>(ctrl + CTRL_FINISHED, load<i32>(ctrl + CTRL_FINISHED) + 1);
   }
 }

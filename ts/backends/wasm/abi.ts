@@ -15,8 +15,8 @@ export interface KernelExports {
   simdEnabled(): number;
   threadsEnabled(): number;
   heapBase(): number;
-  /** Runs thread `tid`'s share of the job described at `ctrl`. */
-  runJob(ctrl: number, tid: number): void;
+  /** Runs thread `tid`'s share of job generation `gen`, described at `ctrl`. */
+  runJob(ctrl: number, tid: number, gen: number): void;
   embed(out: number, ids: number, typeIds: number, word: number, position: number, tokenType: number, N: number, T: number, C: number): void;
   pool(out: number, x: number, mask: number, B: number, T: number, C: number, mode: number): void;
   normalize(out: number, x: number, B: number, C: number, eps: number): void;
@@ -31,7 +31,10 @@ export interface KernelExports {
  * Control block byte offsets (assembly/layout.ts). ERR is host-only: a worker whose share of a
  * job threw sets it, so the calling thread can report the failure instead of waiting forever.
  */
-export const CTRL = { GEN: 0, DONE: 4, QUIT: 8, ERR: 12, TASK: 64, ARGS: 128, BYTES: 256 } as const;
+export const CTRL = { GEN: 0, QUIT: 8, ERR: 12, TASK: 64, FINISHED: 72, ARGS: 128, BYTES: 256 } as const;
+
+/** Tasks a job may have (the TASK word keeps 16 bits for the index). */
+export const MAX_TASKS = 65535;
 
 /** Job op codes (ARGS word 0). */
 export const OP = { GEMM: 1, ATTENTION: 2, LAYERNORM: 3 } as const;
@@ -45,11 +48,12 @@ export const POOL = { mean: 0, cls: 1, max: 2 } as const;
 /** The global names the modules export for the numbers above, with the value the host uses. */
 export const ABI_GLOBALS: Readonly<Record<string, number>> = {
   CTRL_GEN: CTRL.GEN,
-  CTRL_DONE: CTRL.DONE,
   CTRL_QUIT: CTRL.QUIT,
   CTRL_TASK: CTRL.TASK,
+  CTRL_FINISHED: CTRL.FINISHED,
   CTRL_ARGS: CTRL.ARGS,
   CTRL_BYTES: CTRL.BYTES,
+  MAX_TASKS,
   OP_GEMM: OP.GEMM,
   OP_ATTENTION: OP.ATTENTION,
   OP_LAYERNORM: OP.LAYERNORM,

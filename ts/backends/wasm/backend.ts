@@ -35,7 +35,7 @@ import {
 } from '../../graph/ops.js';
 import type { GraphWeights, Tensor } from '../../graph/weights.js';
 import type { DeviceBackend } from '../backend.js';
-import { CTRL, EPI, type KernelExports, OP, POOL, type WasmBuild } from './abi.js';
+import { CTRL, EPI, type KernelExports, MAX_TASKS, OP, POOL, type WasmBuild } from './abi.js';
 import type { ThreadPool } from './threads.js';
 
 const PAGE = 65536;
@@ -414,13 +414,24 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     args[0] = op;
     words.forEach((v, i) => (args[i + 1] = v)); // offsets ≥ 2³¹ wrap to the same 32 bits the kernels read as u32
     for (const [i, v] of floats) argsF32[i] = v;
-    const self = (): void => this.exports.runJob(this.ctrl, 0);
-    // A job of one task runs here alone: waking the workers would cost more than it does.
-    if (this.workers && tasks > 1) this.workers.run(self);
-    else {
-      new Int32Array(buf, this.ctrl + CTRL.TASK, 1)[0] = 0;
-      self();
+    if (tasks > MAX_TASKS) throw new DualbertError('DEVICE_UNAVAILABLE', `wasm backend: a job of ${tasks} tasks is more than the ${MAX_TASKS} the kernels count; use a smaller batch`);
+    const self = (gen: number): void => this.exports.runJob(this.ctrl, 0, gen);
+    if (this.workers) {
+      try {
+        this.workers.run(tasks, self);
+      } catch (e) {
+        this.workers = undefined; // the pool stopped itself: later batches run on this thread
+        throw new DualbertError('DEVICE_UNAVAILABLE', `wasm backend: a job failed (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+      }
+      return;
     }
+    // Alone: the same protocol with plain words (layout.ts).
+    const block = new Int32Array(buf, this.ctrl, CTRL.BYTES / 4);
+    const gen = (block[CTRL.GEN / 4]! + 1) | 0;
+    block[CTRL.GEN / 4] = gen;
+    block[CTRL.TASK / 4] = (gen & 0xffff) << 16;
+    block[CTRL.FINISHED / 4] = 0;
+    self(gen);
   }
 
   private record(label: string, reads: WasmTensor[], write: WasmTensor, scratch: number, run: () => void): void {

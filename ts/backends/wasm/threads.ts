@@ -1,8 +1,11 @@
 /**
  * Worker threads for the wasm backend: N − 1 workers instantiate the same compiled module over
  * the same shared memory; the calling thread is thread 0. A job is started by writing its
- * arguments into the control block and bumping GEN; every thread runs `runJob(ctrl, tid)`,
- * taking tasks from one atomic counter, and the workers count themselves into DONE.
+ * arguments into the control block and publishing a new generation in GEN; every thread runs
+ * `runJob(ctrl, tid, gen)`, claiming tasks tagged with that generation, and the job is over when
+ * FINISHED counts all of its tasks. The calling thread never waits for a worker that has not
+ * woken up yet: on a busy machine (or a browser with other tabs) a descheduled worker simply
+ * takes no part in that job (assembly/layout.ts).
  *
  * Workers start from a self-contained source string (worker_threads `eval` in Node, a Blob URL
  * in browsers), so the same code works from TypeScript sources under vitest, from the compiled
@@ -12,11 +15,13 @@ import { CTRL } from './abi.js';
 
 /** Iterations a waiting thread polls before it sleeps (Atomics.wait): jobs come back to back within a batch. */
 const SPIN = 20_000;
+/** The TASK word between jobs: tag 0xffff (no generation uses it), no index left to claim. */
+const CLOSED = -1;
 /** How long to wait for workers to instantiate before giving up on threads. */
 const START_TIMEOUT_MS = 30_000;
 
 // The worker: one message {module, memory, ctrl, tid, spin}, then the job loop until QUIT.
-// Words of the control block as Int32Array indices: GEN 0, DONE 1, QUIT 2, ERR 3.
+// Words of the control block as Int32Array indices: GEN 0, QUIT 2, ERR 3, FINISHED 18.
 const WORKER_SOURCE = `'use strict';
 (async () => {
   const isNode = typeof process === 'object' && process.versions != null && typeof process.versions.node === 'string';
@@ -27,7 +32,7 @@ const WORKER_SOURCE = `'use strict';
       const { module, memory, ctrl, tid, spin } = msg;
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
       const runJob = instance.exports.runJob;
-      const w = new Int32Array(memory.buffer, ctrl, 4);
+      const w = new Int32Array(memory.buffer, ctrl, 32);
       let seen = Atomics.load(w, 0);
       port.postMessage({ ready: true });
       for (;;) {
@@ -39,9 +44,7 @@ const WORKER_SOURCE = `'use strict';
         }
         seen = Atomics.load(w, 0);
         if (Atomics.load(w, 2) !== 0) break;
-        try { runJob(ctrl, tid); } catch (e) { Atomics.store(w, 3, 1); }
-        Atomics.add(w, 1, 1);
-        Atomics.notify(w, 1);
+        try { runJob(ctrl, tid, seen); } catch (e) { Atomics.store(w, 3, 1); Atomics.notify(w, 18); }
       }
     } catch (e) {
       port.postMessage({ error: String((e && e.message) || e) });
@@ -135,6 +138,7 @@ export class ThreadPool {
     private readonly workers: WorkerHandle[],
   ) {
     this.words = new Int32Array(memory.buffer, ctrl, CTRL.BYTES / 4);
+    Atomics.store(this.words, CTRL.TASK / 4, CLOSED);
     let canBlock = true;
     try {
       Atomics.wait(this.words, CTRL.QUIT / 4, 1, 0); // QUIT is 0: returns "not-equal" where waiting is allowed
@@ -166,33 +170,40 @@ export class ThreadPool {
   }
 
   /**
-   * Runs the job whose arguments are already in the control block on every thread; `self`
-   * is the calling thread's share (runJob(ctrl, 0)). Throws when a worker's share failed.
+   * Runs the job whose arguments are already in the control block (with `tasks` tasks) on every
+   * thread; `self` is the calling thread's share (runJob(ctrl, 0, gen)). Returns when all tasks
+   * are finished. Throws when a worker's share failed; the pool is then stopped.
    */
-  run(self: () => void): void {
+  run(tasks: number, self: (gen: number) => void): void {
+    if (this.disposed) throw new Error('wasm worker threads were stopped');
     const w = this.words;
-    const n = this.workers.length;
-    Atomics.store(w, CTRL.TASK / 4, 0);
-    Atomics.store(w, CTRL.DONE / 4, 0);
+    let gen = (Atomics.load(w, CTRL.GEN / 4) + 1) | 0;
+    if ((gen & 0xffff) === 0xffff) gen = (gen + 1) | 0; // tag 0xffff is CLOSED's
+    Atomics.store(w, CTRL.FINISHED / 4, 0);
     Atomics.store(w, CTRL.ERR / 4, 0);
-    Atomics.add(w, CTRL.GEN / 4, 1);
-    Atomics.notify(w, CTRL.GEN / 4);
-    let error: unknown;
+    Atomics.store(w, CTRL.TASK / 4, (gen & 0xffff) << 16);
+    Atomics.store(w, CTRL.GEN / 4, gen);
+    if (tasks > 1) Atomics.notify(w, CTRL.GEN / 4);
     try {
-      self();
+      self(gen);
     } catch (e) {
-      error = e;
+      this.dispose(); // its unfinished task would keep the job open forever
+      throw e;
     }
-    // Wait for the workers even when our share failed: the next job must not start under them.
     let spins = 0;
-    for (let done = Atomics.load(w, CTRL.DONE / 4); done < n; done = Atomics.load(w, CTRL.DONE / 4)) {
+    for (let done = Atomics.load(w, CTRL.FINISHED / 4); done < tasks; done = Atomics.load(w, CTRL.FINISHED / 4)) {
+      if (Atomics.load(w, CTRL.ERR / 4) !== 0) {
+        this.dispose();
+        throw new Error('a wasm worker thread failed while running its share of a job');
+      }
       if (++spins > SPIN && this.canBlock) {
-        Atomics.wait(w, CTRL.DONE / 4, done, 100);
+        Atomics.wait(w, CTRL.FINISHED / 4, done, 5);
         spins = 0;
       }
     }
-    if (error !== undefined) throw error;
-    if (Atomics.load(w, CTRL.ERR / 4) !== 0) throw new Error('a wasm worker thread failed while running its share of a job');
+    // Close the job before the caller writes the next one's arguments: a worker that woke up
+    // late with this generation must not claim anything once they change.
+    Atomics.store(w, CTRL.TASK / 4, CLOSED);
   }
 
   /** Stops the workers (they leave their loop, then are terminated). */
