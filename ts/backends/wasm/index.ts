@@ -35,9 +35,10 @@ async function availableCores(): Promise<number> {
  * Creates a wasm backend bound to one model's weights.
  *
  * Build: relaxed SIMD where the engine validates it, else SIMD128, else scalar
- * (`wasm: { simd: false }` forces scalar; `loader.relaxedSimd: false` keeps plain SIMD128). Threads: `options.threads` (default: available cores); more than one needs
- * shared memory and workers (Node; browsers only when `crossOriginIsolated`), otherwise the
- * backend computes on the calling thread alone and `threads` reports 1.
+ * (`wasm: { simd: false }` forces scalar; `loader.relaxedSimd: false` keeps plain SIMD128).
+ * Threads: `options.threads` (default: available cores); more than one needs shared memory and
+ * workers (Node; browsers only when `crossOriginIsolated`), otherwise the backend computes on
+ * the calling thread alone and `threads` reports 1.
  *
  * @param loader where the `.wasm` files are (default: the package's `build/` directory), and
  *   whether the relaxed-SIMD build may be used.
