@@ -15,6 +15,7 @@
 // softmax sees are accurate where it matters (near 0). Both builds run the same scalar f64 code.
 
 import { argF32, argI32, argPtr, nextTask, taskDone } from './layout';
+import { ATTN_QKV, ATTN_OUT, ATTN_MASK, ATTN_B, ATTN_T, ATTN_NH, ATTN_HS, ATTN_SCALE, ATTN_SCRATCH, ATTN_SCRATCH_PER_THREAD } from '../ts/backends/wasm/job-args';
 import { TILE_BYTES, kernelStrided } from './gemm';
 import { exp1, exp4 } from './math';
 
@@ -38,20 +39,19 @@ export function attentionScratchBytes(T: i32, HS: i32): usize {
 }
 
 /**
- * One thread's share of an attention job. Arguments (layout.ts ARGS words):
- *  1 qkv, 2 out, 3 mask (i32 [B·T]), 4 B, 5 T, 6 NH, 7 HS, 8 scale (f32),
- *  9 scratch base, 10 scratch bytes per thread.
+ * One thread's share of an attention job. Arguments: the ATTN_* slots of
+ * ts/backends/wasm/job-args.ts (mask is i32 [B·T]; scratch is per thread).
  */
 export function attentionJob(ctrl: usize, tid: i32, gen: i32): void {
-  const qkv = argPtr(ctrl, 1);
-  const out = argPtr(ctrl, 2);
-  const mask = argPtr(ctrl, 3);
-  const B = argI32(ctrl, 4);
-  const T = argI32(ctrl, 5);
-  const NH = argI32(ctrl, 6);
-  const HS = argI32(ctrl, 7);
-  const scale = argF32(ctrl, 8);
-  const scratch = argPtr(ctrl, 9) + (<usize>tid) * argPtr(ctrl, 10);
+  const qkv = argPtr(ctrl, ATTN_QKV);
+  const out = argPtr(ctrl, ATTN_OUT);
+  const mask = argPtr(ctrl, ATTN_MASK);
+  const B = argI32(ctrl, ATTN_B);
+  const T = argI32(ctrl, ATTN_T);
+  const NH = argI32(ctrl, ATTN_NH);
+  const HS = argI32(ctrl, ATTN_HS);
+  const scale = argF32(ctrl, ATTN_SCALE);
+  const scratch = argPtr(ctrl, ATTN_SCRATCH) + (<usize>tid) * argPtr(ctrl, ATTN_SCRATCH_PER_THREAD);
 
   const T4 = <usize>((T + 3) & ~3);
   const T8 = <usize>((T + 7) & ~7);

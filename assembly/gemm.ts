@@ -23,6 +23,7 @@
 // covers many panels.
 
 import { EPI_GELU, EPI_RESIDUAL, argF32, argI32, argPtr, nextTask, taskDone } from './layout';
+import { GEMM_X, GEMM_W, GEMM_BIAS, GEMM_OUT, GEMM_RESIDUAL, GEMM_N, GEMM_K, GEMM_M, GEMM_EPI, GEMM_SCRATCH, GEMM_SCRATCH_PER_THREAD, GEMM_MC, GEMM_PG, GEMM_PACK_A, GEMM_LN_OUT, GEMM_LN_GAMMA, GEMM_LN_BETA, GEMM_LN_EPS } from '../ts/backends/wasm/job-args';
 import { layerNormRow } from './layernorm';
 import { gelu1, gelu4 } from './math';
 
@@ -267,33 +268,31 @@ export function packRows(x: usize, K: i32, N: i32, r0: i32, r1: i32, dst: usize)
 // ---- the parallel job ----
 
 /**
- * One thread's share of a GEMM job. Arguments (layout.ts ARGS words):
- *  1 x, 2 W (packed), 3 bias, 4 out, 5 res, 6 N, 7 K, 8 M, 9 epi,
- *  10 scratch base, 11 scratch bytes per thread, 12 MC (rows per block, multiple of 4),
- *  13 PG (panels per task), 14 packA (1: pack each row block, 0: read x rows in place),
- *  15 lnOut, 16 gamma, 17 beta, 18 eps (f32): when lnOut ≠ 0 (and PG covers all panels, so a
- *  task finishes whole rows), each task also LayerNorms its finished rows of out into lnOut
- *  while they are in cache (layernorm.ts, the same arithmetic as the LayerNorm job).
+ * One thread's share of a GEMM job. Arguments: the GEMM_* slots of ts/backends/wasm/job-args.ts.
+ * MC: rows per block (multiple of 4); PG: panels per task; packA: 1 to pack each row block, 0 to
+ * read x rows in place. When lnOut ≠ 0 (and PG covers all panels, so a task finishes whole rows),
+ * each task also LayerNorms its finished rows of out into lnOut while they are in cache
+ * (layernorm.ts, the same arithmetic as the LayerNorm job).
  * Scratch of thread `tid`: [tile 128 B][A block MC·K·4 B when packA].
  */
 export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
-  const x = argPtr(ctrl, 1);
-  const w = argPtr(ctrl, 2);
-  const bias = argPtr(ctrl, 3);
-  const out = argPtr(ctrl, 4);
-  const res = argPtr(ctrl, 5);
-  const N = argI32(ctrl, 6);
-  const K = argI32(ctrl, 7);
-  const M = argI32(ctrl, 8);
-  const epi = argI32(ctrl, 9);
-  const scratch = argPtr(ctrl, 10) + (<usize>tid) * argPtr(ctrl, 11);
-  const MC = argI32(ctrl, 12);
-  const PG = argI32(ctrl, 13);
-  const packA = argI32(ctrl, 14) != 0;
-  const lnOut = argPtr(ctrl, 15);
-  const gamma = argPtr(ctrl, 16);
-  const beta = argPtr(ctrl, 17);
-  const eps = argF32(ctrl, 18);
+  const x = argPtr(ctrl, GEMM_X);
+  const w = argPtr(ctrl, GEMM_W);
+  const bias = argPtr(ctrl, GEMM_BIAS);
+  const out = argPtr(ctrl, GEMM_OUT);
+  const res = argPtr(ctrl, GEMM_RESIDUAL);
+  const N = argI32(ctrl, GEMM_N);
+  const K = argI32(ctrl, GEMM_K);
+  const M = argI32(ctrl, GEMM_M);
+  const epi = argI32(ctrl, GEMM_EPI);
+  const scratch = argPtr(ctrl, GEMM_SCRATCH) + (<usize>tid) * argPtr(ctrl, GEMM_SCRATCH_PER_THREAD);
+  const MC = argI32(ctrl, GEMM_MC);
+  const PG = argI32(ctrl, GEMM_PG);
+  const packA = argI32(ctrl, GEMM_PACK_A) != 0;
+  const lnOut = argPtr(ctrl, GEMM_LN_OUT);
+  const gamma = argPtr(ctrl, GEMM_LN_GAMMA);
+  const beta = argPtr(ctrl, GEMM_LN_BETA);
+  const eps = argF32(ctrl, GEMM_LN_EPS);
 
   const P = (M + 7) >> 3;
   const groups = (P + PG - 1) / PG;

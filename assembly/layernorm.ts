@@ -9,22 +9,23 @@
 // build keeps four partial sums the same way (bit-identical builds).
 
 import { argF32, argI32, argPtr, nextTask, taskDone } from './layout';
+import { LN_X, LN_OUT, LN_GAMMA, LN_BETA, LN_N, LN_C, LN_EPS } from '../ts/backends/wasm/job-args';
 
 /** Rows per task of a LayerNorm job (ts/backends/wasm/backend.ts counts tasks the same way). */
 const ROWS_PER_TASK = 16;
 
 /**
- * One thread's share of a LayerNorm job. Arguments (layout.ts ARGS words):
- *  1 x, 2 out, 3 gamma, 4 beta, 5 N, 6 C, 7 eps (f32).
+ * One thread's share of a LayerNorm job. Arguments: the LN_* slots of
+ * ts/backends/wasm/job-args.ts.
  */
 export function layerNormJob(ctrl: usize, _tid: i32, gen: i32): void {
-  const x = argPtr(ctrl, 1);
-  const out = argPtr(ctrl, 2);
-  const gamma = argPtr(ctrl, 3);
-  const beta = argPtr(ctrl, 4);
-  const N = argI32(ctrl, 5);
-  const C = argI32(ctrl, 6);
-  const eps = argF32(ctrl, 7);
+  const x = argPtr(ctrl, LN_X);
+  const out = argPtr(ctrl, LN_OUT);
+  const gamma = argPtr(ctrl, LN_GAMMA);
+  const beta = argPtr(ctrl, LN_BETA);
+  const N = argI32(ctrl, LN_N);
+  const C = argI32(ctrl, LN_C);
+  const eps = argF32(ctrl, LN_EPS);
   const tasks = (N + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
   const ld = (<usize>C) << 2;
   for (;;) {

@@ -25,7 +25,7 @@ const WASM_OUTPUTS = [
   'build/dualbert-scalar-threads.wasm',
   'build/dualbert-relaxed-threads.wasm',
 ];
-const WASM_INPUTS = ['assembly', 'asconfig.json'];
+const WASM_INPUTS = ['assembly', 'asconfig.json', 'ts/backends/wasm/job-args.ts'];
 
 /** Newest mtime (ms) of a file or of all files below a directory; 0 when missing. */
 function newestMtime(path) {

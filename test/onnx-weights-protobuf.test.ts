@@ -9,7 +9,7 @@ import { ProtoWriter } from '../bench/onnx/protobuf.mjs';
 import { DualbertError } from '../ts/errors.js';
 import { decodeOnnxTensor, parseOnnx } from '../ts/model/onnx.js';
 import { ProtobufError, readFields, repeatedInts } from '../ts/model/protobuf.js';
-import { floatToHalf } from './helpers/onnx-export.js';
+import { toHalfBits as floatToHalf } from '../ts/half.js';
 
 interface Writer {
   int(field: number, value: number | bigint): Writer;

@@ -115,7 +115,7 @@ describe('safetensors', () => {
   });
 
   it('binding names a missing tensor and a wrong shape', () => {
-    const specs = [{ name: 'w', shape: [2, 2] }];
+    const specs = [{ name: 'w', shape: [2, 2], role: 'linear' as const }];
     expectError(() => bindWeights(specs, new Map()), 'INVALID_WEIGHTS', /"w" is missing/);
     const wrong = new Map([['w', { shape: [4], data: new Float32Array(4) }]]);
     expectError(() => bindWeights(specs, wrong), 'INVALID_WEIGHTS', /shape \[4\], the config needs \[2, 2\]/);
@@ -123,7 +123,7 @@ describe('safetensors', () => {
 
   it('binding concatenates fused tensors in order', () => {
     const parts = new Map(['q', 'k', 'v'].map((n, i) => [n, { shape: [1, 2], data: Float32Array.from([i, i + 0.5]) }]));
-    const bound = bindWeights([{ name: 'qkv', shape: [3, 2], concatOf: ['q', 'k', 'v'] }], parts);
+    const bound = bindWeights([{ name: 'qkv', shape: [3, 2], role: 'linear', concatOf: ['q', 'k', 'v'] }], parts);
     expect(Array.from(bound.get('qkv')!.data)).toEqual([0, 0.5, 1, 1.5, 2, 2.5]);
   });
 });

@@ -6,7 +6,7 @@
  * and scalar, 1 and 2 threads give bit-identical vectors (same operation order everywhere).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BackendOptions } from '../ts/backends/backend.js';
+import type { BackendOptions } from '../ts/backends/types.js';
 import { type WasmBackend, createWasmBackend } from '../ts/backends/wasm/index.js';
 import { buildBertGraph } from '../ts/graph/bert.js';
 import { runGraph } from '../ts/graph/execute.js';

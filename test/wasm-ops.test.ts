@@ -4,7 +4,7 @@
  * (random, extreme and odd-sized inputs; seq 1 and 512) with the harness's tolerances.
  */
 import { describe, expect, it } from 'vitest';
-import type { BackendOptions } from '../ts/backends/backend.js';
+import type { BackendOptions } from '../ts/backends/types.js';
 import { createWasmBackend, type WasmBackend } from '../ts/backends/wasm/index.js';
 import type { GraphWeights } from '../ts/graph/weights.js';
 import { OP_TOLERANCE, runOpParity, standardOpCases } from './helpers/op-parity.js';

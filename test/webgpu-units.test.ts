@@ -1,15 +1,14 @@
 /**
  * The host-side pieces of the webgpu path that need no GPU: the WGSL preprocessor and pipeline
- * keys, the generated shader module being current, f16 conversions, and the activation planner.
+ * keys, the generated shader module being current, and f16 conversions (the activation planner is ts/graph/plan.ts, tested in graph-plan.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fromHalfBits, toHalfArray, toHalfBits } from '../ts/backends/webgpu/half.js';
+import { fromHalfBits, toHalfArray, toHalfBits } from '../ts/half.js';
 import { splitKFor } from '../ts/backends/webgpu/kernels.js';
 import { pipelineKeyString } from '../ts/backends/webgpu/pipelines.js';
 import { preprocess, preprocessText } from '../ts/backends/webgpu/preprocess.js';
-import { Handle, type KernelCall, type TapeEntry, planSlots } from '../ts/backends/webgpu/tape.js';
 import { WGSL } from '../ts/backends/webgpu/wgsl.generated.js';
 import { DualbertError } from '../ts/errors.js';
 import { ROOT } from './helpers/build.js';
@@ -117,42 +116,3 @@ describe('f16 conversion', () => {
   });
 });
 
-describe('activation planner', () => {
-  const h = (uid: number, cols = 8): Handle => new Handle(uid, `a${uid}`, 'tokens', cols);
-  const k = (reads: Handle[], write: Handle): KernelCall => ({
-    kind: 'kernel',
-    op: 'linear',
-    key: { shader: 'gemm', defines: {} },
-    keyString: 'gemm:',
-    params: new Uint32Array(4),
-    bindings: [],
-    workgroups: [1, 1, 1],
-    reads,
-    write,
-    flop: 0,
-  });
-
-  it('reuses buffers of dead activations and never aliases an op output with its inputs', () => {
-    // A chain x → a → b → c → d with a residual a → c: at most 3 live at once.
-    const [x, a, b, c, d] = [h(1), h(2), h(3), h(4), h(5)];
-    const tape: TapeEntry[] = [{ kind: 'upload', write: x, data: new Float32Array(8) }, k([x], a), k([a], b), k([b, a], c), k([c], d)];
-    const plan = planSlots(tape, (t) => t === d);
-    expect(plan.slots.length).toBe(3);
-    for (const e of tape) if (e.kind === 'kernel') for (const r of e.reads) expect(plan.slotOf.get(r)).not.toBe(plan.slotOf.get(e.write));
-    expect(plan.finalOwner.get(plan.slotOf.get(d)!.id)).toBe(d);
-  });
-
-  it('keeps pinned activations intact, and separates classes', () => {
-    const [x, a, b, c] = [h(1), h(2), h(3, 16), h(4)];
-    const tape: TapeEntry[] = [{ kind: 'upload', write: x, data: new Float32Array(8) }, k([x], a), k([a], b), k([b], c)];
-    const unpinned = planSlots(tape, (t) => t === c);
-    expect(unpinned.finalOwner.get(unpinned.slotOf.get(a)!.id)).not.toBe(a); // a's buffer went to c
-    const pinned = planSlots(tape, (t) => t === c || t === a);
-    expect(pinned.finalOwner.get(pinned.slotOf.get(a)!.id)).toBe(a);
-    expect(pinned.slotOf.get(b)!.cls).toBe('tokens:16');
-  });
-
-  it('reports an activation read before it is written', () => {
-    expect(() => planSlots([k([h(1)], h(2))], () => false)).toThrow(/read before it is written/);
-  });
-});

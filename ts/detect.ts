@@ -8,7 +8,8 @@
  * const caps = await capabilities();
  * if (caps.webgpu.available) console.log(caps.webgpu.adapter);
  */
-import { getGpu } from './backends/webgpu/gpu.js';
+import { probeAdapter } from './backends/webgpu/gpu.js';
+import { availableCores, environmentKind, isNode } from './env.js';
 
 /**
  * The WebGPU part of {@link Capabilities}.
@@ -79,26 +80,6 @@ function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   }
 }
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-function environment(): Capabilities['environment'] {
-  if (isNode) return 'node';
-  const g = globalThis as { window?: unknown; importScripts?: unknown };
-  if (typeof g.window !== 'undefined') return 'browser';
-  if (typeof g.importScripts === 'function') return 'worker';
-  return 'other';
-}
-
-async function cores(): Promise<number> {
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  if (isNode) {
-    const os = await import('node:os');
-    return os.availableParallelism?.() ?? os.cpus().length;
-  }
-  return 1;
-}
-
 /** Shared wasm memory is creatable and (in browsers) the page is cross-origin isolated. */
 function threadsAvailable(): boolean {
   if (typeof SharedArrayBuffer === 'undefined') return false;
@@ -110,32 +91,11 @@ function threadsAvailable(): boolean {
   }
 }
 
-const REPORTED_LIMITS = [
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxStorageBuffersPerShaderStage',
-] as const;
-
 /** The adapter a high-performance request gets, without creating a device. Never throws. */
 export async function detectWebGpu(): Promise<WebGpuReport> {
-  try {
-    const gpu = await getGpu();
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) return { available: false, reason: 'requestAdapter() returned null (WebGPU disabled or no usable GPU)' };
-    const info = adapter.info;
-    const limits: Record<string, number> = {};
-    for (const k of REPORTED_LIMITS) limits[k] = adapter.limits[k];
-    return {
-      available: true,
-      adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' },
-      features: [...adapter.features].map(String).sort(),
-      limits,
-    };
-  } catch (e) {
-    return { available: false, reason: e instanceof Error ? e.message : String(e) };
-  }
+  const probe = await probeAdapter();
+  if (!probe.available) return { available: false, reason: probe.reason };
+  return { available: true, adapter: probe.adapter, features: probe.features, limits: probe.limits };
 }
 
 /**
@@ -147,8 +107,8 @@ export async function detectWebGpu(): Promise<WebGpuReport> {
 export async function capabilities(): Promise<Capabilities> {
   const wasmAvailable = typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function';
   const report: Capabilities = {
-    environment: environment(),
-    cores: await cores(),
+    environment: environmentKind(),
+    cores: await availableCores(),
     webgpu: await detectWebGpu(),
     wasm: {
       available: wasmAvailable,

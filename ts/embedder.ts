@@ -1,119 +1,21 @@
 /**
  * The embedder: tokenizer + graph + one backend. This is what `createEmbedder` returns.
  */
-import {
-  type BackendOptions,
-  type BackendWarning,
-  type DeviceBackend,
-  type Device,
-  type DeviceOption,
-  createAutoBackend,
-  createBackend,
-} from './backends/backend.js';
-import type { GraphWeights } from './graph/weights.js';
-import type { WebGpuStats } from './backends/webgpu/backend.js';
+import { createBackend } from './backends/registry.js';
+import type { Backend, BackendOptions, BackendWarning, Device } from './backends/types.js';
 import { DualbertError } from './errors.js';
 import { checkText, streamInWindows } from './stream.js';
 import { type BertGraph, buildBertGraph } from './graph/bert.js';
-import { assertSupported, runGraph } from './graph/execute.js';
-import { POOLING_MODES, type PoolingMode } from './graph/ops.js';
+import { assertSupported, prepareGraph, type RunResult } from './graph/execute.js';
+import { type BatchInputs, POOLING_MODES, type PoolingMode } from './graph/ops.js';
 import { bindWeights } from './graph/weights.js';
-import { type LoadOptions, type LoadedModel, type ProgressCallback, type WeightsDtype, loadModel } from './model/load.js';
+import { type LoadOptions, type LoadedModel, loadModel } from './model/load.js';
+import type { EmbedBatchesOptions, EmbedderOptions, EmbedderStats, EmbeddingBatch, EmbeddingResult, EmbedOptions } from './types.js';
 import type { ModelSource } from './model/sources.js';
 import type { Tokenizer } from './tokenizer/index.js';
 import type { WorkerEmbedder, WorkerModeOptions } from './worker/worker-embedder.js';
 
-/**
- * Options of {@link createEmbedder}: the device, its settings, and progress reporting.
- * @example await createEmbedder('synthetic:minilm', { device: 'wasm', threads: 2, progress_callback: console.log });
- */
-export interface EmbedderOptions extends Omit<BackendOptions, 'dtype'>, Omit<LoadOptions, 'progress_callback' | 'dtype'> {
-  /** Which path runs the model. 'auto' picks the fastest available. Default 'auto'. */
-  device?: DeviceOption;
-  /** Called with non-fatal events (the GPU was lost and work moved to the CPU, a slow path). */
-  onWarning?: (warning: BackendWarning) => void;
-  /** Called as files are read, downloaded and when the model is ready (transformers.js event names). */
-  progress_callback?: ProgressCallback;
-  /**
-   * Precision. 'fp32' (default); 'fp16': the webgpu path computes in f16 where it can, and an
-   * ONNX-only model is read from `model_fp16.onnx`; 'q8' | 'int8' | 'uint8': an ONNX-only model is
-   * read from that int8 export, dequantized to float32 (with a warning) and computed in fp32.
-   */
-  dtype?: WeightsDtype;
-}
-
-/**
- * Options of {@link Embedder.embed}; unset fields take the model's defaults.
- * @example await embedder.embed(texts, { pooling: 'cls', normalize: false, batchSize: 16 });
- */
-export interface EmbedOptions {
-  /** Pooling over tokens; default from the model's sentence-transformers files (else 'mean'). */
-  pooling?: PoolingMode;
-  /** L2-normalize each embedding; default from the model (true when it has a Normalize module). */
-  normalize?: boolean;
-  /** Texts per forward pass. Default 32. */
-  batchSize?: number;
-  /**
-   * Cut texts longer than the model's max length (default true, as sentence-transformers does).
-   * With false, a text that does not fit throws `INPUT_TOO_LONG`.
-   */
-  truncation?: boolean;
-  /**
-   * Text put before every input, e.g. 'query: ' (sentence-transformers `prompt`). Wins over
-   * `prompt_name`.
-   */
-  prompt?: string;
-  /**
-   * The name of one of the model's prompts (config_sentence_transformers.json), e.g. 'query'.
-   * Default: the model's `default_prompt_name`, if any.
-   */
-  prompt_name?: string;
-}
-
-/**
- * Options of {@link Embedder.embedBatches}.
- * @example embedder.embedBatches(texts, { batchSize: 64, signal: AbortSignal.timeout(60_000) });
- */
-export interface EmbedBatchesOptions extends EmbedOptions {
-  /** Stops between batches: the iterator throws the signal's reason (an AbortError by default). */
-  signal?: AbortSignal;
-  /**
-   * Texts read ahead and sorted by length before they are cut into batches (less padding),
-   * in multiples of batchSize. Results are still yielded in input order. Default 4.
-   */
-  lookaheadBatches?: number;
-}
-
-/**
- * One slice of a stream of embeddings: rows `offset … offset + dims[0] − 1` of the input.
- * @example for await (const { data, dims, offset } of embedder.embedBatches(texts)) save(offset, data, dims);
- */
-export interface EmbeddingBatch extends EmbeddingResult {
-  offset: number;
-}
-
-/**
- * Embeddings as one row-major matrix, `dims = [texts, hidden]` (the transformers.js Tensor shape).
- * @example const { data, dims } = await embedder.embed(['a', 'b']); const second = data.subarray(dims[1], 2 * dims[1]);
- */
-export interface EmbeddingResult {
-  data: Float32Array;
-  dims: [number, number];
-}
-
-
-/**
- * What {@link Embedder.stats} reports.
- * @example if ((embedder.stats().wasmMemoryBytes ?? 0) > 2 ** 30) console.warn('over 1 GiB of wasm memory');
- */
-export interface EmbedderStats {
-  device: Device;
-  threads: number;
-  /** wasm: bytes of the linear memory (weights + activation arena); it only grows. */
-  wasmMemoryBytes?: number;
-  /** webgpu: pipelines, bind groups, activation buckets and buffers created. */
-  webgpu?: WebGpuStats;
-}
+export type { EmbedBatchesOptions, EmbedderOptions, EmbedderStats, EmbeddingBatch, EmbeddingResult, EmbedOptions } from './types.js';
 
 /** Per-call settings, validated. */
 interface EmbedPlan {
@@ -139,16 +41,14 @@ export class Embedder extends EventTarget {
   readonly tokenizer: Tokenizer;
   /** Embedding width. */
   readonly dimension: number;
-  private backend: DeviceBackend | undefined;
+  private backend: Backend | undefined;
   private readonly graphs = new Map<string, BertGraph>();
   /** Calls run one after another: backends reuse their activation storage between batches. */
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly model: LoadedModel,
-    backend: DeviceBackend,
-    /** device 'auto' on the GPU: what a CPU backend needs if the GPU fails mid-session. */
-    private fallback: { weights: GraphWeights; options: BackendOptions } | undefined,
+    backend: Backend,
     onWarning: ((w: BackendWarning) => void) | undefined,
   ) {
     super();
@@ -168,16 +68,19 @@ export class Embedder extends EventTarget {
     const graph = buildBertGraph(loaded.config, { pooling, normalize, dense });
     const weights = bindWeights(graph.weights, loaded.checkpoint);
     const opts: BackendOptions = { ...backendOptions, ...(dtype === 'fp16' || dtype === 'fp32' ? { dtype } : {}) };
-    // Warnings during creation happen before anyone can listen: pass them to onWarning directly.
-    const backend = device === 'auto' ? await createAutoBackend(weights, opts, onWarning) : await createBackend(device, weights, opts);
+    // Warnings during creation happen before anyone can listen: they go to onWarning directly;
+    // later ones (a GPU lost mid-session) are dispatched as `warning` events.
+    let sink: ((w: BackendWarning) => void) | undefined = onWarning;
+    const backend = await createBackend(device, weights, opts, (w) => sink?.(w));
     try {
       assertSupported(backend, graph.nodes); // e.g. a Dense head on a device that lacks it: fail now, clearly
     } catch (e) {
       backend.dispose();
       throw e;
     }
-    const fallback = device === 'auto' && backend.device === 'webgpu' ? { weights, options: opts } : undefined;
-    return new Embedder(loaded, backend, fallback, onWarning);
+    const embedder = new Embedder(loaded, backend, onWarning);
+    sink = (w) => embedder.dispatchEvent(new CustomEvent('warning', { detail: w }));
+    return embedder;
   }
 
   /** The path that runs the model. */
@@ -187,7 +90,7 @@ export class Embedder extends EventTarget {
 
   /** Threads the backend computes with (1 unless the wasm path runs with workers). */
   get threads(): number {
-    return this.live().threads ?? 1;
+    return this.live().threads;
   }
 
   /**
@@ -196,13 +99,7 @@ export class Embedder extends EventTarget {
    * @example const { wasmMemoryBytes, webgpu } = embedder.stats();
    */
   stats(): EmbedderStats {
-    const backend = this.live() as DeviceBackend & { memoryBytes?: number; stats?: () => WebGpuStats };
-    return {
-      device: backend.device,
-      threads: backend.threads ?? 1,
-      ...(typeof backend.memoryBytes === 'number' ? { wasmMemoryBytes: backend.memoryBytes } : {}),
-      ...(typeof backend.stats === 'function' ? { webgpu: backend.stats() } : {}),
-    };
+    return this.live().stats();
   }
 
   /** The model's defaults: pooling, normalization and max length. */
@@ -322,31 +219,9 @@ export class Embedder extends EventTarget {
     return { data, dims: [texts.length, C] };
   }
 
-  /**
-   * Runs one batch. With device 'auto' on the GPU, a GPU failure (device lost, a failed pipeline)
-   * moves the embedder to the CPU for good: the batch is run again there and a warning is sent.
-   */
-  private async runBatch(graph: BertGraph, batch: Parameters<typeof runGraph>[2]): ReturnType<typeof runGraph> {
-    const backend = this.live();
-    try {
-      return await runGraph(graph, backend, batch);
-    } catch (e) {
-      const gpuFailure = !(e instanceof DualbertError) || e.code === 'DEVICE_UNAVAILABLE';
-      if (!this.fallback || backend.device !== 'webgpu' || !gpuFailure) throw e;
-      const { weights, options } = this.fallback;
-      const warn = (w: BackendWarning): boolean => this.dispatchEvent(new CustomEvent('warning', { detail: w }));
-      const { webgpu: _gpu, ...cpuOptions } = options;
-      const cpu = await createBackend('wasm', weights, cpuOptions).catch(() => createBackend('reference', weights, cpuOptions));
-      try {
-        backend.dispose();
-      } catch {
-        // a lost device may refuse cleanup; nothing else holds it
-      }
-      this.backend = cpu;
-      this.fallback = undefined;
-      warn({ code: 'GPU_FALLBACK', message: `the GPU failed (${(e as Error).message}); continuing on device "${cpu.device}"` });
-      return runGraph(graph, cpu, batch);
-    }
+  /** Runs one batch (a GPU lost under device 'auto' is handled by the backend: see backends/fallback.ts). */
+  private runBatch(graph: BertGraph, batch: BatchInputs): Promise<RunResult> {
+    return prepareGraph(graph, this.live()).run(batch);
   }
 
   private graph(pooling: PoolingMode, normalize: boolean): BertGraph {
@@ -359,7 +234,7 @@ export class Embedder extends EventTarget {
     return g;
   }
 
-  private live(): DeviceBackend {
+  private live(): Backend {
     if (!this.backend) throw new DualbertError('DISPOSED', 'this embedder was disposed');
     return this.backend;
   }

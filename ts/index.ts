@@ -9,7 +9,7 @@ export { createEmbedder, Embedder } from './embedder.js';
 export { WorkerEmbedder } from './worker/worker-embedder.js';
 export type { WorkerModeOptions } from './worker/worker-embedder.js';
 export type { EmbedderStats, EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbedOptions, EmbeddingResult } from './embedder.js';
-export type { BackendWarning, Device, DeviceOption } from './backends/backend.js';
+export type { BackendWarning, Device, DeviceOption } from './backends/types.js';
 export { DualbertError } from './errors.js';
 export { capabilities } from './detect.js';
 export type { Capabilities, WasmReport, WebGpuReport } from './detect.js';

@@ -18,6 +18,7 @@
  */
 // @ts-expect-error plain JS module of the benchmark suite (JSDoc-typed)
 import { ProtoWriter } from '../../bench/onnx/protobuf.mjs';
+import { fromHalfBits, toHalfBits } from '../../ts/half.js';
 import type { BertConfig } from '../../ts/graph/config.js';
 import type { Tensor } from '../../ts/graph/weights.js';
 
@@ -47,44 +48,6 @@ export interface ExportStyle {
   dropLayer?: number;
   /** Keep initializers over 1 KiB in an external data file of this name (as exports over 2 GB do). */
   externalData?: string;
-}
-
-/** float32 → IEEE half bits, round to nearest even. */
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-export function floatToHalf(value: number): number {
-  f32[0] = value;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  e = half >>> 10;
-  return sign | half;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 function transpose(t: Tensor): Tensor {
@@ -187,8 +150,8 @@ export function exportBertOnnx(
   /** A float initializer in the file's float type; records what a reader gets back under `hf`. */
   const floatInit = (name: string, t: Tensor, hf?: string): string => {
     if (dtype === 'fp16') {
-      const bits = Uint16Array.from(t.data, floatToHalf);
-      if (hf) expected.set(hf, { shape: t.shape, data: Float32Array.from(bits, halfToFloat) });
+      const bits = Uint16Array.from(t.data, toHalfBits);
+      if (hf) expected.set(hf, { shape: t.shape, data: Float32Array.from(bits, fromHalfBits) });
       return init(name, t.shape, FLOAT16, bits);
     }
     if (hf) expected.set(hf, t);
@@ -271,7 +234,7 @@ export function exportBertOnnx(
       const name = `onnx::MatMul_${counter++}`;
       floatInit(name, wT);
       // What the reader gives back is the [out, in] tensor after the file's rounding.
-      const stored = dtype === 'fp16' ? Float32Array.from(Uint16Array.from(wT.data, floatToHalf), halfToFloat) : wT.data;
+      const stored = dtype === 'fp16' ? Float32Array.from(Uint16Array.from(wT.data, toHalfBits), fromHalfBits) : wT.data;
       expected.set(`${prefix}.weight`, transpose({ shape: [inF, outF], data: stored }));
       wv = name;
     }

@@ -6,10 +6,11 @@
  *   const r = await runOpParity(makeBackend, opCase);   // r.maxAbs, r.maxRel, r.got, r.want
  */
 import { ReferenceBackend } from '../../ts/backends/reference/reference-backend.js';
-import type { DeviceBackend } from '../../ts/backends/backend.js';
-import { applyOp } from '../../ts/graph/execute.js';
-import type { BatchInputs, GraphNode, RowKind } from '../../ts/graph/ops.js';
-import type { GraphWeights, Tensor } from '../../ts/graph/weights.js';
+import type { Backend } from '../../ts/backends/types.js';
+import { PreparedGraph } from '../../ts/graph/execute.js';
+import type { ActivationSpec, BatchInputs, GraphNode, RowKind } from '../../ts/graph/ops.js';
+import type { Graph } from '../../ts/graph/plan.js';
+import { type GraphWeights, type Tensor, weightRoles, withRoles } from '../../ts/graph/weights.js';
 
 /** A deterministic PRNG (mulberry32), so failures reproduce. */
 export function rng(seed: number): () => number {
@@ -51,28 +52,29 @@ export interface OpParityResult {
   want: Float64Array;
 }
 
-async function runOne<T>(backend: DeviceBackend<T>, c: OpCase): Promise<Float32Array | Float64Array> {
-  backend.begin(c.inputs);
-  try {
-    const handles = new Map<string, T>();
-    for (const [id, a] of c.activations) {
-      const t = backend.allocate(id, a.rows, a.cols);
-      backend.write(t, a.values);
-      handles.set(id, t);
-    }
-    const out = backend.allocate(c.node.out, c.out.rows, c.out.cols);
-    applyOp(backend, c.node, (id) => handles.get(id)!, out);
-    return await backend.read(out);
-  } finally {
-    backend.end();
-  }
+/** The graph of one op: its node, its input activations (written by the harness) and its output. */
+export function opGraph(c: OpCase): Graph {
+  const activations = new Map<string, ActivationSpec>();
+  for (const [id, a] of c.activations) activations.set(id, { id, rows: a.rows, cols: a.cols });
+  activations.set(c.node.out, { id: c.node.out, rows: c.out.rows, cols: c.out.cols });
+  const roles = weightRoles([c.node]);
+  const weights = [...c.weights].map(([name, t]) => ({ name, shape: t.shape, role: roles.get(name) ?? ('vector' as const) }));
+  return { nodes: [c.node], activations, weights };
+}
+
+async function runOne(backend: Backend, c: OpCase): Promise<Float32Array | Float64Array> {
+  const prepared = new PreparedGraph(opGraph(c), backend);
+  const values = new Map([...c.activations].map(([id, a]) => [id, a.values] as const));
+  const { captured } = await prepared.run(c.inputs, { capture: [c.node.out], values });
+  return captured.get(c.node.out)!;
 }
 
 /** Runs an op case on the backend made by `make` and on the reference; compares. */
-export async function runOpParity(make: (weights: GraphWeights) => Promise<DeviceBackend>, c: OpCase): Promise<OpParityResult> {
-  const reference = new ReferenceBackend(c.weights);
+export async function runOpParity(make: (weights: GraphWeights) => Promise<Backend>, c: OpCase): Promise<OpParityResult> {
+  const weights = withRoles([c.node], c.weights);
+  const reference = new ReferenceBackend(weights);
   const want = (await runOne(reference, c)) as Float64Array;
-  const backend = await make(c.weights);
+  const backend = await make(weights);
   try {
     const got = await runOne(backend, c);
     let maxAbs = 0;

@@ -12,7 +12,8 @@
  * {"error": ...} in place of the bad line's result and exits 1 at the end.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { DEVICE_OPTIONS, type DeviceOption } from '../backends/backend.js';
+import { deviceOptions } from '../backends/registry.js';
+import type { DeviceOption } from '../backends/types.js';
 import { createEmbedder } from '../embedder.js';
 import { DualbertError } from '../errors.js';
 import type { PoolingMode } from '../graph/ops.js';
@@ -186,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!model) throw new UsageError('--model is required');
 
     const device = (values.device as string | undefined) ?? 'auto';
-    if (!DEVICE_OPTIONS.includes(device as DeviceOption)) throw new UsageError(`--device must be one of ${DEVICE_OPTIONS.join(', ')}`);
+    if (!deviceOptions().includes(device as DeviceOption)) throw new UsageError(`--device must be one of ${deviceOptions().join(', ')}`);
     const pooling = values.pooling as string | undefined;
     if (pooling !== undefined && !['mean', 'cls', 'max'].includes(pooling)) throw new UsageError('--pooling must be mean, cls or max');
     const batchSize = positiveInt(values['batch-size'], 'batch-size', 32)!;

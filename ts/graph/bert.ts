@@ -54,7 +54,12 @@ export function buildBertGraph(config: BertConfig, head: HeadOptions): BertGraph
   const nodes: GraphNode[] = [];
 
   const weight = (name: string, shape: number[], concatOf?: string[]): string => {
-    weights.push(concatOf ? { name, shape, concatOf } : { name, shape });
+    const role = shape.length === 1 ? 'vector' : 'linear';
+    weights.push(concatOf ? { name, shape, role, concatOf } : { name, shape, role });
+    return name;
+  };
+  const table = (name: string, shape: number[]): string => {
+    weights.push({ name, shape, role: 'table' });
     return name;
   };
   const act = (id: string, cols: number, rows: ActivationSpec['rows'] = 'tokens'): string => {
@@ -97,9 +102,9 @@ export function buildBertGraph(config: BertConfig, head: HeadOptions): BertGraph
   nodes.push({
     op: 'embed',
     out: act('embeddings.sum', C),
-    word: weight('embeddings.word_embeddings.weight', [config.vocabSize, C]),
-    position: weight('embeddings.position_embeddings.weight', [config.maxPositions, C]),
-    tokenType: weight('embeddings.token_type_embeddings.weight', [config.typeVocabSize, C]),
+    word: table('embeddings.word_embeddings.weight', [config.vocabSize, C]),
+    position: table('embeddings.position_embeddings.weight', [config.maxPositions, C]),
+    tokenType: table('embeddings.token_type_embeddings.weight', [config.typeVocabSize, C]),
   });
   let hidden = layerNorm('embeddings.LayerNorm', 'embeddings.sum', 'embeddings.out');
   const hiddenStates = [hidden];

@@ -1,135 +1,165 @@
 /**
- * Walks a graph and calls one backend's ops. This is the only place the node list is
- * interpreted, so every backend runs the same forward pass by construction.
+ * Runs a graph on a backend: the graph is checked against the backend's kernels once, planned
+ * once per set of values read back (ts/graph/plan.ts), and every batch is checked
+ * (ts/graph/batch.ts) before the backend sees it. Backends then only translate planned steps
+ * into kernel launches, through {@link dispatchStep}.
  */
-import type { BertGraph } from './bert.js';
+import type { Backend } from '../backends/types.js';
 import { DualbertError } from '../errors.js';
+import { type Batch, type BatchLimits, batchLimits, checkBatch } from './batch.js';
 import {
   type AttentionNode,
   type BatchInputs,
   type DenseNode,
   type EmbedNode,
   type GraphNode,
+  type LayerNormNode,
+  type LinearNode,
+  type NormalizeNode,
+  type PoolNode,
   describeNode,
-  isCoreNode,
 } from './ops.js';
-import type {
-  LayerNormNode,
-  LinearNode,
-  NormalizeNode,
-  PoolNode,
-  RowKind,
-} from './ops.js';
+import { type Graph, type GraphPlan, type PlanStep, type PlannedValue, planGraph } from './plan.js';
 
 /**
- * The ops a backend implements. `T` is the backend's handle for an activation (a typed array,
- * a GPU buffer, an arena offset...). Weights are referenced by their graph names; the backend
- * got them once, before the first batch. Ops may be recorded lazily (e.g. into a GPU command
- * encoder) as long as `read` returns the finished values.
+ * The kernels of one backend for one batch, over its activation handles `H` (a typed array, a GPU
+ * buffer, an arena offset...). Weights are referenced by their graph names.
  */
-export interface OpBackend<T> {
-  /** Starts a batch: upload/remember the inputs, size the activation storage for (B, T). */
-  begin(inputs: BatchInputs): void;
-  /** An activation of [rows, cols] for the current batch (rows = N for 'tokens', B for 'sequences'). */
-  allocate(id: string, rows: RowKind, cols: number): T;
-  embed(node: EmbedNode, out: T): void;
-  linear(node: LinearNode, x: T, out: T, residual: T | undefined): void;
-  layerNorm(node: LayerNormNode, x: T, out: T): void;
-  attention(node: AttentionNode, qkv: T, out: T): void;
-  pool(node: PoolNode, x: T, out: T): void;
-  normalize(node: NormalizeNode, x: T, out: T): void;
-  /** A Dense module on the pooled rows (optional: only backends that declare it in `supports`). */
-  dense?(node: DenseNode, x: T, out: T): void;
+export interface OpKernels<H> {
+  embed(node: EmbedNode, out: H): void;
   /**
-   * Whether this backend implements a node (a pooling mode, a Dense head...). Checked by
-   * `runGraph` before anything runs. A backend without it is held to the first op vocabulary
-   * (`isCoreNode`): newer nodes then fail with UNSUPPORTED_OP instead of running wrongly.
+   * out = x·Wᵀ + b, then the epilogue. `norm`: the plan fused the next LayerNorm into this step;
+   * return true when the kernel applied it, otherwise it is run as its own op right after.
    */
-  supports?(node: GraphNode): boolean;
-  /** Overwrites an activation with the given row-major values (used by the op-level parity harness). */
-  write(t: T, values: Float32Array | Float64Array): void;
-  /** The values of an activation, row-major, as float32 (or float64 for the reference). */
-  read(t: T): Promise<Float32Array | Float64Array>;
-  /** Ends the batch; activation handles of this batch may be reused afterwards. */
-  end(): void;
+  linear(node: LinearNode, x: H, out: H, residual: H | undefined, norm: { node: LayerNormNode; out: H } | undefined): boolean;
+  layerNorm(node: LayerNormNode, x: H, out: H): void;
+  attention(node: AttentionNode, qkv: H, out: H): void;
+  pool(node: PoolNode, x: H, out: H): void;
+  normalize(node: NormalizeNode, x: H, out: H): void;
+  /** Only backends whose `supports` accepts Dense nodes implement it. */
+  dense?(node: DenseNode, x: H, out: H): void;
+}
+
+/** Calls the kernel of one planned step; `handle` maps planned values to the backend's handles. */
+export function dispatchStep<H>(kernels: OpKernels<H>, step: PlanStep, handle: (v: PlannedValue) => H): void {
+  const node = step.node;
+  const input = (id: string): H => handle(step.reads.get(id)!);
+  const out = handle(step.out);
+  switch (node.op) {
+    case 'embed':
+      return kernels.embed(node, out);
+    case 'linear': {
+      const norm = step.norm ? { node: step.norm.node, out: handle(step.norm.out) } : undefined;
+      const fused = kernels.linear(node, input(node.x), out, node.residual ? input(node.residual) : undefined, norm);
+      if (norm && !fused) kernels.layerNorm(norm.node, out, norm.out);
+      return;
+    }
+    case 'layerNorm':
+      return kernels.layerNorm(node, input(node.x), out);
+    case 'attention':
+      return kernels.attention(node, input(node.qkv), out);
+    case 'pool':
+      return kernels.pool(node, input(node.x), out);
+    case 'normalize':
+      return kernels.normalize(node, input(node.x), out);
+    case 'dense':
+      if (!kernels.dense) throw new DualbertError('UNSUPPORTED_OP', `this device does not implement ${describeNode(node)}`);
+      return kernels.dense(node, input(node.x), out);
+  }
+}
+
+function unsupported(backend: Backend, node: GraphNode): DualbertError {
+  return new DualbertError('UNSUPPORTED_OP', `device ${backend.device} does not implement ${describeNode(node)} yet (the reference device does)`);
+}
+
+/** Throws UNSUPPORTED_OP naming the first node of `nodes` the backend does not implement. */
+export function assertSupported(backend: Backend, nodes: readonly GraphNode[]): void {
+  for (const node of nodes) if (!backend.supports(node)) throw unsupported(backend, node);
 }
 
 export interface RunOptions {
   /** Also return these activations (e.g. `graph.hiddenStates`), for layer-by-layer checks. */
   capture?: readonly string[];
+  /** Values of activations no node produces (one op's inputs in op-level tests), row-major. */
+  values?: ReadonlyMap<string, Float32Array | Float64Array>;
 }
 
 export interface RunResult {
-  /** `graph.output`: [B, C] sentence embeddings. */
+  /** `graph.output`: [B, outputSize] sentence embeddings. */
   output: Float32Array | Float64Array;
   /** The captured activations by id. */
   captured: Map<string, Float32Array | Float64Array>;
 }
 
-/** Calls the backend op of one node; `input` resolves the node's input activations by id. */
-export function applyOp<T>(backend: OpBackend<T>, node: GraphNode, input: (id: string) => T, out: T): void {
-  switch (node.op) {
-    case 'embed':
-      return backend.embed(node, out);
-    case 'linear':
-      return backend.linear(node, input(node.x), out, node.residual ? input(node.residual) : undefined);
-    case 'layerNorm':
-      return backend.layerNorm(node, input(node.x), out);
-    case 'attention':
-      return backend.attention(node, input(node.qkv), out);
-    case 'pool':
-      return backend.pool(node, input(node.x), out);
-    case 'normalize':
-      return backend.normalize(node, input(node.x), out);
-    case 'dense':
-      if (!backend.dense) throw unsupported(backend, node);
-      return backend.dense(node, input(node.x), out);
+/** Plans kept per graph (by the set of values read back); a handful per graph at most. */
+const MAX_PLANS = 16;
+
+/**
+ * A graph bound to a backend: `run(inputs)` checks the batch, takes the plan for what is read
+ * back (made once), and lets the backend execute it.
+ * @example
+ * const prepared = prepareGraph(graph, backend);
+ * const { output } = await prepared.run(batch);
+ */
+export class PreparedGraph {
+  private readonly plans = new Map<string, GraphPlan>();
+  private readonly limits: BatchLimits;
+
+  constructor(
+    readonly graph: Graph & { readonly output?: string },
+    readonly backend: Backend,
+  ) {
+    assertSupported(backend, graph.nodes);
+    this.limits = batchLimits(graph);
   }
-}
 
-function unsupported<T>(backend: OpBackend<T>, node: GraphNode): DualbertError {
-  const device = (backend as { device?: string }).device ?? 'this backend';
-  return new DualbertError('UNSUPPORTED_OP', `device ${device} does not implement ${describeNode(node)} yet (the reference device does)`);
-}
-
-/** Throws UNSUPPORTED_OP naming the first node of `nodes` the backend does not implement. */
-export function assertSupported<T>(backend: OpBackend<T>, nodes: readonly GraphNode[]): void {
-  for (const node of nodes) {
-    const ok = backend.supports ? backend.supports(node) : isCoreNode(node);
-    if (!ok) throw unsupported(backend, node);
+  /** The plan that keeps `outputs` readable after the steps and takes `inputs` from the caller. */
+  plan(outputs: readonly string[], inputs: readonly string[] = []): GraphPlan {
+    const key = `${outputs.join('\n')}\u0000${inputs.join('\n')}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = planGraph(this.graph, outputs, inputs, { fuseLinearNorm: this.backend.fusesLinearNorm === true });
+      if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
+      this.plans.set(key, plan);
+    }
+    return plan;
   }
-}
 
-/** Runs the whole graph on one batch. */
-export async function runGraph<T>(
-  graph: BertGraph,
-  backend: OpBackend<T>,
-  inputs: BatchInputs,
-  options: RunOptions = {},
-): Promise<RunResult> {
-  assertSupported(backend, graph.nodes);
-  backend.begin(inputs);
-  try {
-    const tensors = new Map<string, T>();
-    const get = (id: string): T => {
-      const t = tensors.get(id);
-      if (t === undefined) throw new Error(`graph: activation "${id}" is read before it is written`);
-      return t;
-    };
-    const out = (id: string): T => {
-      const spec = graph.activations.get(id);
-      if (!spec) throw new Error(`graph: activation "${id}" has no shape`);
-      const t = backend.allocate(id, spec.rows, spec.cols);
-      tensors.set(id, t);
-      return t;
-    };
+  /** Checks a batch against the graph (ids, types, mask, length). */
+  check(inputs: BatchInputs): Batch {
+    return checkBatch(inputs, this.limits);
+  }
 
-    for (const node of graph.nodes) applyOp(backend, node, get, out(node.out));
-
+  async run(inputs: BatchInputs, options: RunOptions = {}): Promise<RunResult> {
+    const output = this.graph.output;
+    const capture = options.capture ?? [];
+    const reads = output === undefined ? [...capture] : [output, ...capture.filter((id) => id !== output)];
+    if (reads.length === 0) throw new Error('graph: nothing to read back (the graph has no output and nothing is captured)');
+    const values = options.values ?? new Map<string, Float32Array | Float64Array>();
+    const plan = this.plan(reads, [...values.keys()]);
+    const batch = this.check(inputs);
+    const writes = new Map([...values].map(([id, v]) => [plan.values.get(id)!, v] as const));
+    const results = await this.backend.execute(plan, batch, { writes, reads: reads.map((id) => plan.values.get(id)!) });
     const captured = new Map<string, Float32Array | Float64Array>();
-    for (const id of options.capture ?? []) captured.set(id, await backend.read(get(id)));
-    return { output: await backend.read(get(graph.output)), captured };
-  } finally {
-    backend.end();
+    reads.forEach((id, i) => {
+      if (capture.includes(id)) captured.set(id, results[i]!);
+    });
+    return { output: results[0]!, captured };
   }
+}
+
+const prepared = new WeakMap<Backend, WeakMap<object, PreparedGraph>>();
+
+/** The graph bound to the backend, made once per (graph, backend) pair. */
+export function prepareGraph(graph: Graph & { readonly output?: string }, backend: Backend): PreparedGraph {
+  let byGraph = prepared.get(backend);
+  if (!byGraph) prepared.set(backend, (byGraph = new WeakMap()));
+  let p = byGraph.get(graph);
+  if (!p) byGraph.set(graph, (p = new PreparedGraph(graph, backend)));
+  return p;
+}
+
+/** Runs the whole graph on one batch (see {@link PreparedGraph.run}). */
+export async function runGraph(graph: Graph & { readonly output: string }, backend: Backend, inputs: BatchInputs, options: RunOptions = {}): Promise<RunResult> {
+  return prepareGraph(graph, backend).run(inputs, options);
 }

@@ -21,10 +21,19 @@ export interface ActivationSpec {
   readonly cols: number;
 }
 
+/**
+ * What a weight is for, so a backend can lay it out once at load instead of guessing from names:
+ * `linear` — a [M, K] matrix multiplied by activations (PyTorch Linear layout; backends pack or
+ * transpose it); `table` — a [rows, C] table gathered by row (embeddings); `vector` — a 1-D
+ * tensor read elementwise (biases, LayerNorm gamma/beta).
+ */
+export type WeightRole = 'linear' | 'table' | 'vector';
+
 /** A weight tensor the graph reads, by its Hugging Face `BertModel` name. */
 export interface WeightSpec {
   readonly name: string;
   readonly shape: readonly number[];
+  readonly role: WeightRole;
   /**
    * Set when this weight is not stored in the checkpoint but made at load time by concatenating
    * others along dim 0 (the fused Q/K/V projection: one [3C, C] GEMM instead of three [C, C]).

@@ -4,7 +4,7 @@
  * graph asks for (e.g. Q/K/V concatenated) so that backends only ever see graph weights.
  */
 import { DualbertError } from '../errors.js';
-import type { WeightSpec } from './ops.js';
+import type { GraphNode, WeightRole, WeightSpec } from './ops.js';
 
 /** A float32 tensor, row-major. */
 export interface Tensor {
@@ -15,8 +15,13 @@ export interface Tensor {
 /** Checkpoint tensors by Hugging Face name (e.g. `encoder.layer.0.attention.self.query.weight`). */
 export type Checkpoint = ReadonlyMap<string, Tensor>;
 
-/** Graph weights by graph name: exactly the tensors of `graph.weights`, shapes checked. */
-export type GraphWeights = ReadonlyMap<string, Tensor>;
+/** A weight bound to a graph: the tensor and what the graph uses it for (see {@link WeightRole}). */
+export interface GraphWeight extends Tensor {
+  readonly role: WeightRole;
+}
+
+/** Graph weights by graph name: exactly the tensors of `graph.weights`, shapes checked, roles known. */
+export type GraphWeights = ReadonlyMap<string, GraphWeight>;
 
 const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
@@ -47,10 +52,11 @@ export function bindWeights(specs: readonly WeightSpec[], checkpoint: Checkpoint
     return t;
   };
 
-  const bound = new Map<string, Tensor>();
+  const bound = new Map<string, GraphWeight>();
   for (const spec of specs) {
     if (!spec.concatOf) {
-      bound.set(spec.name, get(spec.name, spec.shape));
+      const t = get(spec.name, spec.shape);
+      bound.set(spec.name, { shape: t.shape, data: t.data, role: spec.role });
       continue;
     }
     // Concatenate the parts along dim 0; every part has shape [shape[0] / parts, ...rest].
@@ -62,7 +68,42 @@ export function bindWeights(specs: readonly WeightSpec[], checkpoint: Checkpoint
       data.set(t.data, offset);
       offset += t.data.length;
     }
-    bound.set(spec.name, { shape: spec.shape, data });
+    bound.set(spec.name, { shape: spec.shape, data, role: spec.role });
   }
   return bound;
+}
+
+/**
+ * The roles the given nodes read their weights in (linear weights of `linear`/`dense`, tables of
+ * `embed`, vectors for the rest). For weights made outside a graph builder, e.g. one op's test case.
+ */
+export function weightRoles(nodes: readonly GraphNode[]): Map<string, WeightRole> {
+  const roles = new Map<string, WeightRole>();
+  for (const node of nodes) {
+    switch (node.op) {
+      case 'embed':
+        for (const t of [node.word, node.position, node.tokenType]) roles.set(t, 'table');
+        break;
+      case 'linear':
+      case 'dense':
+        roles.set(node.weight, 'linear');
+        if (node.bias) roles.set(node.bias, 'vector');
+        break;
+      case 'layerNorm':
+        roles.set(node.gamma, 'vector');
+        roles.set(node.beta, 'vector');
+        break;
+      default:
+        break;
+    }
+  }
+  return roles;
+}
+
+/** Tensors bound with the roles `nodes` read them in (see {@link weightRoles}). */
+export function withRoles(nodes: readonly GraphNode[], tensors: ReadonlyMap<string, Tensor>): GraphWeights {
+  const roles = weightRoles(nodes);
+  const out = new Map<string, GraphWeight>();
+  for (const [name, t] of tensors) out.set(name, { shape: t.shape, data: t.data, role: roles.get(name) ?? (t.shape.length === 1 ? 'vector' : 'table') });
+  return out;
 }

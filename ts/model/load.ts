@@ -9,6 +9,7 @@
  * (`onnx/model.onnx`, or the variant that `dtype` names: `model_fp16.onnx`, `model_quantized.onnx`...).
  * Only the files the model needs are read.
  */
+import { isNode } from '../env.js';
 import { DualbertError } from '../errors.js';
 import { buildBertGraph } from '../graph/bert.js';
 import type { BertConfig } from '../graph/config.js';
@@ -134,7 +135,6 @@ function neededTensors(config: BertConfig): Set<string> {
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+(@[\w./-]+)?$/;
-const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
 
 /**
  * Resolves a model spec: "synthetic:tiny" / "synthetic:minilm"; "hf:owner/name[@revision]";
@@ -151,7 +151,7 @@ export async function resolveSource(spec: string, options: LoadOptions = {}): Pr
   }
   if (spec.startsWith('hf:')) return hubSource(spec, options);
   if (/^(https?|file):/i.test(spec)) return urlSource(spec, options);
-  if (!isNode()) {
+  if (!isNode) {
     if (HUB_ID.test(spec)) return hubSource(spec, options);
     throw new DualbertError('INVALID_ARGUMENT', `"${spec}" is neither a URL nor a hub id (owner/name); in a browser pass a URL, a hub id or in-memory files`);
   }

@@ -16,7 +16,7 @@ import { DualbertError } from '../errors.js';
 import type { BertConfig } from '../graph/config.js';
 import type { Tensor } from '../graph/weights.js';
 import { ProtobufError, type ProtoField, protoString, readFields, repeatedInts, toSigned64 } from './protobuf.js';
-import { halfToFloat } from './safetensors.js';
+import { fromHalfBits } from '../half.js';
 import { bertTensorShapes } from './synthetic.js';
 
 /** ONNX TensorProto.DataType values we decode. */
@@ -208,7 +208,7 @@ export function decodeOnnxTensor(t: OnnxTensorProto, file: string, external?: Ex
         if (raw.byteOffset % 4 === 0) out.set(new Float32Array(raw.buffer, raw.byteOffset, count));
         else for (let i = 0; i < count; i++) out[i] = v.getFloat32(i * 4, true);
         break;
-      case DT.FLOAT16: for (let i = 0; i < count; i++) out[i] = halfToFloat(v.getUint16(i * 2, true)); break;
+      case DT.FLOAT16: for (let i = 0; i < count; i++) out[i] = fromHalfBits(v.getUint16(i * 2, true)); break;
       case DT.BFLOAT16: {
         const u32 = new Uint32Array(out.buffer);
         for (let i = 0; i < count; i++) u32[i] = v.getUint16(i * 2, true) << 16;
@@ -241,7 +241,7 @@ export function decodeOnnxTensor(t: OnnxTensorProto, file: string, external?: Ex
     } else {
       for (const x of repeatedInts([f])) {
         const s = f.field === 7 ? toSigned64(x) : x >= 2 ** 31 ? toSigned64(x) : x;
-        if (t.dataType === DT.FLOAT16) push(halfToFloat(s & 0xffff));
+        if (t.dataType === DT.FLOAT16) push(fromHalfBits(s & 0xffff));
         else if (t.dataType === DT.BFLOAT16) push(new Float32Array(new Uint32Array([(s & 0xffff) << 16]).buffer)[0]!);
         else push(s);
       }

@@ -6,6 +6,7 @@
  * `{ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: {...} }`,
  * then the data buffer; offsets are relative to the start of the data buffer.
  */
+import { fromHalfBits } from '../half.js';
 import { DualbertError } from '../errors.js';
 import type { Tensor } from '../graph/weights.js';
 
@@ -90,16 +91,6 @@ export function readSafetensorsHeader(
   return { entries, dataStart, metadata };
 }
 
-/** Converts IEEE half to float32. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 /** Decodes one tensor to float32 (F16 and BF16 are widened exactly). */
 export function decodeTensor(bytes: Uint8Array, dataStart: number, name: string, entry: SafetensorsEntry, file: string): Tensor {
   const count = entry.shape.reduce((a, b) => a * b, 1);
@@ -112,7 +103,7 @@ export function decodeTensor(bytes: Uint8Array, dataStart: number, name: string,
       else for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
       break;
     case 'F16':
-      for (let i = 0; i < count; i++) data[i] = halfToFloat(view.getUint16(i * 2, true));
+      for (let i = 0; i < count; i++) data[i] = fromHalfBits(view.getUint16(i * 2, true));
       break;
     case 'BF16': {
       // bf16 is the top half of a float32.

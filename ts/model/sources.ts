@@ -7,6 +7,7 @@
  * a URL base under `<host>/<owner>/<name>/resolve/<revision>/`), and in-memory files
  * (`File`/`Blob`/`ArrayBuffer` maps, for browsers).
  */
+import { isNode } from '../env.js';
 import { DualbertError } from '../errors.js';
 import { type CacheMeta, type FileCache, type PartialDownload, defaultCache } from './cache.js';
 
@@ -35,7 +36,6 @@ export interface ModelSource {
   read(path: string, options?: ReadOptions): Promise<Uint8Array | undefined>;
 }
 
-const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
 
 /**
  * A directory on the local filesystem (Node only).
@@ -46,7 +46,7 @@ export function directorySource(dir: string): ModelSource {
   return {
     location: dir,
     async read(path) {
-      if (!isNode()) {
+      if (!isNode) {
         throw new DualbertError('INVALID_ARGUMENT', `a model directory ("${dir}") can only be read in Node; in a browser pass a URL`);
       }
       const { readFile } = await import('node:fs/promises');
@@ -252,7 +252,7 @@ async function fetchFollowing(
   let linkedSize: number | undefined;
   let linkedSha: string | undefined;
   for (let hops = 0; hops < 10; hops++) {
-    const response = await fetchFn(current, { headers, redirect: isNode() ? 'manual' : 'follow' });
+    const response = await fetchFn(current, { headers, redirect: isNode ? 'manual' : 'follow' });
     const size = response.headers.get('x-linked-size');
     if (size && /^\d+$/.test(size)) linkedSize = Number(size);
     linkedSha ??= sha256FromEtag(response.headers.get('x-linked-etag'));
@@ -404,7 +404,7 @@ function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
 
 /** The default hub: `https://huggingface.co`, or `$HF_ENDPOINT` in Node (as huggingface_hub reads it). */
 export function defaultRemoteHost(): string {
-  const env = isNode() ? process.env['HF_ENDPOINT'] : undefined;
+  const env = isNode ? process.env['HF_ENDPOINT'] : undefined;
   return env || 'https://huggingface.co';
 }
 

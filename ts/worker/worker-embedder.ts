@@ -3,8 +3,9 @@
  * page stays responsive. Results come back as transferred buffers; `dispose()` terminates the
  * worker and frees its memory.
  */
-import type { Device } from '../backends/backend.js';
-import type { EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbeddingResult, EmbedOptions } from '../embedder.js';
+import { isNode } from '../env.js';
+import type { BackendStats, Device } from '../backends/types.js';
+import type { EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbeddingResult, EmbedOptions } from '../types.js';
 import { DualbertError, type DualbertErrorCode } from '../errors.js';
 import { loadModelMeta, type ModelDefaults } from '../model/load.js';
 import { checkText, streamInWindows } from '../stream.js';
@@ -19,7 +20,6 @@ interface WorkerHandle {
 
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; progress?: EmbedderOptions['progress_callback'] };
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 /** Options of worker mode: the embedder's options, plus where the worker script is. */
 export interface WorkerModeOptions extends EmbedderOptions {
@@ -46,7 +46,15 @@ async function startWorker(url: URL, onMessage: (m: WorkerResponse) => void, onF
   throw new DualbertError('INVALID_ARGUMENT', 'worker mode needs Web Workers (browsers) or worker_threads (Node)');
 }
 
-export class WorkerEmbedder {
+/**
+ * An embedder whose model runs in a worker (same API as {@link Embedder}): the page or the main
+ * thread stays responsive. Dispatches `warning` events like the in-thread embedder.
+ * @example
+ * const embedder = await createEmbedder('synthetic:minilm', { worker: true });
+ * embedder.addEventListener('warning', (e) => console.warn((e as CustomEvent).detail.message));
+ * const { data } = await embedder.embed(['hello']);
+ */
+export class WorkerEmbedder extends EventTarget {
   /** The model's tokenizer (loaded on this thread too, so it can be used synchronously). */
   readonly tokenizer: Tokenizer;
   /** Embedding width. */
@@ -66,6 +74,7 @@ export class WorkerEmbedder {
     tokenizer: Tokenizer;
     created: Extract<WorkerResponse, { type: 'created' }>;
   }) {
+    super();
     this.worker = init.worker;
     this.pending = init.pending;
     this.nextId = init.nextId;
@@ -95,8 +104,13 @@ export class WorkerEmbedder {
       for (const p of pending.values()) p.reject(error);
       pending.clear();
     };
+    // Warnings before the embedder exists go to onWarning; later ones are `warning` events too.
+    let embedder: WorkerEmbedder | undefined;
     const onMessage = (m: WorkerResponse): void => {
-      if (m.type === 'warning') return onWarning?.(m.warning);
+      if (m.type === 'warning') {
+        if (embedder) embedder.dispatchEvent(new CustomEvent('warning', { detail: m.warning }));
+        return onWarning?.(m.warning);
+      }
       const p = pending.get(m.id);
       if (!p) return;
       if (m.type === 'progress') return p.progress?.(m.event);
@@ -111,9 +125,13 @@ export class WorkerEmbedder {
       worker.post({ id: 0, type: 'create', model, options: embedderOptions });
     });
     try {
-      // The tokenizer is loaded here as well (in parallel), so `tokenizer` works without a round trip.
-      const [response, meta] = await Promise.all([created, loadModelMeta(model)]);
-      return new WorkerEmbedder({ worker, pending, nextId: 1, tokenizer: meta.tokenizer, created: response as Extract<WorkerResponse, { type: 'created' }> });
+      // The tokenizer is loaded here as well (in parallel, from the same place and cache), so
+      // `tokenizer` works without a round trip.
+      const { cache, cache_dir, offline, revision, remote_host, maxAttempts } = embedderOptions;
+      const loadOptions = Object.fromEntries(Object.entries({ cache, cache_dir, offline, revision, remote_host, maxAttempts }).filter(([, v]) => v !== undefined));
+      const [response, meta] = await Promise.all([created, loadModelMeta(model, loadOptions)]);
+      embedder = new WorkerEmbedder({ worker, pending, nextId: 1, tokenizer: meta.tokenizer, created: response as Extract<WorkerResponse, { type: 'created' }> });
+      return embedder;
     } catch (e) {
       worker.terminate();
       throw e;
@@ -152,6 +170,16 @@ export class WorkerEmbedder {
     yield* streamInWindows(texts, { batchSize, lookaheadBatches, signal }, (window) => this.embed(window, embedOptions));
   }
 
+  /**
+   * The worker's backend figures (device, threads, bytes held; see Embedder.stats).
+   * @example const { device, weightBytes } = await embedder.stats();
+   */
+  async stats(): Promise<BackendStats> {
+    const response = (await this.request({ type: 'stats' })) as Extract<WorkerResponse, { type: 'stats' }>;
+    this.currentDevice = response.stats.device;
+    return response.stats;
+  }
+
   /** Terminates the worker and frees everything it held. */
   dispose(): void {
     if (!this.worker) return;
@@ -162,7 +190,7 @@ export class WorkerEmbedder {
     worker.terminate();
   }
 
-  private request(message: Omit<Extract<WorkerRequest, { type: 'embed' }>, 'id'>): Promise<WorkerResponse> {
+  private request(message: Omit<Extract<WorkerRequest, { type: 'embed' }>, 'id'> | { type: 'stats' }): Promise<WorkerResponse> {
     const worker = this.worker;
     if (!worker) return Promise.reject(new DualbertError('DISPOSED', 'this embedder was disposed'));
     const id = this.nextId++;

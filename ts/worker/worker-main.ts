@@ -68,6 +68,10 @@ void connect().then((port) => {
           port.post({ id: request.id, type: 'embedded', data, dims, device: embedder.device }, [data.buffer]);
           return;
         }
+        case 'stats':
+          if (!embedder) throw new DualbertError('DISPOSED', 'worker: no embedder (create failed or disposed)');
+          port.post({ id: request.id, type: 'stats', stats: embedder.stats() });
+          return;
         case 'dispose':
           embedder?.dispose();
           embedder = undefined;

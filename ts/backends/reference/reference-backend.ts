@@ -3,10 +3,10 @@
  * read. It is the oracle that every fast kernel (WASM, WGSL) is tested against, so it has no
  * tricks beyond visiting memory in a sensible order. Shapes use the legend of `ts/graph/ops.ts`.
  */
-import type { DeviceBackend } from '../backend.js';
+import type { Batch } from '../../graph/batch.js';
+import { type OpKernels, dispatchStep } from '../../graph/execute.js';
 import type {
   AttentionNode,
-  BatchInputs,
   DenseNode,
   EmbedNode,
   GraphNode,
@@ -14,9 +14,10 @@ import type {
   LinearNode,
   NormalizeNode,
   PoolNode,
-  RowKind,
 } from '../../graph/ops.js';
+import type { GraphPlan, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeights, Tensor } from '../../graph/weights.js';
+import type { Backend, BackendStats, RunIO } from '../types.js';
 import { gelu } from './math.js';
 
 /** A float64 activation [rows, cols]. */
@@ -26,9 +27,16 @@ export interface RefTensor {
   readonly data: Float64Array;
 }
 
-export class ReferenceBackend implements DeviceBackend<RefTensor> {
+/**
+ * The float64 oracle as a device. Every activation gets its own array (no slot sharing: the
+ * oracle stays as plain as possible).
+ * @example
+ * const backend = new ReferenceBackend(bindWeights(graph.weights, checkpoint));
+ * const { output } = await runGraph(graph, backend, batch);   // Float64Array
+ */
+export class ReferenceBackend implements Backend {
   readonly device = 'reference' as const;
-  private inputs: BatchInputs | undefined;
+  readonly threads = 1;
 
   constructor(private readonly weights: GraphWeights) {}
 
@@ -39,27 +47,36 @@ export class ReferenceBackend implements DeviceBackend<RefTensor> {
     return true;
   }
 
-  begin(inputs: BatchInputs): void {
-    this.inputs = inputs;
+  stats(): BackendStats {
+    let weightBytes = 0;
+    for (const t of this.weights.values()) weightBytes += t.data.byteLength;
+    return { device: 'reference', threads: 1, weightBytes, activationBytes: 0 };
   }
 
-  end(): void {
-    this.inputs = undefined;
+  async execute(plan: GraphPlan, batch: Batch, io: RunIO): Promise<Float64Array[]> {
+    const tensors = new Map<PlannedValue, RefTensor>();
+    const tensor = (v: PlannedValue): RefTensor => {
+      let t = tensors.get(v);
+      if (!t) {
+        const rows = v.rows === 'tokens' ? batch.tokens : batch.batchSize;
+        t = { rows, cols: v.cols, data: new Float64Array(rows * v.cols) };
+        tensors.set(v, t);
+      }
+      return t;
+    };
+    for (const [v, values] of io.writes) tensor(v).data.set(values);
+    const kernels = new ReferenceKernels(this.weights, batch);
+    for (const step of plan.steps) dispatchStep(kernels, step, tensor);
+    return io.reads.map((v) => tensor(v).data);
   }
+}
 
-  allocate(_id: string, rows: RowKind, cols: number): RefTensor {
-    const { batchSize, seqLen } = this.batch();
-    const n = rows === 'tokens' ? batchSize * seqLen : batchSize;
-    return { rows: n, cols, data: new Float64Array(n * cols) };
-  }
-
-  write(t: RefTensor, values: Float32Array | Float64Array): void {
-    t.data.set(values);
-  }
-
-  async read(t: RefTensor): Promise<Float64Array> {
-    return t.data;
-  }
+/** The ops on float64 arrays, for one batch. Shapes use the legend of ts/graph/ops.ts. */
+class ReferenceKernels implements OpKernels<RefTensor> {
+  constructor(
+    private readonly weights: GraphWeights,
+    private readonly inputs: Batch,
+  ) {}
 
   // out is [N, C]: word[ids[n]] + position[t] + tokenType[typeIds[n]], t = n mod T.
   embed(node: EmbedNode, out: RefTensor): void {
@@ -77,7 +94,7 @@ export class ReferenceBackend implements DeviceBackend<RefTensor> {
   }
 
   // x is [rows, K], W is [M, K], out is [rows, M]: out = x·Wᵀ + b, then the epilogue.
-  linear(node: LinearNode, x: RefTensor, out: RefTensor, residual: RefTensor | undefined): void {
+  linear(node: LinearNode, x: RefTensor, out: RefTensor, residual: RefTensor | undefined): boolean {
     const W = this.weight(node.weight).data;
     const b = this.weight(node.bias).data;
     const K = x.cols;
@@ -123,6 +140,7 @@ export class ReferenceBackend implements DeviceBackend<RefTensor> {
         out.data[oRow + m] = v;
       }
     }
+    return false;
   }
 
   // Row-wise over C columns; two-pass statistics (mean, then variance about the mean).
@@ -246,8 +264,7 @@ export class ReferenceBackend implements DeviceBackend<RefTensor> {
     }
   }
 
-  private batch(): BatchInputs {
-    if (!this.inputs) throw new Error('reference backend: op called outside begin()/end()');
+  private batch(): Batch {
     return this.inputs;
   }
 

@@ -64,3 +64,6 @@ export const ABI_GLOBALS: Readonly<Record<string, number>> = {
   POOL_CLS: POOL.cls,
   POOL_MAX: POOL.max,
 };
+
+/** A job argument: [ARGS word, value] (an i32 or a u32 byte offset), or [word, value, 'f32']. */
+export type JobArgs = readonly (readonly [number, number] | readonly [number, number, 'f32'])[];

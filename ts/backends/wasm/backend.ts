@@ -1,86 +1,47 @@
 /**
- * The wasm backend: runs the graph's ops with the AssemblyScript kernels (assembly/) in one
+ * The wasm backend: runs planned graphs with the AssemblyScript kernels (assembly/) in one
  * WebAssembly memory. Shapes use the legend of ts/graph/ops.ts.
  *
  * Memory layout (byte offsets, 64-byte aligned blocks):
  *   [0, heapBase)      the module's static data
  *   control block      job arguments and the counters threads synchronize on (abi.ts CTRL)
- *   weights            written once when the backend is created: 1-D tensors as they are
- *                      (padded to 8 floats with zeros, so kernels may read a full 8-lane bias);
- *                      2-D tensors in the layout their op reads: GEMM weights as [⌈M/8⌉][K][8]
- *                      panels, embedding tables row-major (a table used the other way is
- *                      re-laid in place on first use; both layouts fit the reserved size)
- *   batch arena        reset by begin(): token ids, type ids and mask (i32), the activations
- *                      of the batch, and per-thread kernel scratch. It grows the memory as
- *                      needed, never past the memory's maximum (a clear error instead).
- *
- * Ops are recorded, not run, as they arrive (a tape of closures); the first `read` plans the
- * arena from the tape — an activation's bytes are reused once its last reader has run, so a
- * 6-layer MiniLM batch needs a handful of activation buffers instead of 44 — and then runs it.
- * Reading an activation whose bytes were reused (a capture of an intermediate) replays the tape
- * with it kept, and remembers its name so later batches keep it from the start.
+ *   weights            written once when the backend is created, laid out by role: vectors as
+ *                      they are (padded to 8 floats with zeros, so kernels may read a full 8-lane
+ *                      bias), tables row-major, linear weights as [⌈M/8⌉][K][8] GEMM panels
+ *   batch arena        per batch: token ids, type ids and mask (i32), then the plan's slots
+ *                      (each sized for this batch), then per-thread kernel scratch. It grows the
+ *                      memory as needed, never past the memory's maximum (a clear error instead).
  */
 import { DualbertError } from '../../errors.js';
-import {
-  type AttentionNode,
-  type BatchInputs,
-  type EmbedNode,
-  type GraphNode,
-  type LayerNormNode,
-  type LinearNode,
-  type NormalizeNode,
-  type PoolNode,
-  type RowKind,
-  isCoreNode,
+import type { Batch } from '../../graph/batch.js';
+import { type OpKernels, dispatchStep } from '../../graph/execute.js';
+import type {
+  AttentionNode,
+  EmbedNode,
+  GraphNode,
+  LayerNormNode,
+  LinearNode,
+  NormalizeNode,
+  PoolNode,
 } from '../../graph/ops.js';
-import type { GraphWeights, Tensor } from '../../graph/weights.js';
-import type { DeviceBackend } from '../backend.js';
-import { CTRL, EPI, type KernelExports, MAX_TASKS, OP, POOL, type WasmBuild } from './abi.js';
+import { isCoreNode } from '../../graph/ops.js';
+import type { GraphPlan, PlanStep, PlannedValue } from '../../graph/plan.js';
+import type { GraphWeight, GraphWeights } from '../../graph/weights.js';
+import type { Backend, BackendStats, RunIO } from '../types.js';
+import { CTRL, EPI, type JobArgs, type KernelExports, MAX_TASKS, OP, POOL, type WasmBuild } from './abi.js';
+import * as A from './job-args.js';
 import type { ThreadPool } from './threads.js';
 
 const PAGE = 65536;
 const ALIGN = 64;
 const align = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
-/** An activation of the current batch: [rows, cols] f32, placed in the arena when the tape is planned. */
-export interface WasmTensor {
-  readonly name: string;
-  readonly rows: number;
-  readonly cols: number;
-  /** The batch it belongs to (handles of an ended batch are rejected). */
-  readonly batch: number;
-}
-
-/** One recorded op: what it reads and writes, its per-thread scratch, and how to run it. */
-interface TapeEntry {
-  /** For profiles: the op, and for linear layers the output's name without the layer prefix. */
-  label: string;
-  readonly reads: readonly WasmTensor[];
-  /** What it writes: one activation, two for a GEMM with a fused LayerNorm. */
-  readonly writes: WasmTensor[];
-  readonly scratch: number;
-  readonly run: () => void;
-  /** A GEMM whose tasks cover whole rows: a LayerNorm of its output can run inside it. */
-  fusable?: { out: WasmTensor; ln?: { out: WasmTensor; gamma: number; beta: number; eps: number } };
-}
-
-/** Where the planned tape put each activation, and which activation a reused block ends with. */
-interface Plan {
-  readonly offsets: Map<WasmTensor, number>;
-  readonly finalOwner: Map<number, WasmTensor>;
-}
-
-/** Names of intermediates read after being reused, kept from the start in later batches (bounded). */
-const MAX_PINNED_NAMES = 256;
-
-/** Where a weight lives and how it is laid out. */
+/** Where a weight lives. */
 interface WeightSlot {
-  readonly tensor: Tensor;
   readonly offset: number;
-  /** 2-D: [rows, cols] = [M, K]; 1-D: [n, 1]. */
+  /** 2-D: [rows, cols] = [M, K] or [table rows, C]; 1-D: [n, 1]. */
   readonly rows: number;
   readonly cols: number;
-  layout: 'raw' | 'packed';
 }
 
 /** Everything a backend instance is made of (see index.ts, which assembles it). */
@@ -101,14 +62,21 @@ export function weightBytes(weights: GraphWeights): number {
   return bytes;
 }
 
-/** Floats reserved for a tensor: 1-D padded to 8; 2-D rounded up to whole 8-row panels. */
-function slotFloats(t: Tensor): number {
-  if (t.shape.length === 2) return Math.ceil(t.shape[0]! / 8) * 8 * t.shape[1]!;
+/** Floats reserved for a weight: linear weights rounded up to whole 8-row panels; others padded to 8. */
+function slotFloats(t: GraphWeight): number {
+  if (t.role === 'linear') return Math.ceil(t.shape[0]! / 8) * 8 * t.shape[1]!;
   return Math.ceil(t.data.length / 8) * 8;
 }
 
-/** Names the graph gives embedding tables (gathered by rows, never multiplied). */
-const EMBEDDING_TABLE = /embeddings\.weight$/;
+/** Where the arena put this batch's inputs, slots and scratch. */
+interface ArenaLayout {
+  readonly idsAt: number;
+  readonly typeIdsAt: number;
+  readonly maskAt: number;
+  readonly slotAt: readonly number[];
+  readonly scratchAt: number;
+  readonly scratchPerThread: number;
+}
 
 /**
  * The wasm device backend: the graph's ops on the AssemblyScript kernels, over one WebAssembly
@@ -118,11 +86,13 @@ const EMBEDDING_TABLE = /embeddings\.weight$/;
  * const { output } = await runGraph(graph, backend, batch);   // backend.build: 'simd-threads'
  * backend.dispose();
  */
-export class WasmBackend implements DeviceBackend<WasmTensor> {
+export class WasmBackend implements Backend {
   readonly device = 'wasm' as const;
+  /** A GEMM whose tasks cover whole rows LayerNorms them while they are in cache. */
+  readonly fusesLinearNorm = true;
   /** Which build runs (relaxed, simd or scalar; -threads when workers share the memory). */
   readonly build: WasmBuild;
-  private readonly exports: KernelExports;
+  readonly exports: KernelExports;
   private readonly memory: WebAssembly.Memory;
   private readonly maxPages: number;
   private readonly ctrl: number;
@@ -130,17 +100,14 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
   private readonly slots = new Map<string, WeightSlot>();
   /** First byte of the batch arena. */
   private readonly arenaStart: number;
-  /** First byte after the batch inputs: where planned activations start. */
-  private activationStart: number;
-  private batchId = 0;
-  private inputs: (BatchInputs & { idsAt: number; typeIdsAt: number; maskAt: number }) | undefined;
-  private tape: TapeEntry[] = [];
-  private plan: Plan | undefined;
-  /** Per-thread scratch of the planned tape. */
-  private scratch = { at: 0, perThread: 0 };
-  private readonly pinnedNames = new Set<string>();
   private arenaEnd = 0;
   private disposed = false;
+
+  /**
+   * Set to a Map to collect milliseconds per op (by label: 'attention', 'linear ffn.inner'...)
+   * over every run, for benchmarks. Ops run synchronously, workers included.
+   */
+  profile: Map<string, number> | undefined;
 
   constructor(parts: WasmBackendParts, weights: GraphWeights) {
     this.build = parts.build;
@@ -152,20 +119,13 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     let at = align(this.ctrl + CTRL.BYTES);
     for (const [name, tensor] of weights) {
       const is2d = tensor.shape.length === 2;
-      const slot: WeightSlot = {
-        tensor,
-        offset: at,
-        rows: is2d ? tensor.shape[0]! : tensor.data.length,
-        cols: is2d ? tensor.shape[1]! : 1,
-        layout: is2d && !EMBEDDING_TABLE.test(name) ? 'packed' : 'raw',
-      };
+      const slot: WeightSlot = { offset: at, rows: is2d ? tensor.shape[0]! : tensor.data.length, cols: is2d ? tensor.shape[1]! : 1 };
       at = align(at + slotFloats(tensor) * 4);
       this.grow(at, 'the model weights');
-      this.writeSlot(slot);
+      writeWeight(new Float32Array(this.memory.buffer, slot.offset, slotFloats(tensor)), tensor);
       this.slots.set(name, slot);
     }
     this.arenaStart = at;
-    this.activationStart = at;
     this.arenaEnd = at;
   }
 
@@ -174,20 +134,24 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     return this.workers?.size ?? 1;
   }
 
-  /**
-   * Set to a Map to collect milliseconds per op (by label: 'attention', 'linear ffn.inner'...)
-   * over every tape run, for benchmarks. Ops run synchronously, workers included.
-   */
-  profile: Map<string, number> | undefined;
-
   /** Bytes of WebAssembly memory held: weights, the largest batch arena so far, scratch. */
   get memoryBytes(): number {
     return this.memory.buffer.byteLength;
   }
 
-  /** Bytes the last planned batch used in the arena: inputs, activations, per-thread scratch. */
+  /** Bytes the last batch used in the arena: inputs, activations, per-thread scratch. */
   get arenaBytes(): number {
     return this.arenaEnd - this.arenaStart;
+  }
+
+  stats(): BackendStats {
+    return {
+      device: 'wasm',
+      threads: this.threads,
+      weightBytes: this.arenaStart - align(this.ctrl + CTRL.BYTES),
+      activationBytes: this.arenaBytes,
+      wasmMemoryBytes: this.memoryBytes,
+    };
   }
 
   /** Only the first op vocabulary (pooling mean/cls/max, no Dense head) has kernels here. */
@@ -199,221 +163,79 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     this.disposed = true;
     this.workers?.dispose();
     this.workers = undefined;
-    this.inputs = undefined;
   }
 
-  begin(inputs: BatchInputs): void {
-    this.live();
-    const { batchSize: B, seqLen: T } = inputs;
-    if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) {
-      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: batch size and sequence length must be positive integers, got ${B} × ${T}`);
+  async execute(plan: GraphPlan, batch: Batch, io: RunIO): Promise<Float32Array[]> {
+    if (this.disposed) throw new DualbertError('DISPOSED', 'this wasm backend was disposed');
+    const kernels = new WasmKernels(this, batch);
+    const layout = this.layout(plan, batch, kernels);
+    kernels.layout = layout;
+    const buf = this.memory.buffer;
+    const n = batch.tokens;
+    new Int32Array(buf, layout.idsAt, n).set(batch.ids);
+    new Int32Array(buf, layout.typeIdsAt, n).set(batch.typeIds);
+    new Int32Array(buf, layout.maskAt, n).set(batch.attentionMask);
+    for (const [v, values] of io.writes) new Float32Array(buf, layout.slotAt[v.slot]!, values.length).set(values);
+    const spans = new Map<PlannedValue, Span>();
+    const span = (v: PlannedValue): Span => {
+      let s = spans.get(v);
+      if (!s) spans.set(v, (s = { at: layout.slotAt[v.slot]!, rows: rowsOf(v, batch), cols: v.cols }));
+      return s;
+    };
+    const profile = this.profile;
+    for (const step of plan.steps) {
+      if (!profile) {
+        dispatchStep(kernels, step, span);
+        continue;
+      }
+      const start = performance.now();
+      dispatchStep(kernels, step, span);
+      const label = stepLabel(step);
+      profile.set(label, (profile.get(label) ?? 0) + performance.now() - start);
     }
-    const n = B * T;
-    for (const [key, arr] of [['ids', inputs.ids], ['typeIds', inputs.typeIds], ['attentionMask', inputs.attentionMask]] as const) {
-      if (arr.length !== n) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: inputs.${key} has ${arr.length} values, ${B} × ${T} needs ${n}`);
-    }
-    this.batchId++;
-    this.tape = [];
-    this.plan = undefined;
+    return io.reads.map((v) => {
+      const s = span(v);
+      return new Float32Array(this.memory.buffer, s.at, s.rows * s.cols).slice();
+    });
+  }
+
+  /** Places inputs, slots and scratch in the arena for this batch, growing the memory if needed. */
+  private layout(plan: GraphPlan, batch: Batch, kernels: WasmKernels): ArenaLayout {
+    const n = batch.tokens;
     const idsAt = this.arenaStart;
     const typeIdsAt = align(idsAt + n * 4);
     const maskAt = align(typeIdsAt + n * 4);
-    this.activationStart = align(maskAt + n * 4);
-    this.grow(this.activationStart, `a batch of ${B} × ${T} tokens`);
-    const buf = this.memory.buffer;
-    new Int32Array(buf, idsAt, n).set(inputs.ids);
-    new Int32Array(buf, typeIdsAt, n).set(inputs.typeIds);
-    new Int32Array(buf, maskAt, n).set(inputs.attentionMask);
-    this.inputs = { ...inputs, idsAt, typeIdsAt, maskAt };
-  }
-
-  end(): void {
-    this.inputs = undefined;
-    this.tape = [];
-    this.plan = undefined;
-  }
-
-  allocate(id: string, rows: RowKind, cols: number): WasmTensor {
-    const { batchSize, seqLen } = this.batch();
-    const n = rows === 'tokens' ? batchSize * seqLen : batchSize;
-    if (n * cols * 4 > this.maxPages * PAGE) {
-      throw new DualbertError(
-        'DEVICE_UNAVAILABLE',
-        `wasm backend: activation "${id}" needs ${mib(n * cols * 4)} of WebAssembly memory, which cannot grow past ${mib(this.maxPages * PAGE)}: use a smaller batchSize or shorter texts`,
-      );
-    }
-    return { name: id, rows: n, cols, batch: this.batchId };
-  }
-
-  write(t: WasmTensor, values: Float32Array | Float64Array): void {
-    this.check(t);
-    if (values.length !== t.rows * t.cols) {
-      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: write of ${values.length} values into a [${t.rows}, ${t.cols}] activation`);
-    }
-    const copy = Float32Array.from(values);
-    this.record('write', [], t, 0, () => new Float32Array(this.memory.buffer, this.at(t), copy.length).set(copy));
-  }
-
-  /**
-   * Runs the tape if it has not run (or replays it when `t`'s bytes were reused by a later
-   * activation), then returns a copy of `t`.
-   */
-  async read(t: WasmTensor): Promise<Float32Array> {
-    this.check(t);
-    if (!this.tape.some((e) => e.writes.includes(t))) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: activation "${t.name}" is read before it is written`);
-    const plan = this.plan;
-    const intact = plan !== undefined && plan.finalOwner.get(plan.offsets.get(t)!) === t;
-    if (!intact) {
-      if (plan !== undefined && this.pinnedNames.size < MAX_PINNED_NAMES) this.pinnedNames.add(t.name);
-      this.plan = this.planTape((h) => h === t || this.pinnedNames.has(h.name));
-      const profile = this.profile;
-      for (const entry of this.tape) {
-        if (!profile) {
-          entry.run();
-          continue;
-        }
-        const start = performance.now();
-        entry.run();
-        profile.set(entry.label, (profile.get(entry.label) ?? 0) + performance.now() - start);
+    let top = align(maskAt + n * 4);
+    const slotAt = plan.slots.map((s) => {
+      const bytes = (s.rows === 'tokens' ? n : batch.batchSize) * s.cols * 4;
+      if (bytes > this.maxPages * PAGE) {
+        throw new DualbertError(
+          'DEVICE_UNAVAILABLE',
+          `wasm backend: an activation of ${mib(bytes)} is needed, and WebAssembly memory cannot grow past ${mib(this.maxPages * PAGE)}: use a smaller batchSize or shorter texts`,
+        );
       }
-    }
-    return new Float32Array(this.memory.buffer, this.at(t), t.rows * t.cols).slice();
-  }
-
-  // out is [N, C]: word[ids[n]] + position[n mod T] + tokenType[typeIds[n]].
-  embed(node: EmbedNode, out: WasmTensor): void {
-    const inputs = this.batch();
-    this.check(out);
-    const word = this.raw(node.word);
-    const position = this.raw(node.position);
-    const tokenType = this.raw(node.tokenType);
-    const C = out.cols;
-    for (const [name, slot] of [[node.word, word], [node.position, position], [node.tokenType, tokenType]] as const) {
-      if (slot.cols !== C) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: embedding table "${name}" has ${slot.cols} columns, the activation ${C}`);
-    }
-    const { ids, typeIds, seqLen: T } = inputs;
-    if (T > position.rows) {
-      throw new DualbertError('INPUT_TOO_LONG', `wasm backend: a sequence of ${T} tokens exceeds the model's ${position.rows} positions`);
-    }
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (!(id >= 0 && id < word.rows)) {
-        throw new DualbertError('INVALID_ARGUMENT', `wasm backend: token id ${id} (sequence ${Math.floor(i / T)}, position ${i % T}) is outside the vocabulary of ${word.rows}`);
-      }
-      const type = typeIds[i]!;
-      if (!(type >= 0 && type < tokenType.rows)) {
-        throw new DualbertError('INVALID_ARGUMENT', `wasm backend: token type id ${type} (sequence ${Math.floor(i / T)}, position ${i % T}) is outside the ${tokenType.rows} token types`);
-      }
-    }
-    this.record('embed', [], out, 0, () => this.exports.embed(this.at(out), inputs.idsAt, inputs.typeIdsAt, word.offset, position.offset, tokenType.offset, ids.length, T, C));
-  }
-
-  // x is [rows, K], W is [M, K], out (and residual) [rows, M]: out = x·Wᵀ + b, then the epilogue.
-  linear(node: LinearNode, x: WasmTensor, out: WasmTensor, residual: WasmTensor | undefined): void {
-    this.check(x);
-    this.check(out);
-    const w = this.packed(node.weight);
-    const b = this.slot(node.bias);
-    const M = w.rows;
-    const K = w.cols;
-    const N = x.rows;
-    if (x.cols !== K || out.cols !== M || out.rows !== N || b.rows !== M) {
-      throw new DualbertError(
-        'INVALID_ARGUMENT',
-        `wasm backend: linear "${node.out}": x [${N}, ${x.cols}] · "${node.weight}"ᵀ [${K}, ${M}] + bias [${b.rows}] → out [${out.rows}, ${out.cols}] do not fit`,
-      );
-    }
-    if (node.epilogue === 'residual') {
-      if (!residual) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: linear "${node.out}" has a residual epilogue but no residual`);
-      this.check(residual);
-      if (residual.rows !== N || residual.cols !== M) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: residual of "${node.out}" is [${residual.rows}, ${residual.cols}], not [${N}, ${M}]`);
-    }
-    const plan = gemmPlan(N, K, M, this.threads);
-    const epi = EPI[node.epilogue === 'none' ? 'bias' : node.epilogue];
-    const reads = node.epilogue === 'residual' ? [x, residual!] : [x];
-    const fusable: NonNullable<TapeEntry['fusable']> | undefined = plan.PG * 8 >= M ? { out } : undefined;
-    this.record(`linear ${node.out.replace(/^encoder\.layer\.\d+\./, '')}`, reads, out, plan.packA ? this.exports.gemmScratchBytes(plan.MC, K) : 128, () => {
-      const res = node.epilogue === 'residual' ? this.at(residual!) : 0;
-      const ln = fusable?.ln;
-      this.job(
-        OP.GEMM,
-        Math.ceil(N / plan.MC) * Math.ceil(Math.ceil(M / 8) / plan.PG),
-        [this.at(x), w.offset, b.offset, this.at(out), res, N, K, M, epi, this.scratch.at, this.scratch.perThread, plan.MC, plan.PG, plan.packA ? 1 : 0, ln ? this.at(ln.out) : 0, ln?.gamma ?? 0, ln?.beta ?? 0],
-        ln ? [[18, ln.eps]] : [],
-      );
+      const at = top;
+      top += align(bytes);
+      return at;
     });
-    if (fusable) this.tape.at(-1)!.fusable = fusable;
-  }
-
-  // Row-wise over C columns.
-  layerNorm(node: LayerNormNode, x: WasmTensor, out: WasmTensor): void {
-    this.check(x);
-    this.check(out);
-    const gamma = this.slot(node.gamma);
-    const beta = this.slot(node.beta);
-    const C = x.cols;
-    if (out.cols !== C || out.rows !== x.rows || gamma.rows !== C || beta.rows !== C) {
-      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: layerNorm "${node.out}": x [${x.rows}, ${C}], gamma [${gamma.rows}], beta [${beta.rows}], out [${out.rows}, ${out.cols}] do not fit`);
-    }
-    // Right after a GEMM whose tasks produce whole rows of x: each task normalizes its rows
-    // while they are in cache (one job less, same arithmetic, same values).
-    const last = this.tape.at(-1);
-    if (last?.fusable && last.fusable.out === x && !last.fusable.ln) {
-      last.fusable.ln = { out, gamma: gamma.offset, beta: beta.offset, eps: node.eps };
-      last.writes.push(out);
-      last.label += ' + layerNorm';
-      this.plan = undefined;
-      return;
-    }
-    this.record('layerNorm', [x], out, 0, () => this.job(OP.LAYERNORM, Math.ceil(x.rows / 16), [this.at(x), this.at(out), gamma.offset, beta.offset, x.rows, C], [[7, node.eps]]));
-  }
-
-  // qkv is [N, 3C], out is [N, C].
-  attention(node: AttentionNode, qkv: WasmTensor, out: WasmTensor): void {
-    const inputs = this.batch();
-    this.check(qkv);
-    this.check(out);
-    const { numHeads: NH, headSize: HS } = node;
-    const C = NH * HS;
-    if (qkv.cols !== 3 * C || out.cols !== C || qkv.rows !== inputs.batchSize * inputs.seqLen || out.rows !== qkv.rows) {
-      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: attention "${node.out}": qkv [${qkv.rows}, ${qkv.cols}] and out [${out.rows}, ${out.cols}] do not fit ${NH} heads of ${HS}`);
-    }
-    this.record('attention', [qkv], out, this.exports.attentionScratchBytes(inputs.seqLen, HS), () =>
-      this.job(OP.ATTENTION, inputs.batchSize * NH, [this.at(qkv), this.at(out), inputs.maskAt, inputs.batchSize, inputs.seqLen, NH, HS, 0, this.scratch.at, this.scratch.perThread], [[8, node.scale]]),
-    );
-  }
-
-  // x is [N, C], out is [B, C].
-  pool(node: PoolNode, x: WasmTensor, out: WasmTensor): void {
-    const inputs = this.batch();
-    this.check(x);
-    this.check(out);
-    if (!(node.mode in POOL)) throw new DualbertError('UNSUPPORTED_OP', `device wasm does not implement pooling ${node.mode} yet (the reference device does)`);
-    if (x.rows !== inputs.batchSize * inputs.seqLen || out.rows !== inputs.batchSize || out.cols !== x.cols) {
-      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: pool "${node.out}": x [${x.rows}, ${x.cols}] → out [${out.rows}, ${out.cols}] do not fit the batch`);
-    }
-    const mode = POOL[node.mode as keyof typeof POOL];
-    this.record('pool', [x], out, 0, () => this.exports.pool(this.at(out), this.at(x), inputs.maskAt, inputs.batchSize, inputs.seqLen, x.cols, mode));
-  }
-
-  // x and out are [B, C].
-  normalize(node: NormalizeNode, x: WasmTensor, out: WasmTensor): void {
-    this.check(x);
-    this.check(out);
-    if (out.rows !== x.rows || out.cols !== x.cols) {
-      throw new DualbertError('INVALID_ARGUMENT', `wasm backend: normalize "${node.out}": x [${x.rows}, ${x.cols}] → out [${out.rows}, ${out.cols}]`);
-    }
-    this.record('normalize', [x], out, 0, () => this.exports.normalize(this.at(out), this.at(x), x.rows, x.cols, node.eps));
+    let scratch = 0;
+    for (const step of plan.steps) scratch = Math.max(scratch, kernels.scratchBytes(step));
+    const scratchPerThread = align(scratch);
+    this.arenaEnd = top + scratchPerThread * this.threads;
+    this.grow(this.arenaEnd, `a batch of ${batch.batchSize} × ${batch.seqLen} tokens`);
+    return { idsAt, typeIdsAt, maskAt, slotAt, scratchAt: top, scratchPerThread };
   }
 
   /** Writes a job's arguments (ARGS words 1..) and runs it on every thread. */
-  private job(op: number, tasks: number, words: number[], floats: [number, number][] = []): void {
+  job(op: number, tasks: number, args: JobArgs): void {
     const buf = this.memory.buffer;
-    const args = new Int32Array(buf, this.ctrl + CTRL.ARGS, 32);
-    const argsF32 = new Float32Array(buf, this.ctrl + CTRL.ARGS, 32);
-    args[0] = op;
-    words.forEach((v, i) => (args[i + 1] = v)); // offsets ≥ 2³¹ wrap to the same 32 bits the kernels read as u32
-    for (const [i, v] of floats) argsF32[i] = v;
+    const words = new Int32Array(buf, this.ctrl + CTRL.ARGS, 32);
+    const floats = new Float32Array(buf, this.ctrl + CTRL.ARGS, 32);
+    words[0] = op;
+    for (const [slot, value, kind] of args) {
+      if (kind === 'f32') floats[slot] = value;
+      else words[slot] = value; // offsets ≥ 2³¹ wrap to the same 32 bits the kernels read as u32
+    }
     if (tasks > MAX_TASKS) throw new DualbertError('DEVICE_UNAVAILABLE', `wasm backend: a job of ${tasks} tasks is more than the ${MAX_TASKS} the kernels count; use a smaller batch`);
     const self = (gen: number): void => this.exports.runJob(this.ctrl, 0, gen);
     if (this.workers) {
@@ -434,68 +256,10 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
     self(gen);
   }
 
-  private record(label: string, reads: WasmTensor[], write: WasmTensor, scratch: number, run: () => void): void {
-    this.tape.push({ label, reads, writes: [write], scratch, run });
-    this.plan = undefined; // a tape that grew must be planned (and run) again
-  }
-
-  /** The planned byte offset of an activation (only while the tape runs or after). */
-  private at(t: WasmTensor): number {
-    const offset = this.plan?.offsets.get(t);
-    if (offset === undefined) throw new Error(`wasm backend: activation "${t.name}" has no place in the plan`);
-    return offset;
-  }
-
-  /**
-   * Places every activation of the tape in the arena. Blocks are pooled by size: an activation
-   * takes a free block of its size (or new bytes) when it is first written, and gives it back
-   * after its last reader, unless `pinned` (read after the tape: it must survive to the end).
-   * An op's output never shares bytes with its inputs (they are freed after it is placed).
-   */
-  private planTape(pinned: (t: WasmTensor) => boolean): Plan {
-    const lastRead = new Map<WasmTensor, number>();
-    const lastWrite = new Map<WasmTensor, number>();
-    this.tape.forEach((e, i) => {
-      e.reads.forEach((r) => lastRead.set(r, i));
-      e.writes.forEach((w) => lastWrite.set(w, i));
-    });
-    const offsets = new Map<WasmTensor, number>();
-    const finalOwner = new Map<number, WasmTensor>();
-    const free = new Map<number, number[]>();
-    let top = this.activationStart;
-    const release = (t: WasmTensor): void => {
-      const bytes = align(t.rows * t.cols * 4);
-      const list = free.get(bytes) ?? [];
-      list.push(offsets.get(t)!);
-      free.set(bytes, list);
-    };
-    let scratch = 0;
-    this.tape.forEach((e, i) => {
-      for (const r of e.reads) {
-        if (!offsets.has(r)) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: activation "${r.name}" is read before it is written`);
-      }
-      for (const w of e.writes) {
-        if (offsets.has(w)) continue;
-        const bytes = align(w.rows * w.cols * 4);
-        let offset = free.get(bytes)?.pop();
-        if (offset === undefined) {
-          offset = top;
-          top += bytes;
-        }
-        offsets.set(w, offset);
-        finalOwner.set(offset, w);
-      }
-      for (const r of new Set(e.reads)) if (lastRead.get(r) === i && !pinned(r) && !e.writes.includes(r) && lastWrite.get(r)! < i) release(r);
-      // Written and never read afterwards (and not pinned): its bytes are free at once.
-      for (const w of e.writes) if (!pinned(w) && lastWrite.get(w) === i && !((lastRead.get(w) ?? -1) > i)) release(w);
-      scratch = Math.max(scratch, e.scratch);
-    });
-    const perThread = align(scratch);
-    this.scratch = { at: top, perThread };
-    this.arenaEnd = top + perThread * this.threads;
-    const inputs = this.inputs!;
-    this.grow(this.arenaEnd, `a batch of ${inputs.batchSize} × ${inputs.seqLen} tokens`);
-    return { offsets, finalOwner };
+  weight(name: string): WeightSlot {
+    const s = this.slots.get(name);
+    if (!s) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: weight "${name}" was not given to the backend`);
+    return s;
   }
 
   private grow(end: number, what: string): void {
@@ -515,67 +279,149 @@ export class WasmBackend implements DeviceBackend<WasmTensor> {
       );
     }
   }
+}
 
-  /** A weight in GEMM-panel layout (re-laid on first use if it was stored as a table). */
-  private packed(name: string): WeightSlot {
-    const s = this.slot(name);
-    if (s.tensor.shape.length !== 2) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: weight "${name}" is not a matrix`);
-    if (s.layout !== 'packed') {
-      s.layout = 'packed';
-      this.writeSlot(s);
-    }
-    return s;
+const rowsOf = (v: { rows: 'tokens' | 'sequences' }, batch: Batch): number => (v.rows === 'tokens' ? batch.tokens : batch.batchSize);
+
+/** For profiles: the op, and for linear layers the output's name without the layer prefix. */
+function stepLabel(step: PlanStep): string {
+  const node = step.node;
+  if (node.op !== 'linear') return node.op;
+  return `linear ${node.out.replace(/^encoder\.layer\.\d+\./, '')}${step.norm ? ' + layerNorm' : ''}`;
+}
+
+/**
+ * Writes a weight in its role's layout. Linear weights as GEMM panels: W[8p + j][k] at
+ * (p·K + k)·8 + j, zeros past M. Everything else as it is, zeros after.
+ */
+function writeWeight(dst: Float32Array, t: GraphWeight): void {
+  const src = t.data;
+  if (t.role !== 'linear') {
+    dst.set(src);
+    dst.fill(0, src.length);
+    return;
+  }
+  const M = t.shape[0]!;
+  const K = t.shape[1]!;
+  dst.fill(0);
+  for (let m = 0; m < M; m++) {
+    const base = (m >> 3) * K * 8 + (m & 7);
+    const row = m * K;
+    for (let k = 0; k < K; k++) dst[base + k * 8] = src[row + k]!;
+  }
+}
+
+/** An activation of this batch: its byte offset in the arena and its [rows, cols]. */
+interface Span {
+  readonly at: number;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** The ops of one batch as kernel jobs over spans of the arena. */
+class WasmKernels implements OpKernels<Span> {
+  layout!: ArenaLayout;
+
+  constructor(
+    private readonly backend: WasmBackend,
+    private readonly batch: Batch,
+  ) {}
+
+  /** Per-thread scratch a step needs. */
+  scratchBytes(step: PlanStep): number {
+    const node = step.node;
+    if (node.op === 'attention') return this.backend.exports.attentionScratchBytes(this.batch.seqLen, node.headSize);
+    if (node.op !== 'linear') return 0;
+    const w = this.backend.weight(node.weight);
+    const plan = gemmPlan(rowsOf(step.out, this.batch), w.cols, w.rows, this.backend.threads);
+    return plan.packA ? this.backend.exports.gemmScratchBytes(plan.MC, w.cols) : 128;
   }
 
-  /** A weight in row-major layout (re-laid on first use if it was stored as GEMM panels). */
-  private raw(name: string): WeightSlot {
-    const s = this.slot(name);
-    if (s.layout !== 'raw') {
-      s.layout = 'raw';
-      this.writeSlot(s);
-    }
-    return s;
+  // out is [N, C]: word[ids[n]] + position[n mod T] + tokenType[typeIds[n]].
+  embed(node: EmbedNode, out: Span): void {
+    const word = this.backend.weight(node.word);
+    const { seqLen: T, tokens: N } = this.batch;
+    const { idsAt, typeIdsAt } = this.layout;
+    const position = this.backend.weight(node.position).offset;
+    const tokenType = this.backend.weight(node.tokenType).offset;
+    this.backend.exports.embed(out.at, idsAt, typeIdsAt, word.offset, position, tokenType, N, T, word.cols);
   }
 
-  private slot(name: string): WeightSlot {
-    const s = this.slots.get(name);
-    if (!s) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: weight "${name}" was not given to the backend`);
-    return s;
+  // x is [rows, K], W is [M, K], out (and residual) [rows, M]: out = x·Wᵀ + b, then the epilogue;
+  // with `norm`, each task also normalizes its rows (when its tasks cover whole rows).
+  linear(node: LinearNode, x: Span, out: Span, residual: Span | undefined, norm: { node: LayerNormNode; out: Span } | undefined): boolean {
+    const w = this.backend.weight(node.weight);
+    const M = w.rows;
+    const K = w.cols;
+    const N = x.rows;
+    const plan = gemmPlan(N, K, M, this.backend.threads);
+    const ln = norm && plan.PG * 8 >= M ? norm : undefined;
+    const { scratchAt, scratchPerThread } = this.layout;
+    const args: JobArgs = [
+      [A.GEMM_X, x.at],
+      [A.GEMM_W, w.offset],
+      [A.GEMM_BIAS, this.backend.weight(node.bias).offset],
+      [A.GEMM_OUT, out.at],
+      [A.GEMM_RESIDUAL, residual?.at ?? 0],
+      [A.GEMM_N, N],
+      [A.GEMM_K, K],
+      [A.GEMM_M, M],
+      [A.GEMM_EPI, EPI[node.epilogue === 'none' ? 'bias' : node.epilogue]],
+      [A.GEMM_SCRATCH, scratchAt],
+      [A.GEMM_SCRATCH_PER_THREAD, scratchPerThread],
+      [A.GEMM_MC, plan.MC],
+      [A.GEMM_PG, plan.PG],
+      [A.GEMM_PACK_A, plan.packA ? 1 : 0],
+      [A.GEMM_LN_OUT, ln ? ln.out.at : 0],
+      [A.GEMM_LN_GAMMA, ln ? this.backend.weight(ln.node.gamma).offset : 0],
+      [A.GEMM_LN_BETA, ln ? this.backend.weight(ln.node.beta).offset : 0],
+      [A.GEMM_LN_EPS, ln ? ln.node.eps : 0, 'f32'],
+    ];
+    this.backend.job(OP.GEMM, Math.ceil(N / plan.MC) * Math.ceil(Math.ceil(M / 8) / plan.PG), args);
+    return ln !== undefined;
   }
 
-  /** Writes a weight in its current layout. Packed: W[8p + j][k] at (p·K + k)·8 + j, zeros past M. */
-  private writeSlot(s: WeightSlot): void {
-    const dst = new Float32Array(this.memory.buffer, s.offset, slotFloats(s.tensor));
-    const src = s.tensor.data;
-    if (s.layout === 'raw') {
-      dst.set(src);
-      dst.fill(0, src.length);
-      return;
-    }
-    const M = s.rows;
-    const K = s.cols;
-    dst.fill(0);
-    for (let m = 0; m < M; m++) {
-      const base = (m >> 3) * K * 8 + (m & 7);
-      const row = m * K;
-      for (let k = 0; k < K; k++) dst[base + k * 8] = src[row + k]!;
-    }
+  // Row-wise over C columns.
+  layerNorm(node: LayerNormNode, x: Span, out: Span): void {
+    this.backend.job(OP.LAYERNORM, Math.ceil(x.rows / 16), [
+      [A.LN_X, x.at],
+      [A.LN_OUT, out.at],
+      [A.LN_GAMMA, this.backend.weight(node.gamma).offset],
+      [A.LN_BETA, this.backend.weight(node.beta).offset],
+      [A.LN_N, x.rows],
+      [A.LN_C, x.cols],
+      [A.LN_EPS, node.eps, 'f32'],
+    ]);
   }
 
-  private check(t: WasmTensor): void {
-    if (t.batch !== this.batchId || !this.inputs) {
-      throw new DualbertError('INVALID_ARGUMENT', 'wasm backend: an activation of an ended batch was used (activations live from begin() to end())');
-    }
+  // qkv is [N, 3C], out is [N, C].
+  attention(node: AttentionNode, qkv: Span, out: Span): void {
+    const { batchSize: B, seqLen: T } = this.batch;
+    const { maskAt, scratchAt, scratchPerThread } = this.layout;
+    this.backend.job(OP.ATTENTION, B * node.numHeads, [
+      [A.ATTN_QKV, qkv.at],
+      [A.ATTN_OUT, out.at],
+      [A.ATTN_MASK, maskAt],
+      [A.ATTN_B, B],
+      [A.ATTN_T, T],
+      [A.ATTN_NH, node.numHeads],
+      [A.ATTN_HS, node.headSize],
+      [A.ATTN_SCALE, node.scale, 'f32'],
+      [A.ATTN_SCRATCH, scratchAt],
+      [A.ATTN_SCRATCH_PER_THREAD, scratchPerThread],
+    ]);
   }
 
-  private batch(): NonNullable<WasmBackend['inputs']> {
-    this.live();
-    if (!this.inputs) throw new DualbertError('INVALID_ARGUMENT', 'wasm backend: op called outside begin()/end()');
-    return this.inputs;
+  // x is [N, C], out is [B, C].
+  pool(node: PoolNode, x: Span, out: Span): void {
+    if (!(node.mode in POOL)) throw new DualbertError('UNSUPPORTED_OP', `device wasm does not implement pooling ${node.mode} yet (the reference device does)`);
+    const { batchSize: B, seqLen: T } = this.batch;
+    this.backend.exports.pool(out.at, x.at, this.layout.maskAt, B, T, x.cols, POOL[node.mode as keyof typeof POOL]);
   }
 
-  private live(): void {
-    if (this.disposed) throw new DualbertError('DISPOSED', 'this wasm backend was disposed');
+  // x and out are [B, C].
+  normalize(node: NormalizeNode, x: Span, out: Span): void {
+    this.backend.exports.normalize(out.at, x.at, x.rows, x.cols, node.eps);
   }
 }
 

@@ -4,32 +4,20 @@
  */
 import { DualbertError } from '../../errors.js';
 import type { GraphWeights } from '../../graph/weights.js';
-import type { BackendOptions, DeviceBackend } from '../backend.js';
+import { availableCores } from '../../env.js';
+import type { Backend, BackendOptions } from '../types.js';
 import { CTRL, type KernelExports, type WasmBuild } from './abi.js';
 import { WasmBackend, weightBytes } from './backend.js';
 import { type WasmLoaderOptions, buildName, loadWasmModule, relaxedSimdSupported, simdSupported, threadsSupported } from './loader.js';
 import { ThreadPool } from './threads.js';
 
-export { WasmBackend, type WasmTensor } from './backend.js';
+export { WasmBackend } from './backend.js';
 export type { WasmBuild } from './abi.js';
 export type { WasmLoaderOptions } from './loader.js';
 
 const PAGE = 65536;
 /** 4 GiB: all a 32-bit memory can address. Shared memories reserve their maximum up front, so smaller ones are tried when it is refused. */
 const MAX_PAGES = [65536, 32768, 16384];
-
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-/** Logical cores of this machine (1 when unknown). */
-async function availableCores(): Promise<number> {
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  if (isNode) {
-    const os = await import('node:os');
-    return os.availableParallelism?.() ?? os.cpus().length;
-  }
-  return 1;
-}
 
 /**
  * Creates a wasm backend bound to one model's weights.
@@ -47,7 +35,7 @@ async function availableCores(): Promise<number> {
  * const { output } = await runGraph(graph, backend, batch);
  * backend.dispose();
  */
-export async function createWasmBackend(weights: GraphWeights, options: BackendOptions = {}, loader: WasmLoaderOptions = {}): Promise<DeviceBackend> {
+export async function createWasmBackend(weights: GraphWeights, options: BackendOptions = {}, loader: WasmLoaderOptions = {}): Promise<Backend> {
   if (typeof WebAssembly !== 'object') throw new DualbertError('DEVICE_UNAVAILABLE', 'device "wasm": this JavaScript engine has no WebAssembly');
   const { threads: requested } = options;
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) {
@@ -65,7 +53,7 @@ export async function createWasmBackend(weights: GraphWeights, options: BackendO
 }
 
 /** One attempt with one build; undefined when the threaded setup cannot start here. */
-async function create(build: WasmBuild, weights: GraphWeights, threads: number, loader: WasmLoaderOptions): Promise<DeviceBackend | undefined> {
+async function create(build: WasmBuild, weights: GraphWeights, threads: number, loader: WasmLoaderOptions): Promise<Backend | undefined> {
   const module = await loadWasmModule(build, loader);
   const shared = threads > 1;
   // The weights, the control block, plus a first arena; the arena grows per batch as needed.

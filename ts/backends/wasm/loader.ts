@@ -2,6 +2,7 @@
  * Finding, choosing and compiling the WebAssembly builds. Browser-safe: Node modules are only
  * imported dynamically, when the build lives on the local file system.
  */
+import { isNode } from '../../env.js';
 import { RELAXED_SIMD_PROBE, SIMD_PROBE } from '../../detect.js';
 import { DualbertError } from '../../errors.js';
 import type { WasmBuild } from './abi.js';
@@ -25,7 +26,6 @@ export interface WasmLoaderOptions {
   wasmPaths?: string | URL | ((build: WasmBuild) => string | URL);
 }
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 /** The URL of one build's file. */
 export function wasmUrl(build: WasmBuild, options: WasmLoaderOptions = {}): URL {

@@ -11,6 +11,7 @@
  * in browsers), so the same code works from TypeScript sources under vitest, from the compiled
  * dist/, and from bundles. Workers never allocate: all their memory is the host's.
  */
+import { isNode } from '../../env.js';
 import { CTRL } from './abi.js';
 
 /** Iterations a waiting thread polls before it sleeps (Atomics.wait): jobs come back to back within a batch. */
@@ -59,7 +60,6 @@ interface WorkerHandle {
   terminate(): void;
 }
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 /** Starts one worker and resolves when its instance is ready. */
 async function startWorker(init: { module: WebAssembly.Module; memory: WebAssembly.Memory; ctrl: number; tid: number; spin: number }): Promise<WorkerHandle> {

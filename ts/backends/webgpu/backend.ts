@@ -1,27 +1,23 @@
 /**
  * The webgpu backend: the graph's ops as WGSL compute kernels, weights resident on the GPU.
  *
- * Ops are recorded on a tape (see tape.ts) and played at `read`: one command encoder, one compute
- * pass, one submit, then one copy of just the activation asked for (the pooled output) into a
- * mappable buffer. Per batch the host only writes the inputs and a block of uniforms and looks up
- * cached pipelines and bind groups; nothing is compiled or allocated after the first batch of a
- * bucket (see pool.ts).
+ * A batch is one command encoder, one compute pass, one submit, then one copy of just the values
+ * asked for (the pooled output) into a mappable buffer. Per batch the host only writes the
+ * inputs and a block of uniforms and looks up cached pipelines and bind groups; nothing is
+ * compiled or allocated after the first batch of a bucket (see pool.ts). Weights are laid out
+ * once at creation by role: every linear weight is transposed on the GPU in one submit.
  */
 import { DualbertError } from '../../errors.js';
-import type {
-  AttentionNode,
-  BatchInputs,
-  EmbedNode,
-  LayerNormNode,
-  LinearNode,
-  NormalizeNode,
-  PoolNode,
-  RowKind,
-} from '../../graph/ops.js';
+import type { Batch } from '../../graph/batch.js';
+import { type OpKernels, dispatchStep } from '../../graph/execute.js';
+import type { AttentionNode, EmbedNode, GraphNode, LayerNormNode, LinearNode, NormalizeNode, PoolNode } from '../../graph/ops.js';
+import { isCoreNode } from '../../graph/ops.js';
+import type { GraphPlan, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeights } from '../../graph/weights.js';
-import type { DeviceBackend } from '../backend.js';
+import { fromHalfArray, toHalfArray } from '../../half.js';
+import type { Backend, BackendStats, RunIO, WebGpuStats } from '../types.js';
+import type { Act, InputName, KernelCall } from './calls.js';
 import { type GpuContext, MAP_READ_MODE, Usage } from './gpu.js';
-import { fromHalfArray, toHalfArray } from './half.js';
 import {
   type KernelConfig,
   attentionCall,
@@ -35,7 +31,6 @@ import {
 } from './kernels.js';
 import { type PipelineCache, pipelineCache } from './pipelines.js';
 import { ActivationPool, type Bucket, GpuBuffer, PARAMS_STRIDE, roundUp16 } from './pool.js';
-import { Handle, type InputName, type KernelCall, type SlotPlan, type TapeEntry, planSlots } from './tape.js';
 
 /** Tuning knobs of the kernels (defaults are what NOTES-gpu.md measured as good on NVIDIA). */
 export interface WebGpuTuning {
@@ -67,67 +62,26 @@ export interface WebGpuTimings {
   kernels?: { op: string; key: string; ms: number; flop: number }[];
 }
 
-/** Counters for tests and benchmarks. */
-export interface WebGpuStats {
-  /** Compiled pipeline variants on this device. */
-  pipelines: number;
-  /** Cached bind groups. */
-  bindGroups: number;
-  /** Token-row capacities of the cached activation buckets. */
-  buckets: number[];
-  /** Bytes of activation buffers, inputs, uniforms and readback. */
-  activationBytes: number;
-  /** Bytes of resident weights. */
-  weightBytes: number;
-  /** queue.submit calls so far. */
-  submits: number;
-  /** Buffers created so far (weights included). */
-  buffersCreated: number;
-}
-
-interface WeightBuffer {
-  /** The tensor as given; dropped once a linear op has made its transpose. */
-  buffer: GpuBuffer | undefined;
-  readonly shape: readonly number[];
-  /** [K, M] copy of a linear weight [M, K], made on first use. */
-  transposed?: GpuBuffer;
-}
-
-/** Per-batch state. */
-interface Batch {
-  readonly inputs: BatchInputs;
-  readonly bucket: Bucket;
-  /** Per input: u32 per token row (ids, type ids, mask) or per sequence (key lengths). */
-  readonly data: Record<InputName, Uint32Array>;
-  readonly maxId: number;
-  readonly maxTypeId: number;
-  readonly tape: TapeEntry[];
-  plan?: SlotPlan;
-  /** The tape changed since it was last played. */
-  dirty: boolean;
-}
-
-const MAX_PINNED_NAMES = 256;
 const MAX_BIND_GROUPS_PER_BUCKET = 4096;
 
 /**
- * The webgpu backend of one model: implements the graph's ops (see OpBackend) with WGSL kernels.
+ * The webgpu backend of one model: implements the graph's ops with WGSL kernels.
  * Create it with {@link createWebGpuBackend}; `runGraph` drives it.
  * @example
  * const backend = await createWebGpuBackend(weights, { timestamps: true });
  * const { output } = await runGraph(graph, backend, batch);   // one submit, one readback
- * console.log(backend.lastTimings?.gpuMs, backend.stats().buckets);
+ * console.log(backend.lastTimings?.gpuMs, backend.stats().webgpu?.buckets);
  * backend.dispose();
  */
-export class WebGpuBackend implements DeviceBackend<Handle> {
+export class WebGpuBackend implements Backend {
   readonly device = 'webgpu' as const;
-  /** The timings of the last `read` that ran the tape. */
+  readonly threads = 1;
+  /** The timings of the last batch. */
   lastTimings: WebGpuTimings | undefined;
-  /** performance.now() at begin(). */
-  private begunAt = 0;
 
   private readonly gpu: GPUDevice;
-  private readonly weights = new Map<string, WeightBuffer>();
+  /** Weights by name: linear weights transposed to [K, M], the rest as given. */
+  private readonly weights = new Map<string, { buffer: GpuBuffer; shape: readonly number[] }>();
   private readonly activations: ActivationPool;
   private readonly pipelines: PipelineCache;
   private readonly config: KernelConfig;
@@ -136,12 +90,8 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
   /** Timestamps around every kernel instead of around the whole pass. */
   private readonly profile: boolean = false;
   private readonly queryResolve: GpuBuffer | undefined;
-  private batch: Batch | undefined;
-  private nextHandle = 1;
-  /** Activations read back after their buffer was reused: pinned by name in later batches. */
-  private readonly pinnedNames = new Set<string>();
   private lostInfo: GPUDeviceLostInfo | undefined;
-  /** The first GPU error outside our error scopes (e.g. from the one-time weight transposes). */
+  /** The first GPU error outside our error scopes. */
   private uncaptured: string | undefined;
   private readonly onUncapturedError = (ev: Event): void => {
     this.uncaptured ??= (ev as GPUUncapturedErrorEvent).error.message;
@@ -207,8 +157,8 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
   }
 
   /** Counters: pipelines, bind groups, buckets, bytes, submits. */
-  stats(): WebGpuStats {
-    return {
+  stats(): BackendStats & { webgpu: WebGpuStats } {
+    const webgpu: WebGpuStats = {
       pipelines: this.pipelines.size,
       bindGroups: this.activations.bindGroups,
       buckets: this.activations.bucketRows,
@@ -217,23 +167,66 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       submits: this.submits,
       buffersCreated: this.buffersCreated + this.activations.counters.created,
     };
+    return { device: 'webgpu', threads: 1, weightBytes: this.weightBytes, activationBytes: webgpu.activationBytes, webgpu };
   }
 
-  /** Uploads every graph weight once, converted to the storage type. */
+  /** The first op vocabulary (pooling mean/cls/max, no Dense head) has kernels here. */
+  supports(node: GraphNode): boolean {
+    return isCoreNode(node);
+  }
+
+  /**
+   * Uploads every graph weight once, converted to the storage type; linear weights [M, K] are
+   * then transposed to [K, M] (the layout the GEMM streams) on the GPU, all in one submit, and
+   * their untransposed copies freed.
+   */
   private upload(weights: GraphWeights): void {
+    const encoder = this.gpu.createCommandEncoder({ label: 'dualbert weight transposes' });
+    const pass = encoder.beginComputePass();
+    const temporary: GPUBuffer[] = [];
     for (const [name, t] of weights) {
       let data: Float32Array | Uint16Array = t.data;
       if (this.config.f16) {
         data = toHalfArray(t.data);
         const bad = data.findIndex((h) => (h & 0x7c00) === 0x7c00);
-        if (bad >= 0) {
-          throw new DualbertError('INVALID_WEIGHTS', `weights: "${name}"[${bad}] = ${t.data[bad]} does not fit in f16: use dtype "fp32"`);
-        }
+        if (bad >= 0) throw new DualbertError('INVALID_WEIGHTS', `weights: "${name}"[${bad}] = ${t.data[bad]} does not fit in f16: use dtype "fp32"`);
       }
-      const buffer = this.createStorage(data, `weight ${name}`);
-      this.weights.set(name, { buffer, shape: t.shape });
-      this.weightBytes += buffer.bytes;
+      const source = this.createStorage(data, `weight ${name}`);
+      if (t.role !== 'linear') {
+        this.weights.set(name, { buffer: source, shape: t.shape });
+        this.weightBytes += source.bytes;
+        continue;
+      }
+      const [rows, cols] = t.shape as [number, number];
+      const target = new GpuBuffer(this.gpu.createBuffer({ size: source.bytes, usage: Usage.STORAGE, label: `weight ${name} (transposed)` }), source.bytes);
+      this.buffersCreated++;
+      const d = transposeDispatch(this.config, rows, cols);
+      const pipeline = this.pipelines.get(d.key);
+      const params = this.gpu.createBuffer({ size: 16, usage: Usage.UNIFORM, mappedAtCreation: true });
+      new Uint32Array(params.getMappedRange()).set(d.params);
+      params.unmap();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(
+        0,
+        this.gpu.createBindGroup({
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: params } },
+            { binding: 1, resource: { buffer: source.gpu } },
+            { binding: 2, resource: { buffer: target.gpu } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(...d.workgroups);
+      temporary.push(source.gpu, params);
+      this.weights.set(name, { buffer: target, shape: t.shape });
+      this.weightBytes += target.bytes;
     }
+    pass.end();
+    this.gpu.queue.submit([encoder.finish()]);
+    this.submits++;
+    // Freed once the submitted transposes have run (destroy waits for submitted work).
+    for (const b of temporary) b.destroy();
   }
 
   private createStorage(data: Float32Array | Uint16Array, label: string): GpuBuffer {
@@ -255,253 +248,73 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     }
   }
 
-  private current(): Batch {
-    this.live();
-    if (!this.batch) throw new Error('webgpu backend: op called outside begin()/end()');
-    return this.batch;
-  }
-
-  private weightEntry(name: string, shape?: readonly number[]): WeightBuffer {
+  /** A weight's buffer (linear weights: the transposed one). */
+  weight(name: string): GpuBuffer {
     const w = this.weights.get(name);
     if (!w) throw new DualbertError('INVALID_WEIGHTS', `webgpu: weight "${name}" was not given to the backend`);
-    if (shape && (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i]))) {
-      throw new DualbertError('INVALID_WEIGHTS', `webgpu: weight "${name}" has shape [${w.shape.join(', ')}], the op needs [${shape.join(', ')}]`);
-    }
-    return w;
-  }
-
-  private weight(name: string, shape?: readonly number[]): GpuBuffer {
-    const w = this.weightEntry(name, shape);
-    if (!w.buffer) throw new DualbertError('INVALID_WEIGHTS', `webgpu: weight "${name}" is a linear weight (kept transposed) and cannot be read by another op`);
     return w.buffer;
   }
 
   /**
-   * W [M, K] as wt [K, M], the layout the GEMM streams. Made once, on the GPU, the first time a
-   * linear op uses the weight (the backend cannot tell linear weights from embedding tables
-   * before); the untransposed buffer is then freed, so weights are resident once.
+   * Encodes every step of the plan (one pass), copies the values read into the readback buffer,
+   * submits once and maps once.
    */
-  private transposedWeight(name: string, shape: readonly [number, number]): GpuBuffer {
-    const w = this.weightEntry(name, shape);
-    if (w.transposed) return w.transposed;
-    const source = this.weight(name);
-    const [rows, cols] = shape;
-    const target = new GpuBuffer(this.gpu.createBuffer({ size: source.bytes, usage: Usage.STORAGE, label: `weight ${name} (transposed)` }), source.bytes);
-    this.buffersCreated++;
-    const d = transposeDispatch(this.config, rows, cols);
-    const pipeline = this.pipelines.get(d.key);
-    const params = this.gpu.createBuffer({ size: 16, usage: Usage.UNIFORM, mappedAtCreation: true });
-    new Uint32Array(params.getMappedRange()).set(d.params);
-    params.unmap();
-    const encoder = this.gpu.createCommandEncoder({ label: 'dualbert weight transpose' });
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(
-      0,
-      this.gpu.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: params } },
-          { binding: 1, resource: { buffer: source.gpu } },
-          { binding: 2, resource: { buffer: target.gpu } },
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(...d.workgroups);
-    pass.end();
-    this.gpu.queue.submit([encoder.finish()]);
-    this.submits++;
-    // Freed once the submitted transpose has run (destroy waits for submitted work).
-    source.gpu.destroy();
-    params.destroy();
-    w.buffer = undefined;
-    w.transposed = target;
-    return target;
-  }
-
-  private rowsOf(h: Handle): number {
-    const { batchSize, seqLen } = this.current().inputs;
-    return h.rows === 'tokens' ? batchSize * seqLen : batchSize;
-  }
-
-  private record(entry: TapeEntry): void {
-    const batch = this.current();
-    batch.tape.push(entry);
-    batch.dirty = true;
-  }
-
-  begin(inputs: BatchInputs): void {
+  async execute(plan: GraphPlan, batch: Batch, io: RunIO): Promise<Float32Array[]> {
     this.live();
-    const { batchSize: B, seqLen: T, ids, typeIds, attentionMask } = inputs;
-    if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) {
-      throw new DualbertError('INVALID_ARGUMENT', `webgpu: batch size and sequence length must be positive integers, got ${B}×${T}`);
-    }
-    const N = B * T;
-    for (const [name, arr] of [['ids', ids], ['typeIds', typeIds], ['attentionMask', attentionMask]] as const) {
-      if (arr.length !== N) throw new DualbertError('INVALID_ARGUMENT', `webgpu: ${name} has ${arr.length} entries, a ${B}×${T} batch needs ${N}`);
-    }
-    const keyLen = new Uint32Array(B);
-    let maxId = 0;
-    let maxTypeId = 0;
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const i = b * T + t;
-        const m = attentionMask[i]!;
-        if (m !== 0 && m !== 1) throw new DualbertError('INVALID_ARGUMENT', `webgpu: attentionMask[${i}] is ${m}, not 0 or 1`);
-        if (m) keyLen[b] = t + 1;
-        const id = ids[i]!;
-        const tt = typeIds[i]!;
-        if (!(id >= 0) || !(tt >= 0)) throw new DualbertError('INVALID_ARGUMENT', `webgpu: token ${i} has a negative id (${id}) or type id (${tt})`);
-        if (id > maxId) maxId = id;
-        if (tt > maxTypeId) maxTypeId = tt;
-      }
-      if (keyLen[b] === 0) throw new DualbertError('INVALID_ARGUMENT', `webgpu: sequence ${b} of the batch has no real token (attention mask all 0)`);
-    }
-    const u32 = (a: Int32Array | Uint8Array): Uint32Array => (a instanceof Int32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : Uint32Array.from(a));
-    this.begunAt = performance.now();
-    this.batch = {
-      inputs,
-      bucket: this.activations.bucketFor(N),
-      data: { ids: u32(ids), typeIds: u32(typeIds), mask: u32(attentionMask), keyLen },
-      maxId,
-      maxTypeId,
-      tape: [],
-      dirty: true,
+    const begunAt = performance.now();
+    const { batchSize: B, tokens: N } = batch;
+    const bucket = this.activations.bucketFor(N);
+    const rowsOf = (a: { rows: 'tokens' | 'sequences' }): number => (a.rows === 'tokens' ? N : B);
+    const acts = new Map<PlannedValue, Act>();
+    const actOf = (v: PlannedValue): Act => {
+      let a = acts.get(v);
+      if (!a) acts.set(v, (a = { buffer: `s${v.slot}`, rows: v.rows, cols: v.cols }));
+      return a;
     };
-  }
-
-  end(): void {
-    this.batch = undefined;
-  }
-
-  allocate(id: string, rows: RowKind, cols: number): Handle {
-    this.current();
-    return new Handle(this.nextHandle++, id, rows, cols);
-  }
-
-  write(t: Handle, values: Float32Array | Float64Array): void {
-    const n = this.rowsOf(t) * t.cols;
-    if (values.length !== n) throw new DualbertError('INVALID_ARGUMENT', `webgpu: write of ${values.length} values into "${t.name}" of ${n}`);
-    // f16 rows are padded to a whole number of u32 (writeBuffer copies multiples of 4 bytes).
-    const data = this.config.f16 ? toHalfArray(values, n + (n % 2)) : Float32Array.from(values);
-    this.record({ kind: 'upload', write: t, data });
-  }
-
-  embed(node: EmbedNode, out: Handle): void {
-    const { inputs } = this.current();
-    const C = out.cols;
-    const word = this.weights.get(node.word);
-    const position = this.weights.get(node.position);
-    const tokenType = this.weights.get(node.tokenType);
-    if (!word || !position || !tokenType) this.weight(!word ? node.word : !position ? node.position : node.tokenType);
-    const rowsOf = (w: WeightBuffer, name: string): number => {
-      if (w.shape.length !== 2 || w.shape[1] !== C) throw new DualbertError('INVALID_WEIGHTS', `webgpu: embedding table "${name}" is not [rows, ${C}]`);
-      return w.shape[0]!;
-    };
-    const batch = this.current();
-    const vocab = rowsOf(word!, node.word);
-    if (batch.maxId >= vocab) throw new DualbertError('INVALID_ARGUMENT', `webgpu: token id ${batch.maxId} is out of range: the vocabulary has ${vocab} entries`);
-    const positions = rowsOf(position!, node.position);
-    if (inputs.seqLen > positions) {
-      throw new DualbertError('INPUT_TOO_LONG', `webgpu: sequences of ${inputs.seqLen} tokens exceed the model's ${positions} positions`);
+    const kernels = new WebGpuKernels(this, this.config, batch, this.elemBytes);
+    for (const step of plan.steps) dispatchStep(kernels, step, actOf);
+    const calls = kernels.calls;
+    if (this.profile && 2 * calls.length > this.queryResolve!.bytes / 8) {
+      throw new DualbertError('INVALID_ARGUMENT', `webgpu: profiling supports at most ${this.queryResolve!.bytes / 16} kernels per batch`);
     }
-    const types = rowsOf(tokenType!, node.tokenType);
-    if (batch.maxTypeId >= types) throw new DualbertError('INVALID_ARGUMENT', `webgpu: token type id ${batch.maxTypeId} is out of range: the model has ${types} types`);
-    this.record(embedCall(this.config, this.rowsOf(out), inputs.seqLen, this.weight(node.word), this.weight(node.position), this.weight(node.tokenType), out));
-  }
 
-  linear(node: LinearNode, x: Handle, out: Handle, residual: Handle | undefined): void {
-    const b = this.weight(node.bias, [out.cols]);
-    const wt = this.transposedWeight(node.weight, [out.cols, x.cols]);
-    if (x.rows !== out.rows) throw new DualbertError('INVALID_ARGUMENT', `webgpu: linear "${node.out}" maps ${x.rows} rows to ${out.rows} rows`);
-    if (node.epilogue === 'residual' && (!residual || residual.cols !== out.cols || residual.rows !== out.rows)) {
-      throw new DualbertError('INVALID_ARGUMENT', `webgpu: linear "${node.out}" needs a residual of its output's shape`);
-    }
-    const n = this.rowsOf(x);
-    const split = splitKFor(this.config, n, x.cols, out.cols);
-    // Split-K partial sums are f32 whatever the storage type: a scratch activation of
-    // splits·M f32 per row, planned like any other (it lives between the two calls).
-    const partials = split.splits > 1 ? this.allocate(`${node.out}#splitk`, 'tokens', (split.splits * out.cols * 4) / this.elemBytes) : undefined;
-    for (const c of linearCalls(this.config, n, x, wt, b, node.epilogue, residual, out, { ...split, ...(partials ? { partials } : {}) })) this.record(c);
-  }
-
-  layerNorm(node: LayerNormNode, x: Handle, out: Handle): void {
-    const gamma = this.weight(node.gamma, [x.cols]);
-    const beta = this.weight(node.beta, [x.cols]);
-    this.record(layerNormCall(this.config, this.rowsOf(x), x, gamma, beta, node.eps, out));
-  }
-
-  attention(node: AttentionNode, qkv: Handle, out: Handle): void {
-    const { inputs } = this.current();
-    const C = node.numHeads * node.headSize;
-    if (qkv.cols !== 3 * C || out.cols !== C || qkv.rows !== 'tokens') {
-      throw new DualbertError('INVALID_ARGUMENT', `webgpu: attention "${node.out}" needs qkv [N, ${3 * C}] and out [N, ${C}]`);
-    }
-    this.record(attentionCall(this.config, inputs.batchSize, inputs.seqLen, node.numHeads, node.headSize, node.scale, qkv, out));
-  }
-
-  pool(node: PoolNode, x: Handle, out: Handle): void {
-    const { inputs } = this.current();
-    if (x.rows !== 'tokens' || out.rows !== 'sequences' || x.cols !== out.cols) {
-      throw new DualbertError('INVALID_ARGUMENT', `webgpu: pool "${node.out}" maps [N, C] to [B, C]`);
-    }
-    this.record(poolCall(this.config, inputs.batchSize, inputs.seqLen, node.mode, x, out));
-  }
-
-  normalize(node: NormalizeNode, x: Handle, out: Handle): void {
-    if (x.cols !== out.cols || x.rows !== out.rows) throw new DualbertError('INVALID_ARGUMENT', `webgpu: normalize "${node.out}" keeps the shape`);
-    this.record(normalizeCall(this.config, this.rowsOf(x), x, node.eps, out));
-  }
-
-  /**
-   * Plays the tape if needed (one encoder, one submit) and returns the activation's values.
-   * Reading an activation whose buffer the plan reused for a later one replays the tape with it
-   * pinned (and remembers its name for later batches), so captures stay correct and cheap.
-   */
-  async read(t: Handle): Promise<Float32Array> {
-    const batch = this.current();
-    const intact = (): boolean => !batch.dirty && batch.plan !== undefined && batch.plan.finalOwner.get(batch.plan.slotOf.get(t)?.id ?? '') === t;
-    const replay = !intact();
-    if (replay) {
-      if (batch.plan !== undefined && this.pinnedNames.size < MAX_PINNED_NAMES) this.pinnedNames.add(t.name);
-      batch.plan = planSlots(batch.tape, (h) => h === t || this.pinnedNames.has(h.name));
-      batch.dirty = false;
-    }
-    const plan = batch.plan!;
-    if (!plan.slotOf.has(t)) throw new Error(`webgpu backend: activation "${t.name}" is read before it is written`);
+    // Size every buffer before encoding: a buffer that grows replaces the old one and drops the
+    // bind groups naming it, which must not happen once the encoder holds some of them.
+    const buffers = new Map<string, GpuBuffer>();
+    plan.slots.forEach((s, i) => buffers.set(`s${i}`, bucket.slot(`s${i}`, s.rows, rowsOf(s), s.cols, this.elemBytes)));
+    if (kernels.scratchCols > 0) buffers.set('scratch', bucket.slot('scratch', 'tokens', N, kernels.scratchCols, this.elemBytes));
+    const bufferOf = (a: Act): GpuBuffer => buffers.get(a.buffer)!;
 
     const readAt = performance.now();
     const device = this.gpu;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     device.pushErrorScope('internal');
-    const valueBytes = this.rowsOf(t) * t.cols * this.elemBytes;
-    const copyBytes = Math.ceil(valueBytes / 4) * 4;
+    const reads = io.reads.map((v) => {
+      const valueBytes = rowsOf(v) * v.cols * this.elemBytes;
+      return { v, valueBytes, copyBytes: Math.ceil(valueBytes / 4) * 4, at: 0 };
+    });
+    let readBytes = 0;
+    for (const r of reads) {
+      r.at = readBytes;
+      readBytes += roundUp16(r.copyBytes);
+    }
+    const timed = this.querySet !== undefined;
+    const timestampBytes = timed ? this.queryResolve!.bytes : 0;
+    const mapBytes = Math.ceil((readBytes + timestampBytes) / 8) * 8;
     let staging: GpuBuffer;
-    let timestampOffset = 0;
-    let mapBytes = 0;
     let submittedAt = 0;
     try {
-      const bucket = batch.bucket;
-      const slotBuffer = (h: Handle): GpuBuffer => {
-        const slot = plan.slotOf.get(h)!;
-        return bucket.slot(slot.id, h.rows, this.rowsOf(h), h.cols, this.elemBytes);
-      };
       const encoder = device.createCommandEncoder({ label: 'dualbert batch' });
-      const timed = replay && this.querySet !== undefined;
-      if (replay) this.encodeTape(batch, encoder, slotBuffer, timed);
-      const source = slotBuffer(t);
-      timestampOffset = roundUp16(copyBytes);
-      const timestampBytes = timed ? this.queryResolve!.bytes : 0;
-      staging = bucket.stagingFor(timestampOffset + timestampBytes);
-      encoder.copyBufferToBuffer(source.gpu, 0, staging.gpu, 0, copyBytes);
+      this.encode(batch, bucket, calls, io, actOf, bufferOf, encoder, timed);
+      staging = bucket.stagingFor(mapBytes);
+      for (const r of reads) encoder.copyBufferToBuffer(bufferOf(actOf(r.v)).gpu, 0, staging.gpu, r.at, r.copyBytes);
       if (timed) {
         encoder.resolveQuerySet(this.querySet!, 0, this.queryResolve!.bytes / 8, this.queryResolve!.gpu, 0);
-        encoder.copyBufferToBuffer(this.queryResolve!.gpu, 0, staging.gpu, timestampOffset, timestampBytes);
+        encoder.copyBufferToBuffer(this.queryResolve!.gpu, 0, staging.gpu, readBytes, timestampBytes);
       }
       device.queue.submit([encoder.finish()]);
       this.submits++;
-      mapBytes = Math.ceil((timestampOffset + timestampBytes) / 8) * 8;
       submittedAt = performance.now();
     } catch (e) {
       // Keep the error-scope stack balanced; the error thrown here says more than the scopes.
@@ -515,7 +328,7 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       (cause: unknown) => cause ?? new Error('mapAsync failed'),
     );
     const [errors, mapError] = await Promise.all([Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]), mapping]);
-    const host = { record: readAt - this.begunAt, encode: submittedAt - readAt, wait: performance.now() - submittedAt };
+    const host = { record: readAt - begunAt, encode: submittedAt - readAt, wait: performance.now() - submittedAt };
     const error = errors.find((e) => e !== null);
     if (error) {
       if (mapError === undefined) staging.gpu.unmap();
@@ -526,17 +339,15 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
       this.live();
       throw new DualbertError('DEVICE_UNAVAILABLE', `webgpu: reading the result back failed: ${String(mapError)}`, { cause: mapError });
     }
-    let values: Float32Array;
+    let values: Float32Array[];
     try {
       const mapped = staging.gpu.getMappedRange(0, mapBytes);
-      values = this.config.f16
-        ? fromHalfArray(new Uint16Array(mapped.slice(0, copyBytes), 0, valueBytes / 2))
-        : new Float32Array(mapped.slice(0, valueBytes));
-      if (replay) {
-        this.lastTimings = this.querySet
-          ? this.timings(batch, new BigUint64Array(mapped.slice(timestampOffset, timestampOffset + this.queryResolve!.bytes)), host)
-          : { host };
-      }
+      values = reads.map((r) =>
+        this.config.f16
+          ? fromHalfArray(new Uint16Array(mapped.slice(r.at, r.at + r.copyBytes), 0, r.valueBytes / 2))
+          : new Float32Array(mapped.slice(r.at, r.at + r.valueBytes)),
+      );
+      this.lastTimings = timed ? this.timings(calls, new BigUint64Array(mapped.slice(readBytes, readBytes + timestampBytes)), host) : { host };
     } finally {
       staging.gpu.unmap();
     }
@@ -549,42 +360,47 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     return values;
   }
 
-  /** Writes inputs and uniforms, then records every kernel of the tape into `encoder`. */
-  private encodeTape(batch: Batch, encoder: GPUCommandEncoder, slotBuffer: (h: Handle) => GpuBuffer, timed: boolean): void {
-    const { bucket, tape } = batch;
+  /** Writes inputs, uploads and uniforms, then records every kernel call into `encoder`. */
+  private encode(
+    batch: Batch,
+    bucket: Bucket,
+    calls: readonly KernelCall[],
+    io: RunIO,
+    actOf: (v: PlannedValue) => Act,
+    bufferOf: (a: Act) => GpuBuffer,
+    encoder: GPUCommandEncoder,
+    timed: boolean,
+  ): void {
     const queue = this.gpu.queue;
-    // Size every buffer first: a slot that grows replaces its buffer and drops the bind groups
-    // that name the old one, which must not happen once this encoder holds some of them.
-    for (const h of batch.plan!.slotOf.keys()) slotBuffer(h);
-    const kernels = tape.filter((e): e is KernelCall => e.kind === 'kernel');
-    if (this.profile && 2 * kernels.length > this.queryResolve!.bytes / 8) {
-      throw new DualbertError('INVALID_ARGUMENT', `webgpu: profiling supports at most ${this.queryResolve!.bytes / 16} kernels per batch`);
-    }
-
     // Inputs of the batch (a few KiB) and one block of uniforms for all kernels.
-    const { batchSize: B, seqLen: T } = batch.inputs;
+    const { batchSize: B, tokens: N } = batch;
+    const u32 = (a: Int32Array | Uint8Array): Uint32Array => (a instanceof Int32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : Uint32Array.from(a));
+    const inputs: Record<InputName, Uint32Array> = { ids: u32(batch.ids), typeIds: u32(batch.typeIds), mask: u32(batch.attentionMask), keyLen: batch.seqLengths };
     for (const name of ['ids', 'typeIds', 'mask', 'keyLen'] as const) {
-      const data = batch.data[name];
-      queue.writeBuffer(bucket.input(name).gpu, 0, data.buffer, data.byteOffset, Math.min(data.byteLength, name === 'keyLen' ? B * 4 : B * T * 4));
+      const data = inputs[name];
+      queue.writeBuffer(bucket.input(name).gpu, 0, data.buffer, data.byteOffset, Math.min(data.byteLength, name === 'keyLen' ? B * 4 : N * 4));
     }
-    const params = bucket.paramsFor(kernels.length);
-    const block = new Uint32Array((kernels.length * PARAMS_STRIDE) / 4);
-    kernels.forEach((k, i) => block.set(k.params, (i * PARAMS_STRIDE) / 4));
+    const params = bucket.paramsFor(calls.length);
+    const block = new Uint32Array((calls.length * PARAMS_STRIDE) / 4);
+    calls.forEach((k, i) => block.set(k.params, (i * PARAMS_STRIDE) / 4));
     queue.writeBuffer(params.gpu, 0, block);
-    for (const e of tape) {
-      if (e.kind === 'upload') queue.writeBuffer(slotBuffer(e.write).gpu, 0, e.data.buffer, e.data.byteOffset, e.data.byteLength);
+    for (const [v, values] of io.writes) {
+      const n = values.length;
+      // f16 rows are padded to a whole number of u32 (writeBuffer copies multiples of 4 bytes).
+      const data = this.config.f16 ? toHalfArray(values, n + (n % 2)) : Float32Array.from(values);
+      queue.writeBuffer(bufferOf(actOf(v)).gpu, 0, data.buffer, data.byteOffset, data.byteLength);
     }
 
     if (bucket.bindGroups.size > MAX_BIND_GROUPS_PER_BUCKET) bucket.bindGroups.clear();
     let pass: GPUComputePassEncoder | undefined;
-    kernels.forEach((k, i) => {
+    calls.forEach((k, i) => {
       if (!pass || this.profile) {
         pass?.end();
         const writes = timed ? { querySet: this.querySet!, beginningOfPassWriteIndex: this.profile ? 2 * i : 0, endOfPassWriteIndex: this.profile ? 2 * i + 1 : 1 } : undefined;
         pass = encoder.beginComputePass(writes ? { timestampWrites: writes, label: 'dualbert' } : { label: 'dualbert' });
       }
       const pipeline = this.pipelines.get(k.key, k.keyString);
-      const buffers = k.bindings.map(([, r]): GpuBuffer => (r.kind === 'activation' ? slotBuffer(r.handle) : r.kind === 'weight' ? r.buffer : bucket.input(r.name)));
+      const buffers = k.bindings.map(([, r]): GpuBuffer => (r.kind === 'activation' ? bufferOf(r.act) : r.kind === 'weight' ? r.buffer : bucket.input(r.name)));
       const cacheKey = `${i}|${k.keyString}|${params.uid}|${buffers.map((b) => b.uid).join(',')}`;
       let group = bucket.bindGroups.get(cacheKey);
       if (!group) {
@@ -604,12 +420,10 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
     pass?.end();
   }
 
-  private timings(batch: Batch, stamps: BigUint64Array, host: WebGpuTimings['host']): WebGpuTimings {
+  private timings(calls: readonly KernelCall[], stamps: BigUint64Array, host: WebGpuTimings['host']): WebGpuTimings {
     const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
     if (!this.profile) return { gpuMs: ms(stamps[0]!, stamps[1]!), host };
-    const kernels = batch.tape
-      .filter((e): e is KernelCall => e.kind === 'kernel')
-      .map((k, i) => ({ op: k.op, key: k.keyString, ms: ms(stamps[2 * i]!, stamps[2 * i + 1]!), flop: k.flop }));
+    const kernels = calls.map((k, i) => ({ op: k.op, key: k.keyString, ms: ms(stamps[2 * i]!, stamps[2 * i + 1]!), flop: k.flop }));
     return { gpuMs: kernels.reduce((s, k) => s + k.ms, 0), kernels, host };
   }
 
@@ -617,16 +431,68 @@ export class WebGpuBackend implements DeviceBackend<Handle> {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.batch = undefined;
     this.activations.destroy();
-    for (const w of this.weights.values()) {
-      w.buffer?.gpu.destroy();
-      w.transposed?.gpu.destroy();
-    }
+    for (const w of this.weights.values()) w.buffer.gpu.destroy();
     this.weights.clear();
     this.querySet?.destroy();
     this.queryResolve?.gpu.destroy();
     this.gpu.removeEventListener('uncapturederror', this.onUncapturedError);
     if (this.context.owned) this.gpu.destroy();
+  }
+}
+
+/** The ops of one batch as kernel calls (kernels.ts), collected in order. */
+class WebGpuKernels implements OpKernels<Act> {
+  readonly calls: KernelCall[] = [];
+  /** Columns of the split-K scratch (f32 partial sums, counted in storage elements), 0 if none. */
+  scratchCols = 0;
+
+  constructor(
+    private readonly backend: WebGpuBackend,
+    private readonly config: KernelConfig,
+    private readonly batch: Batch,
+    private readonly elemBytes: number,
+  ) {}
+
+  private rows(a: Act): number {
+    return a.rows === 'tokens' ? this.batch.tokens : this.batch.batchSize;
+  }
+
+  embed(node: EmbedNode, out: Act): void {
+    const w = (name: string): GpuBuffer => this.backend.weight(name);
+    this.calls.push(embedCall(this.config, this.rows(out), this.batch.seqLen, w(node.word), w(node.position), w(node.tokenType), out));
+  }
+
+  linear(node: LinearNode, x: Act, out: Act, residual: Act | undefined): boolean {
+    const n = this.rows(x);
+    const split = splitKFor(this.config, n, x.cols, out.cols);
+    // Split-K partial sums are f32 whatever the storage type: splits·M f32 per row in the scratch
+    // buffer, which lives only between the two calls.
+    let partials: Act | undefined;
+    if (split.splits > 1) {
+      const cols = (split.splits * out.cols * 4) / this.elemBytes;
+      this.scratchCols = Math.max(this.scratchCols, cols);
+      partials = { buffer: 'scratch', rows: 'tokens', cols };
+    }
+    const wt = this.backend.weight(node.weight);
+    const b = this.backend.weight(node.bias);
+    this.calls.push(...linearCalls(this.config, n, x, wt, b, node.epilogue, residual, out, { ...split, ...(partials ? { partials } : {}) }));
+    return false;
+  }
+
+  layerNorm(node: LayerNormNode, x: Act, out: Act): void {
+    this.calls.push(layerNormCall(this.config, this.rows(x), x, this.backend.weight(node.gamma), this.backend.weight(node.beta), node.eps, out));
+  }
+
+  attention(node: AttentionNode, qkv: Act, out: Act): void {
+    this.calls.push(attentionCall(this.config, this.batch.batchSize, this.batch.seqLen, node.numHeads, node.headSize, node.scale, qkv, out));
+  }
+
+  pool(node: PoolNode, x: Act, out: Act): void {
+    this.calls.push(poolCall(this.config, this.batch.batchSize, this.batch.seqLen, node.mode, x, out));
+  }
+
+  normalize(node: NormalizeNode, x: Act, out: Act): void {
+    this.calls.push(normalizeCall(this.config, this.rows(x), x, node.eps, out));
   }
 }

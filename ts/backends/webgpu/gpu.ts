@@ -4,6 +4,7 @@
  * limits (the defaults cap workgroup storage at 16 KiB and storage bindings at 128 MiB, far below
  * what GPUs offer) and with the optional features the kernels use when present.
  */
+import { isNode } from '../../env.js';
 import { DualbertError } from '../../errors.js';
 
 /** GPUBufferUsage / GPUMapMode values (fixed by the WebGPU spec), so Node needs no globals. */
@@ -50,7 +51,6 @@ export interface GpuRequest {
   f16?: boolean;
 }
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const nodeGpus = new Map<string, GPU>();
 
 /** Dawn's `GPU` object for Node, created once per set of flags (dawn.node wants one instance). */
@@ -182,17 +182,45 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
   return { device, owned: true, adapterInfo, capabilities: { subgroups, f16: request.f16 === true, timestamps } };
 }
 
+/** What a high-performance adapter request gets here, without creating a device. */
+export type AdapterProbe =
+  | {
+      available: true;
+      adapter: GpuContext['adapterInfo'];
+      /** A software adapter (SwiftShader, WARP...): `isFallbackAdapter`. */
+      fallback: boolean;
+      features: string[];
+      limits: Record<string, number>;
+    }
+  | { available: false; reason: string };
+
+const REPORTED_LIMITS = [
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
 /**
- * Whether a WebGPU adapter is available here (navigator.gpu, or Dawn in Node), without creating
- * a device. For choosing a device; it never throws.
+ * Asks for the adapter a high-performance request gets (navigator.gpu, or Dawn in Node) and
+ * describes it, without creating a device. For choosing a device and for `capabilities()`; it
+ * never throws.
  * @example
- * const device = (await isWebGpuAvailable()) ? 'webgpu' : 'wasm';
+ * const probe = await probeAdapter();
+ * const device = probe.available && !probe.fallback ? 'webgpu' : 'wasm';
  */
-export async function isWebGpuAvailable(): Promise<boolean> {
+export async function probeAdapter(gpuObject?: GPU): Promise<AdapterProbe> {
   try {
-    const gpu = await getGpu();
-    return (await gpu.requestAdapter({ powerPreference: 'high-performance' })) !== null;
-  } catch {
-    return false;
+    const gpu = gpuObject ?? (await getGpu());
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { available: false, reason: 'requestAdapter() returned null (WebGPU disabled or no usable GPU)' };
+    const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+    const fallback = info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+    const limits: Record<string, number> = {};
+    for (const k of REPORTED_LIMITS) limits[k] = adapter.limits[k];
+    return { available: true, adapter: describeAdapter(info), fallback, features: [...adapter.features].map(String).sort(), limits };
+  } catch (e) {
+    return { available: false, reason: e instanceof Error ? e.message : String(e) };
   }
 }

@@ -3,14 +3,15 @@
  * `navigator.gpu` in browsers or Dawn (the optional `webgpu` package) in Node.
  */
 import type { GraphWeights } from '../../graph/weights.js';
-import type { BackendOptions } from '../backend.js';
+import type { BackendOptions } from '../types.js';
 import { WebGpuBackend, type WebGpuTuning } from './backend.js';
 import { openGpu } from './gpu.js';
 
 export { WebGpuBackend } from './backend.js';
-export type { WebGpuStats, WebGpuTimings, WebGpuTuning } from './backend.js';
-export { isWebGpuAvailable } from './gpu.js';
-export type { GpuCapabilities, GpuContext } from './gpu.js';
+export type { WebGpuTimings, WebGpuTuning } from './backend.js';
+export type { WebGpuStats } from '../types.js';
+export { probeAdapter } from './gpu.js';
+export type { AdapterProbe, GpuCapabilities, GpuContext } from './gpu.js';
 
 /** Options of the webgpu backend beyond {@link BackendOptions}. */
 export interface WebGpuBackendOptions extends BackendOptions {

@@ -1,13 +1,13 @@
 /**
  * From graph ops to kernel calls: picks the compiled variant of each op (its pipeline key), packs
- * its uniform parameters, and sizes its dispatch. No GPU work happens here; the backend records
- * the calls on its tape. Shapes follow the legend of ts/graph/ops.ts.
+ * its uniform parameters, and sizes its dispatch. No GPU work happens here; the backend encodes
+ * the calls. Shapes follow the legend of ts/graph/ops.ts.
  */
 import { DualbertError } from '../../errors.js';
 import type { PoolingMode } from '../../graph/ops.js';
 import { type PipelineKey, pipelineKeyString } from './pipelines.js';
 import type { GpuBuffer } from './pool.js';
-import type { Handle, KernelCall, Resource } from './tape.js';
+import type { Act, KernelCall, Resource } from './calls.js';
 
 /** Choices that hold for every kernel of a backend. */
 export interface KernelConfig {
@@ -44,7 +44,7 @@ export function f32Bits(value: number): number {
   return words[0]!;
 }
 
-const act = (handle: Handle): Resource => ({ kind: 'activation', handle });
+const act = (a: Act): Resource => ({ kind: 'activation', act: a });
 const weight = (buffer: GpuBuffer): Resource => ({ kind: 'weight', buffer });
 
 function call(
@@ -54,8 +54,6 @@ function call(
   params: number[],
   bindings: [number, Resource][],
   workgroups: [number, number, number],
-  reads: Handle[],
-  write: Handle,
   flop = 0,
 ): KernelCall {
   for (const n of workgroups) {
@@ -66,7 +64,7 @@ function call(
       );
     }
   }
-  return { kind: 'kernel', op, key, keyString: pipelineKeyString(key), params: Uint32Array.from(params), bindings, workgroups, reads, write, flop };
+  return { op, key, keyString: pipelineKeyString(key), params: Uint32Array.from(params), bindings, workgroups, flop };
 }
 
 /** Workgroup size of the one-row-per-workgroup kernels: about two columns per invocation. */
@@ -106,13 +104,13 @@ export function splitKFor(config: KernelConfig, n: number, k: number, m: number)
 export function linearCalls(
   config: KernelConfig,
   n: number,
-  x: Handle,
+  x: Act,
   wt: GpuBuffer,
   b: GpuBuffer,
   epilogue: 'none' | 'gelu' | 'residual',
-  residual: Handle | undefined,
-  out: Handle,
-  split: { splits: number; kc: number; partials?: Handle } = { splits: 1, kc: x.cols },
+  residual: Act | undefined,
+  out: Act,
+  split: { splits: number; kc: number; partials?: Act } = { splits: 1, kc: x.cols },
 ): KernelCall[] {
   const k = x.cols;
   const m = out.cols;
@@ -128,14 +126,10 @@ export function linearCalls(
       [2, weight(b)],
       [4, act(out)],
     ];
-    const reduceReads = [partials];
-    if (epilogue === 'residual') {
-      reduceBindings.push([3, act(residual!)]);
-      reduceReads.push(residual!);
-    }
+    if (epilogue === 'residual') reduceBindings.push([3, act(residual!)]);
     return [
-      call(config, 'linear', partialKey, [n, k, m, split.kc], [[1, act(x)], [2, weight(wt)], [5, act(partials)]], grid(split.splits), [x], partials, flop),
-      call(config, 'linear', reduceKey, [n, m, split.splits, 0], reduceBindings, [Math.ceil(m / 4 / 64), n, 1], reduceReads, out),
+      call(config, 'linear', partialKey, [n, k, m, split.kc], [[1, act(x)], [2, weight(wt)], [5, act(partials)]], grid(split.splits), flop),
+      call(config, 'linear', reduceKey, [n, m, split.splits, 0], reduceBindings, [Math.ceil(m / 4 / 64), n, 1]),
     ];
   }
   const key: PipelineKey = {
@@ -148,17 +142,13 @@ export function linearCalls(
     [3, weight(b)],
     [5, act(out)],
   ];
-  const reads = [x];
-  if (epilogue === 'residual') {
-    bindings.push([4, act(residual!)]);
-    reads.push(residual!);
-  }
-  return [call(config, 'linear', key, [n, k, m, k], bindings, grid(1), reads, out, flop)];
+  if (epilogue === 'residual') bindings.push([4, act(residual!)]);
+  return [call(config, 'linear', key, [n, k, m, k], bindings, grid(1), flop)];
 }
 
 /**
- * The one-time transpose of a [rows, cols] weight into `dst` ([cols, rows]); not a graph op, so
- * it is encoded directly (see WebGpuBackend.transposedWeight), not recorded on a tape.
+ * The transpose of a [rows, cols] linear weight into [cols, rows], the layout the GEMM streams;
+ * not a graph op: every linear weight is transposed once, at load (WebGpuBackend.upload).
  */
 export function transposeDispatch(config: KernelConfig, rows: number, cols: number): { key: PipelineKey; params: Uint32Array; workgroups: [number, number, number] } {
   return {
@@ -169,7 +159,7 @@ export function transposeDispatch(config: KernelConfig, rows: number, cols: numb
 }
 
 /** LayerNorm of each of `rows` rows. */
-export function layerNormCall(config: KernelConfig, rows: number, x: Handle, gamma: GpuBuffer, beta: GpuBuffer, eps: number, out: Handle): KernelCall {
+export function layerNormCall(config: KernelConfig, rows: number, x: Act, gamma: GpuBuffer, beta: GpuBuffer, eps: number, out: Act): KernelCall {
   const key: PipelineKey = { shader: 'layernorm', defines: { F16: config.f16, SUBGROUPS: config.subgroups, WG: rowWorkgroupSize(x.cols) } };
   return call(
     config,
@@ -183,13 +173,11 @@ export function layerNormCall(config: KernelConfig, rows: number, x: Handle, gam
       [4, act(out)],
     ],
     rowGrid(config, rows),
-    [x],
-    out,
   );
 }
 
 /** L2 normalization of each of `rows` rows. */
-export function normalizeCall(config: KernelConfig, rows: number, x: Handle, eps: number, out: Handle): KernelCall {
+export function normalizeCall(config: KernelConfig, rows: number, x: Act, eps: number, out: Act): KernelCall {
   const key: PipelineKey = { shader: 'normalize', defines: { F16: config.f16, SUBGROUPS: config.subgroups, WG: rowWorkgroupSize(x.cols) } };
   return call(
     config,
@@ -201,13 +189,11 @@ export function normalizeCall(config: KernelConfig, rows: number, x: Handle, eps
       [2, act(out)],
     ],
     rowGrid(config, rows),
-    [x],
-    out,
   );
 }
 
 /** Embedding gather + add for N = rows token rows of sequences of length t. */
-export function embedCall(config: KernelConfig, rows: number, t: number, word: GpuBuffer, position: GpuBuffer, tokenType: GpuBuffer, out: Handle): KernelCall {
+export function embedCall(config: KernelConfig, rows: number, t: number, word: GpuBuffer, position: GpuBuffer, tokenType: GpuBuffer, out: Act): KernelCall {
   const key: PipelineKey = { shader: 'embed', defines: { F16: config.f16, WG: rowWorkgroupSize(out.cols) } };
   return call(
     config,
@@ -223,13 +209,11 @@ export function embedCall(config: KernelConfig, rows: number, t: number, word: G
       [6, act(out)],
     ],
     rowGrid(config, rows),
-    [],
-    out,
   );
 }
 
 /** Pooling of b sequences of t rows each. */
-export function poolCall(config: KernelConfig, b: number, t: number, mode: PoolingMode, x: Handle, out: Handle): KernelCall {
+export function poolCall(config: KernelConfig, b: number, t: number, mode: PoolingMode, x: Act, out: Act): KernelCall {
   const wg = 64;
   const key: PipelineKey = {
     shader: 'pool',
@@ -254,8 +238,6 @@ export function poolCall(config: KernelConfig, b: number, t: number, mode: Pooli
           [3, act(out)],
         ],
     [Math.ceil(x.cols / wg), y, Math.ceil(b / y)],
-    [x],
-    out,
   );
 }
 
@@ -267,7 +249,7 @@ export function attentionKeyTile(config: KernelConfig, headSize: number): number
 }
 
 /** Attention of b sequences of t tokens, numHeads heads of headSize. */
-export function attentionCall(config: KernelConfig, b: number, t: number, numHeads: number, headSize: number, scale: number, qkv: Handle, out: Handle): KernelCall {
+export function attentionCall(config: KernelConfig, b: number, t: number, numHeads: number, headSize: number, scale: number, qkv: Act, out: Act): KernelCall {
   if (headSize % 4 !== 0 || headSize > MAX_HEAD_SIZE) {
     throw new DualbertError(
       'UNSUPPORTED_ARCHITECTURE',
@@ -290,8 +272,6 @@ export function attentionCall(config: KernelConfig, b: number, t: number, numHea
       [4, act(out)],
     ],
     [Math.ceil(t / (ATTENTION_BQ * config.attentionQueries)), numHeads, b],
-    [qkv],
-    out,
     // Q·Kᵀ and P·V over full (unpadded) sequences: 2 · 2·T·T·HS per head and sequence.
     4 * b * numHeads * t * t * headSize,
   );

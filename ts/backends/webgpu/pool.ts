@@ -5,12 +5,12 @@
  * in the smallest cached bucket that holds it; a new bucket is made only when none does, and at
  * most MAX_BUCKETS are kept (least recently used goes), so memory follows the largest recent
  * batches instead of growing with every new (B, T) as an exact-size cache would. Within a bucket
- * everything a batch needs is reused from batch to batch: the activation slots of the tape's
+ * everything a batch needs is reused from batch to batch: the activation slots of the graph's
  * plan, the inputs, the uniform block, the readback buffer and the bind groups.
  */
 import { DualbertError } from '../../errors.js';
 import { Usage } from './gpu.js';
-import type { InputName } from './tape.js';
+import type { InputName } from './calls.js';
 
 let nextUid = 1;
 

@@ -1,6 +1,7 @@
 /**
- * IEEE 754 binary16 conversions for the fp16 path: weights and batch activations are stored as
- * f16 on the GPU (Float16Array is not in Node 20, so the bits are handled here).
+ * IEEE 754 binary16 conversions, the one copy: the weight readers widen F16 tensors with them and
+ * the webgpu fp16 path stores weights and activations as f16 (Float16Array is not in Node 20, so
+ * the bits are handled here).
  */
 
 const f32 = new Float32Array(1);

@@ -1,0 +1,94 @@
+/**
+ * The devices dualbert knows, and how one is chosen. Each device contributes a provider (a small
+ * module next to its backend that loads the backend lazily, so a bundle pays only for the devices
+ * it runs); `device: 'auto'` tries them in order. A GPU chosen by 'auto' is wrapped so that a
+ * failure mid-session moves the work to the next device (see fallback.ts).
+ */
+import { DualbertError } from '../errors.js';
+import type { GraphWeights } from '../graph/weights.js';
+import { FallbackBackend } from './fallback.js';
+import { referenceProvider } from './reference/provider.js';
+import type { Backend, BackendOptions, BackendWarning, Device, DeviceOption } from './types.js';
+import { wasmProvider } from './wasm/provider.js';
+import { webgpuProvider } from './webgpu/provider.js';
+
+/** What a device registers: how to make its backend, and whether 'auto' should take it here. */
+export interface BackendProvider {
+  readonly device: Device;
+  /**
+   * For 'auto': undefined when this device should run here, else why not (e.g. "no hardware
+   * GPU"). Devices without a probe are always taken when they can be created.
+   */
+  autoProbe?(options: BackendOptions): Promise<string | undefined>;
+  /** Whether work may fail on this device mid-session (a lost GPU) and should move on. */
+  readonly mayFailLater?: boolean;
+  /** The warning when 'auto' passes over this device to a slower one. */
+  readonly slowerNext?: BackendWarning['code'];
+  /** Creates the backend with the model's weights laid out once. */
+  create(weights: GraphWeights, options: BackendOptions): Promise<Backend>;
+}
+
+/** In the order 'auto' tries them: fastest first. */
+const providers: BackendProvider[] = [webgpuProvider, wasmProvider, referenceProvider];
+
+/**
+ * Adds a device (or replaces the provider of one). `auto` tries providers in registration order
+ * after the built-in GPU and before the CPU paths when `before` names one.
+ * @example registerBackend(myProvider, { before: 'wasm' });
+ */
+export function registerBackend(provider: BackendProvider, placement: { before?: Device } = {}): void {
+  const at = providers.findIndex((p) => p.device === provider.device);
+  if (at >= 0) providers.splice(at, 1);
+  const before = placement.before ? providers.findIndex((p) => p.device === placement.before) : -1;
+  providers.splice(before >= 0 ? before : providers.length, 0, provider);
+}
+
+/** The device options: 'auto' and every registered device. */
+export function deviceOptions(): DeviceOption[] {
+  return ['auto', ...providers.map((p) => p.device)];
+}
+
+/**
+ * Creates the backend for a device option, with the model's weights uploaded once. 'auto' takes
+ * the first device whose probe accepts this machine and that starts; a device that fails later
+ * (a lost GPU) hands the work to the next one, with a warning.
+ */
+export async function createBackend(
+  device: DeviceOption,
+  weights: GraphWeights,
+  options: BackendOptions = {},
+  onWarning: (w: BackendWarning) => void = () => undefined,
+): Promise<Backend> {
+  if (device !== 'auto') {
+    const provider = providers.find((p) => p.device === device);
+    if (!provider) throw new DualbertError('INVALID_ARGUMENT', `unknown device "${String(device)}": choose one of ${deviceOptions().join(', ')}`);
+    return provider.create(weights, options);
+  }
+  return createFrom(0, weights, options, onWarning);
+}
+
+async function createFrom(start: number, weights: GraphWeights, options: BackendOptions, onWarning: (w: BackendWarning) => void): Promise<Backend> {
+  for (let i = start; i < providers.length; i++) {
+    const provider = providers[i]!;
+    const last = i === providers.length - 1;
+    if (provider.autoProbe && !last && (await provider.autoProbe(options)) !== undefined) continue;
+    let backend: Backend;
+    try {
+      backend = await provider.create(weights, options);
+    } catch (e) {
+      if (last || !(e instanceof DualbertError && e.code === 'DEVICE_UNAVAILABLE')) throw e;
+      const next = providers[i + 1]!;
+      onWarning({ code: provider.slowerNext ?? 'SLOW_PATH', message: `${provider.device} could not start (${e.message}); using ${next.device}` });
+      continue;
+    }
+    if (!provider.mayFailLater || last) return backend;
+    return new FallbackBackend(backend, () => createFrom(i + 1, weights, withoutGpu(options), onWarning), onWarning);
+  }
+  throw new DualbertError('DEVICE_UNAVAILABLE', 'no device could run the model');
+}
+
+/** The options a CPU device gets after the GPU failed: the GPU's own handles left out. */
+function withoutGpu(options: BackendOptions): BackendOptions {
+  const { webgpu: _gpu, ...rest } = options;
+  return rest;
+}

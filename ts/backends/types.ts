@@ -1,0 +1,115 @@
+/**
+ * What a backend is, in one module that imports no backend: the device names, the options every
+ * device reads its part of, the interface a device implements, and what it reports.
+ *
+ * A backend implements ops, nothing else: it receives a planned graph (ts/graph/plan.ts) and a
+ * checked batch (ts/graph/batch.ts) and turns each planned step into kernel launches. Planning,
+ * input checks and fusion decisions are made once, in ts/graph, for every device.
+ */
+import type { Batch } from '../graph/batch.js';
+import type { GraphNode } from '../graph/ops.js';
+import type { GraphPlan, PlannedValue } from '../graph/plan.js';
+
+/**
+ * The execution paths.
+ * @example const device: Device = embedder.device; // 'webgpu' | 'wasm' | 'reference'
+ */
+export type Device = 'webgpu' | 'wasm' | 'reference';
+/**
+ * What a user may ask for: a path, or 'auto' to let dualbert choose.
+ * @example await createEmbedder('synthetic:minilm', { device: 'auto' });
+ */
+export type DeviceOption = Device | 'auto';
+
+/** Options for creating a backend; each backend reads its own. */
+export interface BackendOptions {
+  /** wasm: worker threads for GEMMs and attention (default: available cores). */
+  threads?: number;
+  /**
+   * wasm: `simd: false` forces the scalar build (for old engines, and tests); `wasmPaths` says
+   * where the `dualbert-<build>.wasm` files are when a bundler or CDN moved them (a base URL, or
+   * a function of the build name returning a URL, `data:` URLs included).
+   */
+  wasm?: { simd?: boolean; wasmPaths?: string | URL | ((build: string) => string | URL) };
+  /** webgpu: storage/compute precision (default 'fp32'; 'fp16' where the adapter has shader-f16). */
+  dtype?: 'fp32' | 'fp16';
+  /** webgpu: run on this device / ask this `GPU` for the adapter (default: navigator.gpu or Dawn). */
+  webgpu?: { device?: GPUDevice; gpu?: GPU };
+  /**
+   * auto: also take WebGPU on a fallback (software) adapter such as SwiftShader. Off by default:
+   * there the wasm path is far faster (tiny B1 T16: 320 ms on SwiftShader vs a few ms on wasm).
+   */
+  allowFallbackAdapter?: boolean;
+}
+
+/**
+ * A non-fatal event, e.g. the GPU was lost and the call finished on the CPU.
+ * @example embedder.addEventListener('warning', (e) => console.warn((e as CustomEvent<BackendWarning>).detail.message));
+ */
+export interface BackendWarning {
+  code: 'GPU_FALLBACK' | 'SLOW_PATH';
+  message: string;
+}
+
+/** Counters of the webgpu backend. */
+export interface WebGpuStats {
+  /** Compiled pipeline variants on this device. */
+  pipelines: number;
+  /** Cached bind groups. */
+  bindGroups: number;
+  /** Token-row capacities of the cached activation buckets. */
+  buckets: number[];
+  /** Bytes of activation buffers, inputs, uniforms and readback. */
+  activationBytes: number;
+  /** Bytes of resident weights. */
+  weightBytes: number;
+  /** queue.submit calls so far. */
+  submits: number;
+  /** Buffers created so far (weights included). */
+  buffersCreated: number;
+}
+
+/**
+ * What every backend reports about itself.
+ * @example const { device, weightBytes } = backend.stats();
+ */
+export interface BackendStats {
+  device: Device;
+  threads: number;
+  /** Bytes the weights take in the backend's own layout. */
+  weightBytes: number;
+  /** Bytes held for activations, inputs and scratch (the largest batch so far). */
+  activationBytes: number;
+  /** wasm: bytes of the linear memory (weights + activation arena); it only grows. */
+  wasmMemoryBytes?: number;
+  /** webgpu: pipelines, bind groups, activation buckets and buffers created. */
+  webgpu?: WebGpuStats;
+}
+
+/** What a run writes before the steps and reads after them. */
+export interface RunIO {
+  /** Values of the plan's inputs (op-level tests), row-major. */
+  readonly writes: ReadonlyMap<PlannedValue, Float32Array | Float64Array>;
+  /** The values to return, in this order (the plan keeps them to the end). */
+  readonly reads: readonly PlannedValue[];
+}
+
+/**
+ * A device: one model's weights, laid out once at creation by their roles, and kernels for the
+ * ops of ts/graph/ops.ts. See README "Adding a backend".
+ */
+export interface Backend {
+  /** The device, or for a wrapper the device that runs now. */
+  readonly device: Device;
+  /** Threads computing (1 for single-threaded paths). */
+  readonly threads: number;
+  /** The plan may fold a LayerNorm into the linear before it (see PlanOptions.fuseLinearNorm). */
+  readonly fusesLinearNorm?: boolean;
+  /** Whether this backend has a kernel for the node (a pooling mode, a Dense head...). */
+  supports(node: GraphNode): boolean;
+  /** Runs every step of `plan` on `batch`; returns the values of `io.reads`. */
+  execute(plan: GraphPlan, batch: Batch, io: RunIO): Promise<(Float32Array | Float64Array)[]>;
+  stats(): BackendStats;
+  /** Frees what the backend holds (GPU buffers, wasm memory, workers). */
+  dispose(): void;
+}

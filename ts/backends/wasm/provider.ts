@@ -1,0 +1,12 @@
+/** The wasm device's provider (see ../registry.ts): the CPU path, wherever WebAssembly exists. */
+import type { BackendProvider } from '../registry.js';
+
+export const wasmProvider: BackendProvider = {
+  device: 'wasm',
+  slowerNext: 'SLOW_PATH',
+  async create(weights, options) {
+    const { createWasmBackend } = await import('./index.js');
+    const wasmPaths = options.wasm?.wasmPaths;
+    return createWasmBackend(weights, options, wasmPaths === undefined ? {} : { wasmPaths });
+  },
+};
