@@ -31,6 +31,7 @@ Usage:
   dualbert tokenize --model <dir|url|synthetic:tiny|synthetic:minilm> [options]
   dualbert embed    --model <dir|url|synthetic:tiny|synthetic:minilm> [options]
   dualbert info     [--model <spec>]
+  dualbert serve    --model <spec> [--device …] [--host 127.0.0.1] [--port 8080]   (HTTP server)
   dualbert <command> --help
 
 Input is JSONL on stdin (or --input FILE), one {"text": "..."} per line.
@@ -174,6 +175,7 @@ export async function main(argv: string[]): Promise<number> {
     await write(process.stdout, USAGE);
     return command ? 0 : 2;
   }
+  if (command === 'serve') return (await import('../server/serve.js')).serve(rest);
   try {
     if (command !== 'tokenize' && command !== 'embed' && command !== 'info') throw new UsageError(`unknown command "${command}"`);
     const values = parseArgs({ args: rest, options: { ...COMMON_OPTIONS, ...COMMAND_OPTIONS[command] }, strict: true })
