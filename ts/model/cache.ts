@@ -19,6 +19,12 @@ export interface CacheMeta {
   readonly size?: number;
   /** sha256 (hex) of the file as downloaded and verified. */
   readonly sha256?: string;
+  /**
+   * How the file was proven whole when it was downloaded: its sha256 matched the server's, its
+   * length matched the size the server announced, or its own format (e.g. safetensors header
+   * offsets) accounts for every byte. Entries without it (older caches) are judged again on load.
+   */
+  readonly verified?: 'sha256' | 'length' | 'format';
   /** The server's ETag, for reference. */
   readonly etag?: string;
 }
@@ -123,13 +129,22 @@ export function directoryCache(dir: string): FileCache {
       const { dirname } = await import('node:path');
       const p = await paths(url);
       await fs.mkdir(dirname(p.file), { recursive: true });
-      const tmp = `${p.file}.${process.pid}.${Date.now()}.tmp`;
-      if (entry.bytes) {
-        await fs.writeFile(tmp, entry.bytes);
-        await fs.rename(tmp, p.file);
+      // Unique per write (two processes, or two loads in one, may write the same file at once).
+      const tmp = `${p.file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+      try {
+        // The old meta goes first: between the two renames a reader finds no entry, never a
+        // record that describes other bytes.
+        await fs.rm(p.meta, { force: true });
+        if (entry.bytes) {
+          await fs.writeFile(tmp, entry.bytes);
+          await fs.rename(tmp, p.file);
+        }
+        await fs.writeFile(`${tmp}.meta`, JSON.stringify(entry.meta));
+        await fs.rename(`${tmp}.meta`, p.meta);
+      } finally {
+        await fs.rm(tmp, { force: true }).catch(() => undefined);
+        await fs.rm(`${tmp}.meta`, { force: true }).catch(() => undefined);
       }
-      await fs.writeFile(`${tmp}.meta`, JSON.stringify(entry.meta));
-      await fs.rename(`${tmp}.meta`, p.meta);
     },
     async delete(url) {
       const fs = await import('node:fs/promises');
@@ -275,6 +290,8 @@ export function opfsCache(name = 'dualbert'): FileCache {
     async put(url, entry) {
       const { dirs, file } = split(url);
       const dir = (await dirOf(dirs, true))!;
+      // The old record goes first, so a write cut short never pairs it with other bytes.
+      await dir.removeEntry(file + META_SUFFIX).catch(() => undefined);
       if (entry.bytes) await write(dir, file, entry.bytes);
       await write(dir, file + META_SUFFIX, JSON.stringify(entry.meta));
     },

@@ -17,6 +17,7 @@ import type { PoolingMode } from '../graph/ops.js';
 import { type Checkpoint, type Tensor, checkpointNames } from '../graph/weights.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { type ModelFamily, familyTensorName, modelFamily, parseBertConfig } from './config.js';
+import { checkRequestOptions } from './deadline.js';
 import { parseOnnx, readOnnxCheckpoint } from './onnx.js';
 import { readSafetensors } from './safetensors.js';
 import { type DenseModule, readSentenceTransformersSettings } from './sentence-transformers.js';
@@ -27,7 +28,6 @@ import {
   bundledTokenizerSource,
   directorySource,
   hubSource,
-  readJson,
   urlSource,
   utf8,
 } from './sources.js';
@@ -168,12 +168,16 @@ function where(source: ModelSource, path: string): string {
   return `${source.location.replace(/\/+$/, '')}/${path}`;
 }
 
+/** Codes that mean "these bytes are not a valid file": worth one fresh download before the error. */
+const CORRUPT_CONTENT = new Set(['INVALID_WEIGHTS', 'INVALID_CONFIG', 'INVALID_TOKENIZER']);
+
 /** Reads files with progress events. */
 class FileReader {
   constructor(
     readonly source: ModelSource,
     private readonly name: string,
     private readonly progress: ProgressCallback | undefined,
+    private readonly options: Pick<LoadOptions, 'signal' | 'warn'> = {},
   ) {}
 
   /** The hooks of one file: `initiate` on the first sign of it, then download/progress. */
@@ -201,9 +205,10 @@ class FileReader {
     return h;
   }
 
-  async read(file: string): Promise<Uint8Array | undefined> {
+  async read(file: string, reload = false): Promise<Uint8Array | undefined> {
     const h = this.hooks(file);
-    const bytes = await this.source.read(file, h);
+    const bytes = reload ? await this.source.reload!(file, h) : await this.source.read(file, h);
+    this.options.signal?.throwIfAborted();
     if (bytes) {
       h.started();
       this.progress?.({ status: 'done', name: this.name, file, bytes: bytes.byteLength, ...(h.cached ? { cached: true } : {}) });
@@ -211,8 +216,37 @@ class FileReader {
     return bytes;
   }
 
+  /**
+   * Reads a file and parses it. When parsing fails with a corrupt-content error and the source
+   * can fetch the file again (network sources), the cached copy is evicted and the file is
+   * downloaded and parsed once more before the error is reported: a copy cut short by a server
+   * that lied about its length never poisons every later load.
+   */
+  async parsed<T>(file: string, parse: (bytes: Uint8Array) => T): Promise<T | undefined> {
+    const bytes = await this.read(file);
+    if (!bytes) return undefined;
+    try {
+      return parse(bytes);
+    } catch (e) {
+      if (!(e instanceof DualbertError) || !CORRUPT_CONTENT.has(e.code) || !this.source.reload) throw e;
+      this.options.warn?.(`${where(this.source, file)} cannot be read (${e.message}): fetching it again`);
+      const again = await this.read(file, true);
+      if (!again) throw e;
+      return parse(again);
+    }
+  }
+
   async json(file: string): Promise<unknown | undefined> {
-    return readJson({ location: this.source.location, read: (path) => this.read(path) }, file);
+    return this.parsed(file, (bytes) => parseJsonFile(where(this.source, file), bytes));
+  }
+}
+
+/** JSON.parse with INVALID_CONFIG naming the file. */
+function parseJsonFile(file: string, bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(utf8(bytes));
+  } catch (e) {
+    throw new DualbertError('INVALID_CONFIG', `${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -232,13 +266,9 @@ function inFile<T>(file: string, f: () => T): T {
 
 async function readTokenizer(files: FileReader, config: BertConfig | undefined): Promise<Tokenizer> {
   const { source } = files;
-  const json = await files.read('tokenizer.json');
-  let tokenizer: Tokenizer;
-  let file: string;
-  if (json) {
-    file = where(source, 'tokenizer.json');
-    tokenizer = inFile(file, () => Tokenizer.fromTokenizerJson(utf8(json)));
-  } else {
+  let file = where(source, 'tokenizer.json');
+  let tokenizer = await files.parsed('tokenizer.json', (json) => inFile(file, () => Tokenizer.fromTokenizerJson(utf8(json))));
+  if (!tokenizer) {
     const vocab = await files.read('vocab.txt');
     if (!vocab) throw new DualbertError('MISSING_FILE', `${source.location}: no tokenizer.json or vocab.txt`);
     const tokConfig = (await files.json('tokenizer_config.json')) as object | undefined;
@@ -306,10 +336,11 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
     return c !== undefined && needed.has(c) ? c : undefined;
   };
 
-  const single = await files.read('model.safetensors');
+  const singleFile = where(source, 'model.safetensors');
+  const single = await files.parsed('model.safetensors', (bytes) => readSafetensors(bytes, { file: singleFile, rename }));
   if (single) {
-    const file = where(source, 'model.safetensors');
-    const checkpoint = readSafetensors(single, { file, rename });
+    const file = singleFile;
+    const checkpoint = single;
     addMissingTokenTypes(family, config, checkpoint);
     checkTensors(checkpoint, neededShapes(config), () => file);
     return { checkpoint, files: ['model.safetensors'] };
@@ -330,13 +361,13 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
     const checkpoint = new Map<string, Tensor>();
     const shards = [...new Set(shardOf.values())];
     for (const shard of shards) {
-      const bytes = await files.read(shard);
-      if (!bytes) throw new DualbertError('MISSING_FILE', `${indexFile} names shard ${shard}, but ${where(source, shard)} is missing`);
       const inShard = (n: string): string | undefined => {
         const name = rename(n);
         return name && shardOf.get(name) === shard ? name : undefined;
       };
-      for (const [k, v] of readSafetensors(bytes, { file: where(source, shard), rename: inShard })) checkpoint.set(k, v);
+      const tensors = await files.parsed(shard, (bytes) => readSafetensors(bytes, { file: where(source, shard), rename: inShard }));
+      if (!tensors) throw new DualbertError('MISSING_FILE', `${indexFile} names shard ${shard}, but ${where(source, shard)} is missing`);
+      for (const [k, v] of tensors) checkpoint.set(k, v);
     }
     addMissingTokenTypes(family, config, checkpoint);
     checkTensors(checkpoint, neededShapes(config), (n) => where(source, shardOf.get(n) ?? 'model.safetensors.index.json'));
@@ -350,10 +381,9 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
   }
   const candidates = [`onnx/model${suffix}.onnx`, `model${suffix}.onnx`];
   for (const path of candidates) {
-    const bytes = await files.read(path);
-    if (!bytes) continue;
     const file = where(source, path);
-    const model = parseOnnx(bytes, file);
+    const model = await files.parsed(path, (bytes) => parseOnnx(bytes, file));
+    if (!model) continue;
     // External data files (exports over 2 GB keep tensors beside the .onnx), read before decoding.
     const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
     const external = new Map<string, Uint8Array>();
@@ -386,8 +416,10 @@ async function readDenseWeights(files: FileReader, dense: readonly DenseModule[]
   const read: string[] = [];
   for (const d of dense) {
     const path = `${d.path}/model.safetensors`;
-    const bytes = await files.read(path);
-    if (!bytes) {
+    const wanted = new Set(['linear.weight', ...(d.bias ? ['linear.bias'] : [])]);
+    const file = where(files.source, path);
+    const tensors = await files.parsed(path, (bytes) => readSafetensors(bytes, { file, rename: (n) => (wanted.has(n) ? `${d.path}.${n}` : undefined) }));
+    if (!tensors) {
       const bin = await files.source.read(`${d.path}/pytorch_model.bin`).catch(() => undefined);
       throw new DualbertError(
         'MISSING_FILE',
@@ -395,11 +427,7 @@ async function readDenseWeights(files: FileReader, dense: readonly DenseModule[]
           (bin ? ` (the Dense module has only pytorch_model.bin, a pickle, which dualbert does not read: convert it to safetensors)` : ''),
       );
     }
-    const wanted = new Set(['linear.weight', ...(d.bias ? ['linear.bias'] : [])]);
-    const file = where(files.source, path);
-    for (const [k, v] of readSafetensors(bytes, { file, rename: (n) => (wanted.has(n) ? `${d.path}.${n}` : undefined) })) {
-      checkpoint.set(k, v);
-    }
+    for (const [k, v] of tensors) checkpoint.set(k, v);
     const shapes = new Map([[`${d.name}.weight`, [d.outFeatures, d.inFeatures]]]);
     if (d.bias) shapes.set(`${d.name}.bias`, [d.outFeatures]);
     checkTensors(checkpoint, shapes, () => file);
@@ -421,6 +449,12 @@ async function openModel(spec: string | ModelSource, options: LoadOptions): Prom
   if (typeof spec !== 'string' && (typeof spec !== 'object' || spec === null || typeof (spec as ModelSource).read !== 'function')) {
     throw new DualbertError('INVALID_ARGUMENT', 'model must be a string (hub id, URL, directory, synthetic:name) or a ModelSource');
   }
+  if (typeof spec === 'string' && spec.trim() === '') {
+    // '' would otherwise be read as the current directory.
+    throw new DualbertError('INVALID_ARGUMENT', 'model is an empty string: pass a hub id, URL, directory or synthetic:name');
+  }
+  checkRequestOptions(options);
+  options.signal?.throwIfAborted();
   const resolved = typeof spec === 'string' ? await resolveSource(spec, options) : spec;
   const name = typeof spec === 'string' ? spec : spec.location;
   const progress = options.progress_callback;
@@ -449,14 +483,16 @@ async function openModel(spec: string | ModelSource, options: LoadOptions): Prom
   }
 
   const source = resolved;
-  const files = new FileReader(source, name, progress);
-  const configBytes = await files.read('config.json');
-  if (!configBytes) {
+  const files = new FileReader(source, name, progress, options);
+  const configFile = where(source, 'config.json');
+  const parsedConfig = await files.parsed('config.json', (bytes) => {
+    const text = utf8(bytes);
+    return { config: inFile(configFile, () => parseBertConfig(text)), family: modelFamily(JSON.parse(text)) };
+  });
+  if (!parsedConfig) {
     throw new DualbertError('MODEL_NOT_FOUND', `${source.location}: no config.json (is this a Hugging Face model directory?)`);
   }
-  const configText = utf8(configBytes);
-  const config = inFile(where(source, 'config.json'), () => parseBertConfig(configText));
-  const family = modelFamily(JSON.parse(configText));
+  const { config, family } = parsedConfig;
   const tokenizer = await readTokenizer(files, config);
   const st = await readSentenceTransformersSettings(source, (path) => files.json(path));
   const maxLength = Math.min(st.maxSeqLength ?? tokenizer.modelMaxLength ?? config.maxPositions, config.maxPositions);

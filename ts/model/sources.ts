@@ -10,6 +10,8 @@
 import { isNode } from '../env.js';
 import { DualbertError } from '../errors.js';
 import { type CacheMeta, type FileCache, type PartialDownload, defaultCache } from './cache.js';
+import { checkCompleteness } from './completeness.js';
+import { DEFAULT_TIMEOUT_MS, Watchdog, checkRequestOptions, describeFetchError } from './deadline.js';
 
 /**
  * Per-read options: the loader passes its progress hooks.
@@ -34,6 +36,11 @@ export interface ModelSource {
   readonly location: string;
   /** The bytes of a file, or undefined when the model has no such file. Other failures throw. */
   read(path: string, options?: ReadOptions): Promise<Uint8Array | undefined>;
+  /**
+   * Optional (network sources): forgets any cached copy of a file and reads it again from where it
+   * comes from. The loader calls it once for a file that fails to parse, before reporting the error.
+   */
+  reload?(path: string, options?: ReadOptions): Promise<Uint8Array | undefined>;
 }
 
 
@@ -84,6 +91,14 @@ export interface UrlSourceOptions {
   fetch?: typeof fetch;
   /** Called with a message when a cached file fails its check and is downloaded again. */
   warn?: (message: string) => void;
+  /** Cancels loading: open requests are aborted and the load rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds a request may wait for the server's answer, and then for each next piece of the
+   * body, before the attempt is given up (and retried, up to `maxAttempts`). Default 30 000.
+   * For a bound on the whole load, pass `signal: AbortSignal.timeout(ms)`.
+   */
+  timeout?: number;
 }
 
 /**
@@ -92,6 +107,7 @@ export interface UrlSourceOptions {
  * const embedder = await createEmbedder(urlSource('https://example.com/models/minilm/', { cache: false }));
  */
 export function urlSource(base: string | URL, options: UrlSourceOptions = {}): ModelSource {
+  checkRequestOptions(options);
   const root = new URL(base.toString().endsWith('/') ? base.toString() : `${base.toString()}/`);
   if (root.protocol === 'file:') {
     return { ...directorySourceFromFileUrl(root), location: root.href };
@@ -99,41 +115,59 @@ export function urlSource(base: string | URL, options: UrlSourceOptions = {}): M
   let cachePromise: Promise<FileCache | undefined> | undefined;
   const getCache = (): Promise<FileCache | undefined> =>
     (cachePromise ??= options.cache === false ? Promise.resolve(undefined) : options.cache ? Promise.resolve(options.cache) : defaultCache(options.cache_dir));
+  const read = async (path: string, readOptions: ReadOptions, reload: boolean): Promise<Uint8Array | undefined> => {
+    options.signal?.throwIfAborted();
+    const url = new URL(path, root).href;
+    const cache = await getCache();
+    if (reload && cache) {
+      // A copy that failed to parse: never read it again, whatever happens next.
+      await cache.delete(url).catch(() => undefined);
+      if (options.offline) {
+        throw new DualbertError('NOT_CACHED', `offline: the cached ${url} cannot be read and cannot be downloaded again; load the model once online`);
+      }
+    }
+    const cached = cache && !reload ? await readCached(cache, url, options) : undefined;
+    if (cached) {
+      if (cached.status === 'missing') return undefined;
+      readOptions.onCached?.();
+      return cached.bytes;
+    }
+    if (options.offline) {
+      throw new DualbertError(
+        'NOT_CACHED',
+        `offline: ${url} is not in the cache${cache ? ` (${cache.location})` : ' (no cache is available here)'}; load the model once online first`,
+      );
+    }
+    const partial = cache && !reload ? await partialSink(cache, url, options) : undefined;
+    if (reload) await cache?.resetPartial?.(url).catch(() => undefined);
+    const result = await download(url, { ...options, ...(readOptions.onProgress ? { onProgress: readOptions.onProgress } : {}), ...(partial ? { partial } : {}) });
+    if (cache && (!result || result.verified)) {
+      // Only a file whose length is proven is recorded: an unproven one is fetched again next time.
+      const meta: CacheMeta = result
+        ? { url, status: 'ok', size: result.bytes.byteLength, sha256: result.sha256, verified: result.verified!, ...(result.etag ? { etag: result.etag } : {}) }
+        : { url, status: 'missing' };
+      try {
+        await cache.put(url, result ? { meta, bytes: result.bytes } : { meta });
+      } catch (e) {
+        options.warn?.(`could not write ${url} to the cache (${cache.location}): ${(e as Error).message}`);
+      }
+    } else if (cache && result) {
+      options.warn?.(`${url} is not cached: its length could not be verified (no size from the server, or one its format contradicts)`);
+    }
+    return result?.bytes;
+  };
   return {
     location: root.href,
-    async read(path, readOptions = {}) {
-      const url = new URL(path, root).href;
-      const cache = await getCache();
-      const cached = cache ? await readCached(cache, url, options) : undefined;
-      if (cached) {
-        if (cached.status === 'missing') return undefined;
-        readOptions.onCached?.();
-        return cached.bytes;
-      }
-      if (options.offline) {
-        throw new DualbertError(
-          'NOT_CACHED',
-          `offline: ${url} is not in the cache${cache ? ` (${cache.location})` : ' (no cache is available here)'}; load the model once online first`,
-        );
-      }
-      const partial = cache ? await partialSink(cache, url, options) : undefined;
-      const result = await download(url, { ...options, ...(readOptions.onProgress ? { onProgress: readOptions.onProgress } : {}), ...(partial ? { partial } : {}) });
-      if (cache) {
-        const meta: CacheMeta = result
-          ? { url, status: 'ok', size: result.bytes.byteLength, sha256: result.sha256, ...(result.etag ? { etag: result.etag } : {}) }
-          : { url, status: 'missing' };
-        try {
-          await cache.put(url, result ? { meta, bytes: result.bytes } : { meta });
-        } catch (e) {
-          options.warn?.(`could not write ${url} to the cache (${cache.location}): ${(e as Error).message}`);
-        }
-      }
-      return result?.bytes;
-    },
+    read: (path, readOptions = {}) => read(path, readOptions, false),
+    reload: (path, readOptions = {}) => read(path, readOptions, true),
   };
 }
 
-/** A cached entry that passed its checks, or undefined (absent or corrupt: corrupt entries are deleted). */
+/**
+ * A cached entry that passed its checks, or undefined (absent, corrupt or unproven: corrupt
+ * entries are deleted). Entries written before lengths were verified (no `verified` field) are
+ * judged by their format now; one that cannot prove itself is downloaded again when online.
+ */
 async function readCached(
   cache: FileCache,
   url: string,
@@ -153,6 +187,14 @@ async function readCached(
   if (!bytes) problem = 'the file is gone';
   else if (entry.meta.size !== bytes.byteLength) problem = `it has ${bytes.byteLength} bytes, ${entry.meta.size} were downloaded`;
   else if (!entry.meta.sha256 || (await sha256Hex(bytes)) !== entry.meta.sha256) problem = 'its sha256 does not match the downloaded file';
+  else if (!entry.meta.verified) {
+    const verdict = checkCompleteness(new URL(url).pathname, bytes);
+    if (verdict.status === 'short') problem = `it is incomplete: ${verdict.reason}`;
+    else if (verdict.status === 'unknown' && !options.offline) {
+      options.warn?.(`cached ${url} was stored without a verified size: downloading it again`);
+      return undefined;
+    }
+  }
   if (!problem) return { status: 'ok', bytes: bytes! };
   const message = `cached ${url} is corrupt (${problem})`;
   await cache.delete(url).catch(() => undefined);
@@ -179,6 +221,8 @@ interface Downloaded {
   bytes: Uint8Array;
   sha256: string;
   etag: string | undefined;
+  /** How the length was proven (undefined: it was not, and the file must not be cached). */
+  verified: CacheMeta['verified'];
 }
 
 interface DownloadOptions extends UrlSourceOptions {
@@ -247,12 +291,13 @@ async function fetchFollowing(
   url: string,
   headers: Record<string, string>,
   fetchFn: typeof fetch,
+  signal: AbortSignal,
 ): Promise<{ response: Response; finalUrl: string; linkedSize: number | undefined; linkedSha: string | undefined }> {
   let current = url;
   let linkedSize: number | undefined;
   let linkedSha: string | undefined;
   for (let hops = 0; hops < 10; hops++) {
-    const response = await fetchFn(current, { headers, redirect: isNode ? 'manual' : 'follow' });
+    const response = await fetchFn(current, { headers, redirect: isNode ? 'manual' : 'follow', signal });
     const size = response.headers.get('x-linked-size');
     if (size && /^\d+$/.test(size)) linkedSize = Number(size);
     linkedSha ??= sha256FromEtag(response.headers.get('x-linked-etag'));
@@ -268,13 +313,16 @@ async function fetchFollowing(
 }
 
 /**
- * Downloads one file: undefined on 404; retries failed or cut-short transfers (resuming with
- * Range when the server answers 206), then checks the size (X-Linked-Size or Content-Length) and
- * the sha256 when the server gives one.
+ * Downloads one file: undefined on 404; retries failed, silent or cut-short transfers (resuming
+ * with Range when the server answers 206), then checks the size (X-Linked-Size or
+ * Content-Length), the sha256 when the server gives one, and what the file's own format says
+ * about its length (see completeness.ts). Every request is bounded by `timeout` and `signal`.
  */
 async function download(url: string, options: DownloadOptions): Promise<Downloaded | undefined> {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const attempts = Math.max(1, options.maxAttempts ?? 3);
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  const pathname = new URL(url).pathname;
   let chunks: Uint8Array[] = [];
   let loaded = 0;
   let total: number | undefined;
@@ -300,90 +348,116 @@ async function download(url: string, options: DownloadOptions): Promise<Download
   for (let attempt = 0; attempt < attempts; attempt++) {
     const headers: Record<string, string> = loaded > 0 ? { Range: `bytes=${loaded}-` } : {};
     if (loaded > 0 && etag && !etag.startsWith('W/')) headers['If-Range'] = etag;
-    let response: Response;
-    let finalUrl: string;
+    const watchdog = new Watchdog(timeout, options.signal);
     try {
-      const r = await fetchFollowing(loaded > 0 ? resumeUrl : url, headers, fetchFn);
-      response = r.response;
-      finalUrl = r.finalUrl;
-      if (loaded === 0) {
-        total = r.linkedSize;
-        expectedSha = r.linkedSha;
+      let response: Response;
+      let finalUrl: string;
+      try {
+        const r = await fetchFollowing(loaded > 0 ? resumeUrl : url, headers, fetchFn, watchdog.signal);
+        response = r.response;
+        finalUrl = r.finalUrl;
+        if (loaded === 0) {
+          total = r.linkedSize;
+          expectedSha = r.linkedSha;
+        }
+      } catch (e) {
+        options.signal?.throwIfAborted();
+        if (e instanceof DualbertError && !watchdog.timedOut) throw e;
+        lastError = watchdog.timedOut ? `no answer within ${timeout} ms` : describeFetchError(e);
+        continue;
       }
-    } catch (e) {
-      if (e instanceof DualbertError) throw e;
-      lastError = (e as Error).message;
-      continue;
-    }
-    if (response.status === 404 && loaded === 0) {
-      await response.body?.cancel().catch(() => undefined);
-      return undefined;
-    }
-    if (response.status === 401 || response.status === 403) {
-      throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url}: HTTP ${response.status} (the repository may not exist, or be private or gated)`);
-    }
-    if (loaded > 0 && response.status === 206) {
-      const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
-      if (!range || Number(range[1]) !== loaded) {
+      watchdog.touch();
+      if (response.status === 404 && loaded === 0) {
+        await response.body?.cancel().catch(() => undefined);
+        return undefined;
+      }
+      if (response.status === 401 || response.status === 403) {
+        throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url}: HTTP ${response.status} (the repository may not exist, or be private or gated)`);
+      }
+      if (loaded > 0 && response.status === 206) {
+        const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
+        if (!range || Number(range[1]) !== loaded) {
+          await response.body?.cancel().catch(() => undefined);
+          await restart();
+          continue;
+        }
+      } else if (response.status === 200) {
+        if (loaded > 0) await restart(); // the server ignored Range (or the file changed): start over
+      } else if (response.status === 416 && loaded > 0) {
         await response.body?.cancel().catch(() => undefined);
         await restart();
         continue;
+      } else {
+        await response.body?.cancel().catch(() => undefined);
+        lastError = `HTTP ${response.status} ${response.statusText}`;
+        if (response.status >= 500 || response.status === 429 || response.status === 408) continue;
+        throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url}: ${lastError}`);
       }
-    } else if (response.status === 200) {
-      if (loaded > 0) await restart(); // the server ignored Range (or the file changed): start over
-    } else if (response.status === 416 && loaded > 0) {
-      await response.body?.cancel().catch(() => undefined);
-      await restart();
-      continue;
-    } else {
-      await response.body?.cancel().catch(() => undefined);
-      lastError = `HTTP ${response.status} ${response.statusText}`;
-      if (response.status >= 500 || response.status === 429 || response.status === 408) continue;
-      throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url}: ${lastError}`);
-    }
-    resumeUrl = finalUrl;
-    etag ??= response.headers.get('etag') ?? undefined;
-    expectedSha ??= sha256FromEtag(response.headers.get('x-linked-etag'));
-    if (total === undefined) {
-      const encoding = response.headers.get('content-encoding');
-      const length = response.headers.get('content-length');
-      const rangeTotal = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
-      if (rangeTotal) total = Number(rangeTotal[1]);
-      else if (length && /^\d+$/.test(length) && (!encoding || encoding === 'identity') && response.status === 200) total = Number(length);
-    }
-    options.onProgress?.(loaded, total);
-    try {
-      if (response.body) {
-        const reader = response.body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          chunks.push(value);
-          loaded += value.byteLength;
-          await partial?.push(value, { ...(total !== undefined ? { total } : {}), ...(expectedSha ? { sha256: expectedSha } : {}), ...(etag ? { etag } : {}) });
-          options.onProgress?.(loaded, total);
+      resumeUrl = finalUrl;
+      etag ??= response.headers.get('etag') ?? undefined;
+      expectedSha ??= sha256FromEtag(response.headers.get('x-linked-etag'));
+      if (total === undefined) {
+        const encoding = response.headers.get('content-encoding');
+        const length = response.headers.get('content-length');
+        const rangeTotal = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+        if (rangeTotal) total = Number(rangeTotal[1]);
+        else if (length && /^\d+$/.test(length) && (!encoding || encoding === 'identity') && response.status === 200) total = Number(length);
+      }
+      options.onProgress?.(loaded, total);
+      try {
+        if (response.body) {
+          const reader = response.body.getReader();
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            watchdog.touch();
+            chunks.push(value);
+            loaded += value.byteLength;
+            await partial?.push(value, { ...(total !== undefined ? { total } : {}), ...(expectedSha ? { sha256: expectedSha } : {}), ...(etag ? { etag } : {}) });
+            options.onProgress?.(loaded, total);
+          }
         }
+      } catch (e) {
+        options.signal?.throwIfAborted();
+        const why = watchdog.timedOut ? `nothing arrived for ${timeout} ms` : describeFetchError(e);
+        lastError = `connection lost after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes (${why})`;
+        await partial?.flush();
+        continue; // resume (or restart) on the next attempt
       }
-    } catch (e) {
-      lastError = `connection lost after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes (${(e as Error).message})`;
-      await partial?.flush();
-      continue; // resume (or restart) on the next attempt
+      if (total !== undefined && loaded !== total) {
+        lastError = `the server sent ${loaded} of ${total} bytes`;
+        if (loaded > total) await restart();
+        else await partial?.flush();
+        continue;
+      }
+      const bytes = concat(chunks, loaded);
+      chunks = [bytes];
+      const sha256 = await sha256Hex(bytes);
+      if (expectedSha && sha256 !== expectedSha) {
+        lastError = `sha256 ${sha256} does not match the server's ${expectedSha}`;
+        await restart();
+        continue;
+      }
+      let verified: CacheMeta['verified'] = expectedSha ? 'sha256' : total !== undefined ? 'length' : undefined;
+      if (verified !== 'sha256') {
+        // A clean end is no proof: without a size (or with a wrong one) the body may end early.
+        const verdict = checkCompleteness(pathname, bytes);
+        if (verdict.status === 'short' && total === undefined) {
+          lastError = `the transfer ended cleanly after ${loaded} bytes, but ${verdict.reason}`;
+          total = verdict.expected;
+          await partial?.flush();
+          continue; // ask for the rest (Range), or start over
+        }
+        // The announced size was met but the format says bytes are missing: the server's file is
+        // short, or its size was wrong. Not proven, so not cached; the parser reports it.
+        if (verdict.status === 'short' && verdict.certain) verified = undefined;
+        if (verdict.status === 'complete') verified ??= 'format';
+      }
+      await partial?.reset();
+      return { bytes, sha256, etag, verified };
+    } finally {
+      watchdog.dispose();
     }
-    if (total !== undefined && loaded !== total) {
-      lastError = `the server sent ${loaded} of ${total} bytes`;
-      if (loaded > total) await restart();
-      else await partial?.flush();
-      continue;
-    }
-    const bytes = concat(chunks, loaded);
-    const sha256 = await sha256Hex(bytes);
-    if (expectedSha && sha256 !== expectedSha) {
-      lastError = `sha256 ${sha256} does not match the server's ${expectedSha}`;
-      await restart();
-      continue;
-    }
-    await partial?.reset();
-    return { bytes, sha256, etag };
   }
   if (loaded > 0 || /bytes|sha256/.test(lastError)) {
     throw new DualbertError('TRUNCATED_DOWNLOAD', `download of ${url} failed after ${attempts} attempt(s): ${lastError}`);
@@ -442,7 +516,7 @@ export function hubSource(id: string, options: HubOptions = {}): ModelSource {
   const revision = fromId ?? options.revision ?? 'main';
   const host = (options.remote_host ?? defaultRemoteHost()).replace(/\/+$/, '');
   const source = urlSource(`${host}/${repo}/resolve/${encodeURIComponent(revision)}/`, options);
-  return { location: source.location, read: (path, o) => source.read(path, o) };
+  return { location: source.location, read: (path, o) => source.read(path, o), reload: (path, o) => source.reload!(path, o) };
 }
 
 /**
