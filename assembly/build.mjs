@@ -27,4 +27,8 @@ for (const [target, options] of Object.entries(config.targets)) {
   const features = [...BASE_FEATURES, ...(options.enable ?? []).map((f) => `--enable-${f}`)];
   run(bin('wasm-opt'), ['-O3', ...features, options.outFile, '-o', options.outFile]);
   console.log(`[build:wasm] ${options.outFile} (${target})`);
+  // The test-only build of the same target: the kernels plus test hooks (assembly/testing.ts).
+  const testing = `build/testing/dualbert-testing-${target}.wasm`;
+  run(bin('asc'), ['assembly/testing.ts', '--target', target, '--outFile', testing]);
+  console.log(`[build:wasm] ${testing} (tests only)`);
 }

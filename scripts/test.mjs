@@ -24,6 +24,7 @@ const WASM_OUTPUTS = [
   'build/dualbert-simd-threads.wasm',
   'build/dualbert-scalar-threads.wasm',
   'build/dualbert-relaxed-threads.wasm',
+  'build/testing/dualbert-testing-simd.wasm',
 ];
 const WASM_INPUTS = ['assembly', 'asconfig.json', 'ts/backends/wasm/job-args.ts'];
 

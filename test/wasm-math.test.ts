@@ -11,7 +11,7 @@ const F = { exp: 0, erf: 1, gelu: 2 } as const;
 
 /** Applies one function of the module to `xs` (rounded to f32), returns the f32 results. */
 async function apply(flavor: (typeof RUNNABLE_FLAVORS)[number], f: number, xs: Float32Array): Promise<Float32Array> {
-  const w = await instantiateDualbertWasm(flavor, Math.ceil((xs.length * 4 + 65536) / 65536));
+  const w = await instantiateDualbertWasm(flavor, Math.ceil((xs.length * 4 + 65536) / 65536), true);
   const at = Math.ceil(w.exports.heapBase() / 16) * 16 + 4; // 4 mod 16: unaligned v128 accesses
   new Float32Array(w.memory.buffer, at, xs.length).set(xs);
   w.exports.mathInPlace(at, xs.length, f);

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { skipOrFail } from './helpers/ci.js';
 import { getNodeGpuAdapter, noAdapterHint, releaseNodeGpu } from './helpers/webgpu.js';
 
-const SHADER_URL = new URL('../shaders/smoke.wgsl', import.meta.url);
+const SHADER_URL = new URL('./fixtures/smoke.wgsl', import.meta.url);
 const usesSwiftShader = /swiftshader/i.test(
   `${process.env.VK_ICD_FILENAMES ?? ''}${process.env.VK_DRIVER_FILES ?? ''}`,
 );
@@ -20,7 +20,7 @@ describe('WebGPU in Node (Dawn)', () => {
     releaseNodeGpu();
   });
 
-  it('runs shaders/smoke.wgsl (saxpy) and reads back the exact result', async (ctx) => {
+  it('runs test/fixtures/smoke.wgsl (saxpy) and reads back the exact result', async (ctx) => {
     const adapter = await getNodeGpuAdapter();
     if (!adapter) skipOrFail(ctx, noAdapterHint());
 

@@ -70,7 +70,7 @@ describe('headless Chromium', () => {
         for (const flavor of ['simd', 'scalar']) {
           const memory = new WebAssembly.Memory({ initial: 1 });
           const { instance } = await WebAssembly.instantiateStreaming(
-            fetch(`/build/dualbert-${flavor}.wasm`),
+            fetch(`/build/testing/dualbert-testing-${flavor}.wasm`),
             { env: { memory } },
           );
           const ex = instance.exports as unknown as {

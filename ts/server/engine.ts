@@ -3,7 +3,7 @@
  * the preparation of request inputs into batcher work (token counts, prompts, token-id inputs)
  * and the forward pass that the batcher calls.
  */
-import type { Device } from '../backends/backend.js';
+import type { Device } from '../backends/types.js';
 import type { EmbedOptions, EmbeddingResult } from '../embedder.js';
 import { DualbertError } from '../errors.js';
 import type { ModelDefaults } from '../model/load.js';

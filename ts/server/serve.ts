@@ -7,7 +7,8 @@
  * WebGPU runs in the main thread (its work is on the GPU; Dawn is not meant for worker threads).
  */
 import { parseArgs } from 'node:util';
-import { DEVICE_OPTIONS, type DeviceOption } from '../backends/backend.js';
+import { deviceOptions } from '../backends/registry.js';
+import type { DeviceOption } from '../backends/types.js';
 import { createEmbedder } from '../embedder.js';
 import { DualbertError } from '../errors.js';
 import type { WeightsDtype } from '../model/load.js';
@@ -106,7 +107,7 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
   const model = str('model');
   if (!model) throw new ServeUsageError('--model is required');
   const device = (str('device') ?? 'auto') as DeviceOption;
-  if (!DEVICE_OPTIONS.includes(device)) throw new ServeUsageError(`--device must be one of ${DEVICE_OPTIONS.join(', ')}`);
+  if (!deviceOptions().includes(device)) throw new ServeUsageError(`--device must be one of ${deviceOptions().join(', ')}`);
   const dtype = str('dtype') as WeightsDtype | undefined;
   if (dtype !== undefined && !DTYPES.includes(dtype)) throw new ServeUsageError(`--dtype must be one of ${DTYPES.join(', ')}`);
   const d = DEFAULT_SERVER_OPTIONS;

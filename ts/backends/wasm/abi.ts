@@ -22,9 +22,6 @@ export interface KernelExports {
   normalize(out: number, x: number, B: number, C: number, eps: number): void;
   attentionScratchBytes(T: number, HS: number): number;
   gemmScratchBytes(MC: number, K: number): number;
-  /** Test hook: x[i] = exp / erf / gelu (f = 0 / 1 / 2) of x[i], in place. */
-  mathInPlace(x: number, n: number, f: number): void;
-  dot(a: number, b: number, n: number): number;
 }
 
 /**

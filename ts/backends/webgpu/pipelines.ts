@@ -3,7 +3,6 @@
  * string form (`gemm:BK=16,F16=0,GELU=1,RESIDUAL=0,VEC4=1`) keys a per-device cache, so every
  * variant is compiled once per device, never per batch.
  */
-import { DualbertError } from '../../errors.js';
 import { type Defines, preprocess } from './preprocess.js';
 import type { ShaderName } from './wgsl.generated.js';
 
@@ -35,11 +34,6 @@ export class PipelineCache {
     return this.pipelines.size;
   }
 
-  /** The keys of the compiled variants. */
-  keys(): string[] {
-    return [...this.pipelines.keys()];
-  }
-
   /**
    * The pipeline of a variant, compiled on first use. Compile errors surface through the device's
    * error scopes (the backend wraps every batch in them) with the variant's key as the label.
@@ -53,21 +47,6 @@ export class PipelineCache {
       this.pipelines.set(keyString, pipeline);
     }
     return pipeline;
-  }
-
-  /** Compiles a variant and reports WGSL errors as a DualbertError (for tests and warm-up). */
-  async compile(key: PipelineKey): Promise<GPUComputePipeline> {
-    const keyString = pipelineKeyString(key);
-    const code = preprocess(key.shader, key.defines);
-    const module = this.device.createShaderModule({ code, label: keyString });
-    const info = await module.getCompilationInfo();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length) {
-      const lines = code.split('\n');
-      const detail = errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}\n    ${lines[m.lineNum - 1] ?? ''}`).join('\n  ');
-      throw new DualbertError('DEVICE_UNAVAILABLE', `WGSL of ${keyString} does not compile:\n  ${detail}`);
-    }
-    return this.get(key, keyString);
   }
 }
 
