@@ -3,8 +3,10 @@
  * keys, the generated shader module being current, and f16 conversions (the activation planner is ts/graph/plan.ts, tested in graph-plan.test.ts).
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { KERNEL_ABI, type KernelAbi } from '../ts/backends/webgpu/abi.js';
 import { fromHalfBits, toHalfArray, toHalfBits } from '../ts/half.js';
 import { splitKFor } from '../ts/backends/webgpu/kernels.js';
 import { pipelineKeyString } from '../ts/backends/webgpu/pipelines.js';
@@ -116,3 +118,34 @@ describe('f16 conversion', () => {
   });
 });
 
+
+describe('kernel interfaces (ts/backends/webgpu/abi.ts) match the shaders', () => {
+  const shaderText = (name: string): string => readFileSync(join(ROOT, 'shaders', `${name}.wgsl`), 'utf8');
+  it.each(Object.keys(KERNEL_ABI))('%s: every binding and Params field as declared', (name) => {
+    const abi = KERNEL_ABI[name as keyof typeof KERNEL_ABI] as KernelAbi;
+    const text = shaderText(name);
+    // Every `@binding(N) var<storage…> name` in every #if branch of the shader.
+    const bindings = new Map<string, number>();
+    for (const m of text.matchAll(/@binding\((\d+)\)\s+var<([^>]+)>\s+(\w+)\s*:/g)) {
+      if (m[2] === 'uniform') {
+        expect(Number(m[1]), `${name}: the uniform is binding 0`).toBe(0);
+        continue;
+      }
+      const previous = bindings.get(m[3]!);
+      if (previous !== undefined) expect(Number(m[1]), `${name}: ${m[3]} in every variant`).toBe(previous);
+      bindings.set(m[3]!, Number(m[1]));
+    }
+    expect(Object.fromEntries(bindings)).toEqual(abi.bindings);
+    const struct = /struct Params \{([^}]*)\}/.exec(text);
+    expect(struct, `${name} declares struct Params`).not.toBeNull();
+    const fields = [...struct![1]!.matchAll(/^\s*(\w+)\s*:/gm)].map((m) => m[1]);
+    expect(fields).toEqual(abi.params);
+  });
+
+  it('every kernel shader is declared (the rest are snippets other shaders include)', () => {
+    const kernels = readdirSync(join(ROOT, 'shaders'))
+      .map((f) => f.replace(/\.wgsl$/, ''))
+      .filter((n) => shaderText(n).includes('@compute'));
+    expect(kernels.sort()).toEqual(Object.keys(KERNEL_ABI).sort());
+  });
+});

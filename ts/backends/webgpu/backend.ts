@@ -16,6 +16,7 @@ import type { GraphPlan, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeights } from '../../graph/weights.js';
 import { fromHalfArray, toHalfArray } from '../../half.js';
 import type { Backend, BackendStats, RunIO, WebGpuStats } from '../types.js';
+import { bindingOf } from './abi.js';
 import type { Act, InputName, KernelCall } from './calls.js';
 import { type GpuContext, MAP_READ_MODE, Usage } from './gpu.js';
 import {
@@ -212,8 +213,8 @@ export class WebGpuBackend implements Backend {
           layout: pipeline.getBindGroupLayout(0),
           entries: [
             { binding: 0, resource: { buffer: params } },
-            { binding: 1, resource: { buffer: source.gpu } },
-            { binding: 2, resource: { buffer: target.gpu } },
+            { binding: bindingOf('transpose', 'src'), resource: { buffer: source.gpu } },
+            { binding: bindingOf('transpose', 'dst'), resource: { buffer: target.gpu } },
           ],
         }),
       );

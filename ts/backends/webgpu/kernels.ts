@@ -7,6 +7,7 @@ import { DualbertError } from '../../errors.js';
 import type { PoolingMode } from '../../graph/ops.js';
 import { type PipelineKey, pipelineKeyString } from './pipelines.js';
 import type { GpuBuffer } from './pool.js';
+import { bindingOf as bind, f32Bits, paramsOf } from './abi.js';
 import type { Act, KernelCall, Resource } from './calls.js';
 
 /** Choices that hold for every kernel of a backend. */
@@ -36,13 +37,7 @@ export const ATTENTION_BQ = 64;
 /** Largest head size the attention kernel keeps in registers. */
 export const MAX_HEAD_SIZE = 128;
 
-const words = new Uint32Array(1);
-const floats = new Float32Array(words.buffer);
-/** The bits of an f32 uniform value. */
-export function f32Bits(value: number): number {
-  floats[0] = value;
-  return words[0]!;
-}
+export { f32Bits };
 
 const act = (a: Act): Resource => ({ kind: 'activation', act: a });
 const weight = (buffer: GpuBuffer): Resource => ({ kind: 'weight', buffer });
@@ -122,14 +117,26 @@ export function linearCalls(
     const partialKey: PipelineKey = { shader: 'gemm', defines: { ...gemmDefines, VEC4: true, SPLITK: true, GELU: false, RESIDUAL: false } };
     const reduceKey: PipelineKey = { shader: 'gemm_reduce', defines: { F16: config.f16, GELU: epilogue === 'gelu', RESIDUAL: epilogue === 'residual' } };
     const reduceBindings: [number, Resource][] = [
-      [1, act(partials)],
-      [2, weight(b)],
-      [4, act(out)],
+      [bind('gemm_reduce', 'partial'), act(partials)],
+      [bind('gemm_reduce', 'bias'), weight(b)],
+      [bind('gemm_reduce', 'out'), act(out)],
     ];
-    if (epilogue === 'residual') reduceBindings.push([3, act(residual!)]);
+    if (epilogue === 'residual') reduceBindings.push([bind('gemm_reduce', 'res'), act(residual!)]);
     return [
-      call(config, 'linear', partialKey, [n, k, m, split.kc], [[1, act(x)], [2, weight(wt)], [5, act(partials)]], grid(split.splits), flop),
-      call(config, 'linear', reduceKey, [n, m, split.splits, 0], reduceBindings, [Math.ceil(m / 4 / 64), n, 1]),
+      call(
+        config,
+        'linear',
+        partialKey,
+        paramsOf('gemm', { n, k, m, kc: split.kc }),
+        [
+          [bind('gemm', 'x'), act(x)],
+          [bind('gemm', 'wt'), weight(wt)],
+          [bind('gemm', 'partial'), act(partials)],
+        ],
+        grid(split.splits),
+        flop,
+      ),
+      call(config, 'linear', reduceKey, paramsOf('gemm_reduce', { n, m, splits: split.splits }), reduceBindings, [Math.ceil(m / 4 / 64), n, 1]),
     ];
   }
   const key: PipelineKey = {
@@ -137,13 +144,13 @@ export function linearCalls(
     defines: { ...gemmDefines, VEC4: k % 4 === 0 && m % 4 === 0, SPLITK: false, GELU: epilogue === 'gelu', RESIDUAL: epilogue === 'residual' },
   };
   const bindings: [number, Resource][] = [
-    [1, act(x)],
-    [2, weight(wt)],
-    [3, weight(b)],
-    [5, act(out)],
+    [bind('gemm', 'x'), act(x)],
+    [bind('gemm', 'wt'), weight(wt)],
+    [bind('gemm', 'bias'), weight(b)],
+    [bind('gemm', 'out'), act(out)],
   ];
-  if (epilogue === 'residual') bindings.push([4, act(residual!)]);
-  return [call(config, 'linear', key, [n, k, m, k], bindings, grid(1), flop)];
+  if (epilogue === 'residual') bindings.push([bind('gemm', 'res'), act(residual!)]);
+  return [call(config, 'linear', key, paramsOf('gemm', { n, k, m, kc: k }), bindings, grid(1), flop)];
 }
 
 /**
@@ -153,7 +160,7 @@ export function linearCalls(
 export function transposeDispatch(config: KernelConfig, rows: number, cols: number): { key: PipelineKey; params: Uint32Array; workgroups: [number, number, number] } {
   return {
     key: { shader: 'transpose', defines: { F16: config.f16 } },
-    params: Uint32Array.from([rows, cols, 0, 0]),
+    params: Uint32Array.from(paramsOf('transpose', { rows, cols })),
     workgroups: [Math.ceil(cols / 16), Math.ceil(rows / 16), 1],
   };
 }
@@ -165,12 +172,12 @@ export function layerNormCall(config: KernelConfig, rows: number, x: Act, gamma:
     config,
     'layerNorm',
     key,
-    [rows, x.cols, f32Bits(eps), 0],
+    paramsOf('layernorm', { rows, cols: x.cols, eps: f32Bits(eps) }),
     [
-      [1, act(x)],
-      [2, weight(gamma)],
-      [3, weight(beta)],
-      [4, act(out)],
+      [bind('layernorm', 'x'), act(x)],
+      [bind('layernorm', 'gamma'), weight(gamma)],
+      [bind('layernorm', 'beta'), weight(beta)],
+      [bind('layernorm', 'out'), act(out)],
     ],
     rowGrid(config, rows),
   );
@@ -183,10 +190,10 @@ export function normalizeCall(config: KernelConfig, rows: number, x: Act, eps: n
     config,
     'normalize',
     key,
-    [rows, x.cols, f32Bits(eps), 0],
+    paramsOf('normalize', { rows, cols: x.cols, eps: f32Bits(eps) }),
     [
-      [1, act(x)],
-      [2, act(out)],
+      [bind('normalize', 'x'), act(x)],
+      [bind('normalize', 'out'), act(out)],
     ],
     rowGrid(config, rows),
   );
@@ -199,14 +206,14 @@ export function embedCall(config: KernelConfig, rows: number, t: number, word: G
     config,
     'embed',
     key,
-    [rows, out.cols, t, 0],
+    paramsOf('embed', { rows, cols: out.cols, t }),
     [
-      [1, { kind: 'input', name: 'ids' }],
-      [2, { kind: 'input', name: 'typeIds' }],
-      [3, weight(word)],
-      [4, weight(position)],
-      [5, weight(tokenType)],
-      [6, act(out)],
+      [bind('embed', 'ids'), { kind: 'input', name: 'ids' }],
+      [bind('embed', 'typeIds'), { kind: 'input', name: 'typeIds' }],
+      [bind('embed', 'word'), weight(word)],
+      [bind('embed', 'position'), weight(position)],
+      [bind('embed', 'tokenType'), weight(tokenType)],
+      [bind('embed', 'out'), act(out)],
     ],
     rowGrid(config, rows),
   );
@@ -225,17 +232,17 @@ export function poolCall(config: KernelConfig, b: number, t: number, mode: Pooli
     config,
     'pool',
     key,
-    [b, t, x.cols, 0],
+    paramsOf('pool', { b, t, cols: x.cols }),
     // cls reads no mask, and 'auto' layouts leave out bindings a variant does not use.
     mode === 'cls'
       ? [
-          [2, act(x)],
-          [3, act(out)],
+          [bind('pool', 'x'), act(x)],
+          [bind('pool', 'out'), act(out)],
         ]
       : [
-          [1, { kind: 'input', name: 'mask' }],
-          [2, act(x)],
-          [3, act(out)],
+          [bind('pool', 'mask'), { kind: 'input', name: 'mask' }],
+          [bind('pool', 'x'), act(x)],
+          [bind('pool', 'out'), act(out)],
         ],
     [Math.ceil(x.cols / wg), y, Math.ceil(b / y)],
   );
@@ -264,12 +271,12 @@ export function attentionCall(config: KernelConfig, b: number, t: number, numHea
     config,
     'attention',
     key,
-    [t, numHeads * headSize, f32Bits(scale), 0],
+    paramsOf('attention', { t, c: numHeads * headSize, scale: f32Bits(scale) }),
     [
-      [1, act(qkv)],
-      [2, { kind: 'input', name: 'mask' }],
-      [3, { kind: 'input', name: 'keyLen' }],
-      [4, act(out)],
+      [bind('attention', 'qkv'), act(qkv)],
+      [bind('attention', 'mask'), { kind: 'input', name: 'mask' }],
+      [bind('attention', 'keyLen'), { kind: 'input', name: 'keyLen' }],
+      [bind('attention', 'out'), act(out)],
     ],
     [Math.ceil(t / (ATTENTION_BQ * config.attentionQueries)), numHeads, b],
     // Q·Kᵀ and P·V over full (unpadded) sequences: 2 · 2·T·T·HS per head and sequence.
