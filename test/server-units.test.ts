@@ -4,7 +4,7 @@
  * `dualbert serve` argument parser. No model, no sockets: milliseconds.
  */
 import { describe, expect, it } from 'vitest';
-import { Batcher, QueueFullError, type PassReport } from '../ts/server/batcher.js';
+import { Batcher, QueueFullError, planPasses, type PassReport } from '../ts/server/batcher.js';
 import { truncateDimensions } from '../ts/server/dimensions.js';
 import { Counter, Histogram, Registry } from '../ts/server/metrics.js';
 import { formatSchemaError, validate } from '../ts/server/schema.js';
@@ -46,17 +46,29 @@ describe('Batcher', () => {
   });
 
   it('sorts a pass by length, longest first, and keeps count × longest within the token budget', async () => {
-    const { batcher, reports } = recordingBatcher({ maxBatchTokens: 40, maxBatchSize: 100 });
+    const { batcher, passes, reports } = recordingBatcher({ maxBatchTokens: 40, maxBatchSize: 100, passOverheadTokens: 10 });
     const lengths = [3, 20, 5, 5, 19, 4, 2, 10];
     const ticket = batcher.submit(lengths.map((tokens, i) => ({ key: 'k', tokens, payload: i })));
     expect(await ticket.results).toEqual(lengths.map((_, i) => i * 10));
     // Sum 68 > 40: the first cycle takes the oldest inputs up to 40 real tokens (3+20+5+5 = 33, then
-    // 19 does not fit but 4 and 2 do), sorted: [20, 5, 5, 4, 3, 2] → passes [20, 5] (2×20 = 40) and
-    // [5, 4, 3, 2] (4×5 = 20); then [19, 10] (2×19 = 38).
-    expect(reports.map((r) => r.size)).toEqual([2, 4, 2]);
+    // 19 does not fit but 4 and 2 do), sorted [20, 5, 5, 4, 3, 2]: [20, 5] would pad 5 to 20 (15
+    // tokens wasted, more than a pass costs), so [20] then [5, 5, 4, 3, 2] (2 × 20 = 40 would also
+    // fit the budget). Then [19, 10] (9 padded tokens < 10 for another pass).
+    expect(passes.map((p) => p.payloads)).toEqual([[1], [2, 3, 5, 0, 6], [4, 7]]);
+    expect(reports.map((r) => r.paddedTokens)).toEqual([20, 25, 38]);
     for (const r of reports) expect(r.paddedTokens).toBeLessThanOrEqual(40);
-    expect(reports.map((r) => r.tokens)).toEqual([25, 14, 29]);
-    expect(reports.map((r) => r.paddedTokens)).toEqual([40, 20, 38]);
+  });
+
+  it('planPasses: few passes when a pass is expensive, length groups when padding costs more', () => {
+    const plan = (lengths: number[], passOverheadTokens: number, maxBatchTokens = 16384, maxBatchSize = 256) => planPasses(lengths, { maxBatchTokens, maxBatchSize, passOverheadTokens });
+    expect(plan(new Array(8).fill(10), 64)).toEqual([8]);
+    expect(plan([128, 120, 16, 12, 10], 64)).toEqual([2, 5]); // 64 + 256 + 64 + 48 < 64 + 640
+    expect(plan([128, 120, 16, 12, 10], 4096)).toEqual([5]); // a GPU-like price per pass: one pass
+    expect(plan([100, 100, 100, 100], 1, 250)).toEqual([2, 4]); // the token budget: 2 × 100 per pass
+    const capped = plan(new Array(5).fill(10), 64, 16384, 2);
+    expect(capped).toHaveLength(3);
+    capped.forEach((end, i) => expect(end - (capped[i - 1] ?? 0)).toBeLessThanOrEqual(2));
+    expect(plan([], 64)).toEqual([]);
   });
 
   it('an input longer than the budget runs alone', async () => {
@@ -228,6 +240,9 @@ describe('dualbert serve arguments', () => {
     const flags = parseServeArgs(['-m', 'm', '-p', '0', '--api-key', 'x', '--max-wait-ms', '0', '--host', '0.0.0.0'], { DUALBERT_API_KEY: 'k' });
     if (flags === 'help') throw new Error('unexpected help');
     expect([flags.server.port, flags.server.apiKey, flags.server.maxWaitMs, flags.server.host]).toEqual([0, 'x', 0, '0.0.0.0']);
+    const small = parseServeArgs(['-m', 'm', '--max-queue', '16'], {});
+    if (small === 'help') throw new Error('unexpected help');
+    expect([small.server.maxQueue, small.server.maxInputs]).toEqual([16, 16]);
     expect(parseServeArgs(['--help'], {})).toBe('help');
   });
 

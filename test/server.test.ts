@@ -301,28 +301,39 @@ describe('dualbert serve limits and errors', () => {
   });
 
   it('overload: a full queue gives 429 with Retry-After, no answer is lost or wrong, and the server recovers', async () => {
-    const s = await start(await dist.createEmbedder(MODEL, { device: 'wasm' }), { maxQueue: 8, maxInputs: 4, maxBatchSize: 4 });
+    // One input per pass and a queue of 64: a request of 64 inputs keeps it nearly full for a while.
+    const s = await start(await dist.createEmbedder(MODEL, { device: 'wasm' }), { maxQueue: 64, maxInputs: 64, maxBatchSize: 1 });
     others.push(s);
-    const texts = Array.from({ length: 150 }, (_, i) => textOf(i, 20 + (i % 60)));
-    const want = await libraryRows(texts);
-    const replies = await Promise.all(texts.map((t) => call(s, '/v1/embeddings', { input: t })));
-    const ok = replies.filter((r) => r.status === 200).length;
-    const refused = replies.filter((r) => r.status === 429);
-    expect(ok + refused.length).toBe(texts.length);
-    expect(refused.length).toBeGreaterThan(0);
-    expect(ok).toBeGreaterThanOrEqual(8);
-    for (const r of refused) {
-      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(r.body.error.message).toMatch(/^the server is busy: \d+ inputs are queued \(capacity 8\); retry later$/);
-    }
-    replies.forEach((r, i) => r.status === 200 && expect(maxAbsDiff(r.body.data[0].embedding, want[i]!)).toBeLessThanOrEqual(1e-6));
-    // Recovered: the same texts one at a time are all answered, correctly.
-    for (let i = 0; i < 10; i++) {
-      const r = await call(s, '/v1/embeddings', { input: texts[i] });
-      expect(r.status).toBe(200);
-      expect(maxAbsDiff(r.body.data[0].embedding, want[i]!)).toBeLessThanOrEqual(1e-6);
-    }
-    expect(s.metrics.rejected.get({ reason: 'queue_full' })).toBe(refused.length);
+    const first = Array.from({ length: 64 }, (_, i) => textOf(i, 100));
+    const second = Array.from({ length: 32 }, (_, i) => textOf(100 + i, 50));
+    const singles = Array.from({ length: 100 }, (_, i) => textOf(200 + i, 5 + (i % 40)));
+    const want = await libraryRows([...first, ...second, ...singles]);
+    const check = (rows: { embedding: number[] }[], offset: number): void =>
+      rows.forEach((d, i) => expect(maxAbsDiff(d.embedding, want[offset + i]!)).toBeLessThanOrEqual(1e-6));
+
+    const firstReply = call(s, '/v1/embeddings', { input: first });
+    while (s.batcher.queueDepth < 48) await new Promise((r) => setImmediate(r));
+    const [refused, ...others_] = await Promise.all([call(s, '/v1/embeddings', { input: second }), ...singles.map((t) => call(s, '/v1/embeddings', { input: t }))]);
+    expect(refused!.status).toBe(429);
+    expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused!.body.error.message).toMatch(/^the server is busy: \d+ inputs are queued \(capacity 64\); retry later$/);
+    // Every single request is answered (200, right vector) or refused (429): none lost.
+    let refusedSingles = 0;
+    others_.forEach((r, i) => {
+      if (r.status === 429) refusedSingles++;
+      else {
+        expect(r.status).toBe(200);
+        check(r.body.data, 96 + i);
+      }
+    });
+    const firstDone = await firstReply;
+    expect(firstDone.status).toBe(200);
+    check(firstDone.body.data, 0);
+    expect(s.metrics.rejected.get({ reason: 'queue_full' })).toBe(1 + refusedSingles);
+    // Recovered: the refused request sent again is answered, correctly.
+    const again = await call(s, '/v1/embeddings', { input: second });
+    expect(again.status).toBe(200);
+    check(again.body.data, 64);
   });
 
   it('a request not answered within --request-timeout-ms gets 503; the server goes on', async () => {

@@ -4,11 +4,12 @@
  * and position it came from.
  *
  * A pass is formed when the device is free and either the queued tokens fill the budget or the
- * oldest input has waited `maxWaitMs`. The batcher then takes the oldest inputs (first come,
+ * oldest input has waited `maxWaitMs` (0, the default: whatever has arrived by then — inputs that
+ * came in while the previous pass ran are batched together, as continuous batching does). The batcher then takes the oldest inputs (first come,
  * first served) that share the oldest one's key (same model call options), up to the token
- * budget, sorts them by length and cuts them into passes whose padded size
- * (count × longest) stays within `maxBatchTokens` (a single input longer than that runs alone).
- * Sorting by length keeps padding small: short texts are not padded to a long one's length.
+ * budget, sorts them by length and cuts them into passes (see {@link planPasses}) whose padded
+ * size (count × longest) stays within `maxBatchTokens` (a single input longer than that runs
+ * alone). Sorting by length keeps padding small: short texts are not padded to a long one's length.
  */
 
 /** One input of a request, as the batcher sees it. */
@@ -43,6 +44,13 @@ export interface BatcherOptions<P, R> {
   maxBatchTokens: number;
   /** Inputs per pass. */
   maxBatchSize: number;
+  /**
+   * What one pass costs beyond its tokens, in tokens (dispatch, synchronization, readback): a
+   * sorted run of inputs is split into several passes when the padding saved is worth more than
+   * this. Small on the CPU (a pass costs about its tokens), large on a GPU (a small pass costs
+   * about as much as a big one). Default 64.
+   */
+  passOverheadTokens?: number;
   /** How long the first input of a pass may wait for others to join it, ms. */
   maxWaitMs: number;
   /** Inputs that may wait in the queue (not counting the pass in flight). */
@@ -106,6 +114,7 @@ export class Batcher<P, R> {
   private queuedTokenCount = 0;
   private running = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
@@ -194,9 +203,14 @@ export class Batcher<P, R> {
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /** Starts a cycle when the device is free and a pass is due; otherwise arms the wait timer. */
+  /**
+   * Schedules a cycle when the device is free and a pass is due (the budget is full, the oldest
+   * input has waited maxWaitMs, or the queue is draining); otherwise arms the wait timer. A due
+   * cycle still starts on the next turn of the event loop (setImmediate), so requests whose bytes
+   * arrived together are parsed and join the same pass, even with maxWaitMs 0.
+   */
   private pump(): void {
-    if (this.running || this.queue.length === 0) return;
+    if (this.running || this.queue.length === 0 || this.immediate) return;
     const { maxWaitMs, maxBatchTokens } = this.options;
     const waited = this.now() - this.queue[0]!.enqueuedAt;
     if (!this.draining && waited < maxWaitMs && this.queuedTokenCount < maxBatchTokens) {
@@ -208,6 +222,14 @@ export class Batcher<P, R> {
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.start();
+    });
+  }
+
+  private start(): void {
+    if (this.running || this.queue.length === 0) return;
     this.running = true;
     void this.cycle().finally(() => {
       this.running = false;
@@ -237,10 +259,10 @@ export class Batcher<P, R> {
     // Longest first; ties in arrival order (stable sort).
     taken.sort((a, b) => b.tokens - a.tokens);
     let start = 0;
-    while (start < taken.length) {
-      const longest = taken[start]!.tokens;
-      let end = start + 1;
-      while (end < taken.length && end - start < maxBatchSize && (end - start + 1) * longest <= maxBatchTokens) end++;
+    for (const end of planPasses(
+      taken.map((q) => q.tokens),
+      this.options,
+    )) {
       // Inputs whose request already failed or was cancelled are not computed.
       const pass = taken.slice(start, end).filter((q) => !q.job.settled);
       start = end;
@@ -286,4 +308,37 @@ export class Batcher<P, R> {
       this.options.onPass?.(report);
     }
   }
+}
+
+/**
+ * Cuts inputs sorted longest first into passes of consecutive inputs, minimizing the total cost
+ * Σ (passOverheadTokens + count × longest) — padded tokens plus a fixed price per pass — with
+ * count × longest ≤ maxBatchTokens (one input alone always fits) and count ≤ maxBatchSize.
+ * Dynamic programming over the cut points: O(n × maxBatchSize). Returns each pass's end index.
+ * @example planPasses([128, 120, 16, 12, 10], { maxBatchTokens: 16384, maxBatchSize: 256, passOverheadTokens: 64 }) // [2, 5]
+ */
+export function planPasses(
+  lengths: readonly number[],
+  options: { maxBatchTokens: number; maxBatchSize: number; passOverheadTokens?: number | undefined },
+): number[] {
+  const n = lengths.length;
+  const overhead = options.passOverheadTokens ?? 64;
+  // best[j]: the least cost of the first j inputs; from[j]: where the last pass of that plan starts.
+  const best = new Array<number>(n + 1).fill(Infinity);
+  const from = new Array<number>(n + 1).fill(0);
+  best[0] = 0;
+  for (let j = 1; j <= n; j++) {
+    for (let i = j - 1; i >= 0 && j - i <= options.maxBatchSize; i--) {
+      const padded = (j - i) * lengths[i]!;
+      if (j - i > 1 && padded > options.maxBatchTokens) break; // longer runs only grow
+      const cost = best[i]! + overhead + padded;
+      if (cost < best[j]!) {
+        best[j] = cost;
+        from[j] = i;
+      }
+    }
+  }
+  const ends: number[] = [];
+  for (let j = n; j > 0; j = from[j]!) ends.push(j);
+  return ends.reverse();
 }

@@ -34,9 +34,12 @@ Options:
   --model-name NAME         the name answered as "model"                            (default: the spec)
   --max-batch-tokens N      padded tokens per forward pass (inputs × longest)       (default ${DEFAULT_SERVER_OPTIONS.maxBatchTokens})
   --max-batch-size N        inputs per forward pass                                 (default ${DEFAULT_SERVER_OPTIONS.maxBatchSize})
-  --max-wait-ms N           how long a lone input waits for others to batch with    (default ${DEFAULT_SERVER_OPTIONS.maxWaitMs})
+  --pass-overhead-tokens N  a pass's fixed cost in tokens: inputs of different lengths go in
+                            separate passes when that saves more padding  (default 2048 webgpu, 64 CPU)
+  --max-wait-ms N           how long a lone input waits for others to join its pass (default ${DEFAULT_SERVER_OPTIONS.maxWaitMs}:
+                            inputs that arrive while a pass runs are batched together)
   --max-queue N             inputs waiting for a pass; beyond that 429              (default ${DEFAULT_SERVER_OPTIONS.maxQueue})
-  --max-inputs N            inputs per request; beyond that 413                     (default ${DEFAULT_SERVER_OPTIONS.maxInputs})
+  --max-inputs N            inputs per request; beyond that 413        (default ${DEFAULT_SERVER_OPTIONS.maxInputs}, at most --max-queue)
   --max-body-bytes N        request body size; beyond that 413                      (default ${DEFAULT_SERVER_OPTIONS.maxBodyBytes})
   --request-timeout-ms N    answer within this or 503                               (default ${DEFAULT_SERVER_OPTIONS.requestTimeoutMs})
   --drain-timeout-ms N      on SIGTERM, wait this long for work in flight           (default ${DEFAULT_SERVER_OPTIONS.drainTimeoutMs})
@@ -88,6 +91,7 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
         'model-name': { type: 'string' },
         'max-batch-tokens': { type: 'string' },
         'max-batch-size': { type: 'string' },
+        'pass-overhead-tokens': { type: 'string' },
         'max-wait-ms': { type: 'string' },
         'max-queue': { type: 'string' },
         'max-inputs': { type: 'string' },
@@ -113,8 +117,9 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
   const d = DEFAULT_SERVER_OPTIONS;
   const port = count(str('port'), 'port', d.port, 0);
   if (port > 65535) throw new ServeUsageError(`--port must be at most 65535, got ${port}`);
-  const maxInputs = count(str('max-inputs'), 'max-inputs', d.maxInputs);
   const maxQueue = count(str('max-queue'), 'max-queue', d.maxQueue);
+  // A smaller queue lowers the default per-request limit with it; both given and inconsistent is an error.
+  const maxInputs = count(str('max-inputs'), 'max-inputs', Math.min(d.maxInputs, maxQueue));
   if (maxInputs > maxQueue) throw new ServeUsageError(`--max-inputs (${maxInputs}) cannot be more than --max-queue (${maxQueue}): such a request could never be queued`);
   const apiKey = str('api-key') ?? env['DUALBERT_API_KEY'];
   const threads = str('threads') === undefined ? undefined : count(str('threads'), 'threads', 1);
@@ -130,6 +135,7 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
       modelName: str('model-name') ?? model,
       maxBatchTokens: count(str('max-batch-tokens'), 'max-batch-tokens', d.maxBatchTokens),
       maxBatchSize: count(str('max-batch-size'), 'max-batch-size', d.maxBatchSize),
+      ...(str('pass-overhead-tokens') === undefined ? {} : { passOverheadTokens: count(str('pass-overhead-tokens'), 'pass-overhead-tokens', 0, 0) }),
       maxWaitMs: count(str('max-wait-ms'), 'max-wait-ms', d.maxWaitMs, 0),
       maxQueue,
       maxInputs,
