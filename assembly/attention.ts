@@ -236,7 +236,7 @@ function exactScores(qkv: usize, row0: usize, ld3: usize, q: usize, kOff: usize,
 /**
  * Replaces s[0..L) by exp(s[j] − max) and returns their sum. Four-lane partial sums over the
  * first L & ~3 values reduced as (l0 + l1) + (l2 + l3), then the tail in order: the scalar
- * build keeps four partial sums the same way, so both builds agree bit for bit.
+ * build keeps four partial sums the same way, so the SIMD and scalar builds agree bit for bit.
  */
 function softmaxRow(s: usize, L: i32): f32 {
   const L4 = L & ~3;

@@ -8,12 +8,12 @@
 //   A    (packed-A path) a block of x rows re-laid per thread as groups of 4 rows: [K][4].
 //
 // Microkernel: 4 rows × 8 columns, 8 f32x4 accumulators; per k, the 4 x values are broadcast
-// with v128.load32_splat and the 8 weights are two v128 loads (NOTES-cpu.md: 4×8 is the shape
+// with v128.load32_splat and the 8 weights are two v128 loads (measured: 4×8 is the shape
 // that fits x64's 16 XMM registers in V8; 6×8 and 4×16 spill). Accumulation is over k in order,
 // mul then add (fused in the relaxed-SIMD builds), starting from 0; the bias is added in the
 // epilogue (the reference's order).
 // The scalar build computes the tile as four 2×4 blocks with scalar accumulators in the same
-// order, so both builds give bit-identical results.
+// order, so every build gives bit-identical results (the relaxed builds aside: FMA).
 //
 // Cache blocking: a task is (block of MC rows) × (group of PG panels). The weight panel
 // (K·32 bytes) stays in L1/L2 while the MC/4 row groups of the block stream over it; the A

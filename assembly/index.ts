@@ -21,7 +21,7 @@
 // the untaken branch is never emitted: the scalar build contains no v128 code at all (the test
 // in test/wasm-smoke.test.ts checks the bytes). No per-target constant file is needed.
 //
-// Memory: both builds IMPORT their linear memory as `env.memory` and do not export it
+// Memory: every build IMPORTS its linear memory as `env.memory` and do not export it
 // (asconfig.json: importMemory, noExportMemory). The host creates the memory
 // (`new WebAssembly.Memory({ initial })`) and owns its layout; kernels only take byte offsets
 // (`usize`) into it. Why imported rather than exported: for multi-threading, every worker must

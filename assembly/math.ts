@@ -1,5 +1,5 @@
 // exp, erf and GELU in f32, as f32x4 (SIMD build) and scalar twins with the same operation
-// order, so both builds round identically lane by lane (WebAssembly has no FMA; f32x4 mul/add/
+// order, so the SIMD and scalar builds round identically lane by lane (WebAssembly has no FMA; f32x4 mul/add/
 // div round per lane exactly like the scalar ops). Coefficients and error figures come from
 // assembly/fit/math-coefficients.py, which evaluates these exact formulas in float32:
 //   exp: max 0.97 ulp on [-88, 88] (normal results);   erf: max |error| 6.9e-8 on [-6, 6].

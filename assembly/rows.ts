@@ -35,7 +35,7 @@ export function embed(out: usize, ids: usize, typeIds: usize, word: usize, posit
  * Pools each sequence's token rows of x ([B·T, C]) into out ([B, C]) under the mask:
  * mean = Σ masked rows / max(count, 1e-9) (sentence-transformers' clamp), cls = row 0,
  * max = column-wise max over masked rows (−∞ when none, as the reference).
- * Rows are summed in order, per column: both builds agree bit for bit.
+ * Rows are summed in order, per column: every build agrees bit for bit.
  */
 export function pool(out: usize, x: usize, mask: usize, B: i32, T: i32, C: i32, mode: i32): void {
   const ld = (<usize>C) << 2;

@@ -10,7 +10,7 @@
 // walked in tiles of BK, the next tile's loads in flight during the current tile's FMAs. Per k the inner loop reads TM/4 vec4 of x-tile and one vec4 of W-tile
 // and issues TM vec4 FMAs: 4·TM multiply-adds per (TM/4 + 1) workgroup loads. Accumulation is
 // f32 whatever the storage type. (Measured on the H200 through Dawn: a 64×64 tile, 4×4 per
-// invocation, K tile 16 ran the minilm GEMMs at ~30 TFLOP/s; see /work/shared/NOTES-gpu.md.)
+// invocation, K tile 16 ran the minilm GEMMs at ~30 TFLOP/s.)
 //
 // Split-K (SPLITK): when N is small the grid has few workgroups, each walking all of K (FFN down
 // projection of a short batch: K = 1536, 6 workgroups). Workgroup z then covers K range
@@ -145,7 +145,7 @@ fn finish(row: u32, col: u32, acc: vec4<f32>) {
 
 // Tiles stage through registers: while the workgroup computes on tile k0 (in workgroup
 // memory), each invocation already holds its loads of tile k0 + BK, so global-memory latency
-// hides behind the FMAs instead of adding to every K step (the NOTES-gpu kernel without this
+// hides behind the FMAs instead of adding to every K step (the same kernel without this
 // ran ~30 TFLOP/s; short batches, with few workgroups, were pure latency).
 const NA: u32 = (BM / 4u) * (BK / 4u); // 4×4 blocks of the x tile (≤ 256: one per invocation)
 const NB: u32 = BK / 16u;              // vec4 of the W tile per invocation

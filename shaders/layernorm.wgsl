@@ -1,7 +1,7 @@
 // LayerNorm over the columns of each row (legend of ts/graph/ops.ts):
 //   out[n] = (x[n] − mean) / sqrt(var + eps) · gamma + beta          x, out: [rows, C]
 // One workgroup per row; statistics in f32 whatever the storage type (f16 variances of BERT
-// activations overflow, see NOTES-gpu.md).
+// activations overflow).
 //
 // Corrected two-pass statistics: a first mean m₁, then Σd and Σd² with d = x − m₁, so that
 // mean = m₁ + Σd/C and var = Σd²/C − (Σd/C)². A plain f32 mean of rows with a large offset

@@ -5,7 +5,7 @@
  * bert. names, Transpose and Gemm layouts, nameless biases, fp16, int8 dynamic and QDQ
  * quantization) are mapped exactly; broken files fail with the file and the reason.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,6 @@ import { writeTinyModelDir } from './helpers/model-dir.js';
 import { type ExportStyle, exportBertOnnx } from './helpers/onnx-export.js';
 
 const TINY_ONNX = fileURLToPath(new URL('./fixtures/golden/tiny.onnx', import.meta.url));
-const MINILM_ONNX = fileURLToPath(new URL('../../shared/fixtures/golden/minilm.onnx', import.meta.url));
 const tiny = SYNTHETIC_MODELS.tiny.config;
 const minilm = SYNTHETIC_MODELS.minilm.config;
 const texts = readFileSync(new URL('./fixtures/golden/texts.jsonl', import.meta.url), 'utf8')
@@ -105,16 +104,6 @@ describe('the golden ONNX exports', () => {
     const model = await loadModel(dir);
     expect(model.weightFiles).toEqual(['onnx/model.onnx']);
     expect(await goldenError(dir, 'tiny', texts.map((_, i) => i))).toBeLessThanOrEqual(1e-5);
-  });
-
-  it('minilm.onnx (shared fixtures): the recipe bit for bit and the golden vectors within 1e-5', async (ctx) => {
-    if (!existsSync(MINILM_ONNX)) {
-      console.warn(`[SKIPPED] ${ctx.task.name}: ${MINILM_ONNX} is not there (the shared fixtures are not beside this checkout)`);
-      return ctx.skip();
-    }
-    const checkpoint = readOnnxCheckpoint(new Uint8Array(readFileSync(MINILM_ONNX)), minilm, { file: 'minilm.onnx' });
-    expectSameTensors(checkpoint, syntheticCheckpoint(minilm), minilm);
-    expect(await goldenError(minilmDir(MINILM_ONNX), 'minilm', someTexts('minilm', 2))).toBeLessThanOrEqual(1e-5);
   });
 
   it('a generated minilm-shaped export in the exporter style (runs without the shared fixtures): recipe bit for bit, golden within 1e-5', async () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs bench/gpu.mjs on the GPU machine (no Node, no npm, no network there), with what the lead
-# carries in (see /work/shared/ENVIRONMENT.md "A real GPU"):
+# carries in (a GPU machine without Node: the Node binary and the Vulkan/GL libraries travel with the run):
 #   .gl/*.deb             libvulkan1 and the GL/EGL libraries dawn.node links against
 #   .carry/node.xz        the Node binary
 #   .carry/deps.tar.xz    node_modules/webgpu (linux-x64 dawn.node) [+ onnxruntime-node, optional]

@@ -1,5 +1,5 @@
 // Headless Chromium for browser tests through playwright-core, using the system Chromium
-// (Debian's package; never a downloaded browser). Flags from /work/shared/ENVIRONMENT.md:
+// (Debian's package; never a downloaded browser). Flags (as seen working on Debian 12 with chromium 15x):
 // WebGPU on SwiftShader needs the Vulkan + SwiftShader flags; without them Chromium still has
 // navigator.gpu but requestAdapter() resolves to null (our "no usable GPU" case).
 

@@ -33,7 +33,7 @@ import {
 import { type PipelineCache, pipelineCache } from './pipelines.js';
 import { ActivationPool, type Bucket, GpuBuffer, PARAMS_STRIDE, roundUp16 } from './pool.js';
 
-/** Tuning knobs of the kernels (defaults are what NOTES-gpu.md measured as good on NVIDIA). */
+/** Tuning knobs of the kernels (defaults: what measured best on NVIDIA H100/H200 through Dawn). */
 export interface WebGpuTuning {
   /** GEMM K tile, 16 or 32 (default 16). */
   gemmBK?: 16 | 32;
