@@ -365,6 +365,20 @@ describe('dualbert serve limits and errors', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('a model that is gone (worker died, disposed) gives 503 and /health turns unhealthy', async () => {
+    const embedder = await dist.createEmbedder(MODEL, { device: 'wasm' });
+    const s = await start(embedder);
+    others.push(s);
+    expect((await call(s, '/health')).body.status).toBe('ok');
+    embedder.dispose();
+    const res = await call(s, '/embed', { inputs: 'x' });
+    expect(res.status).toBe(503);
+    expect(res.body.error).toBe('DISPOSED: this embedder was disposed');
+    const health = await call(s, '/health');
+    expect(health.status).toBe(503);
+    expect(health.body).toEqual({ status: 'unhealthy', reason: 'DISPOSED: this embedder was disposed' });
+  });
+
   it('unknown routes give 404 and wrong methods 405', async () => {
     const missing = await call(server, '/v2/embeddings', { input: 'x' });
     expect(missing.status).toBe(404);

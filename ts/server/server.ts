@@ -96,6 +96,8 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
   const passOverheadTokens = options.passOverheadTokens ?? (embedder.device === 'webgpu' ? 2048 : 64);
   let inflight = 0;
   let draining = false;
+  /** Set when the model itself is gone (its worker died, it was disposed): /health says so, so an orchestrator restarts the replica. */
+  let broken: string | undefined;
   let onQuiet: (() => void) | undefined;
   const metrics = serverMetrics({ queueDepth: () => batcher.queueDepth, queuedTokens: () => batcher.queuedTokens, inflight: () => inflight });
   const batcher: Batcher<Payload, PassResult> = new Batcher<Payload, PassResult>({
@@ -110,6 +112,8 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
       metrics.batchTokens.observe(p.paddedTokens);
       metrics.passSeconds.observe(p.ms / 1000);
       for (const w of p.waits) metrics.queueSeconds.observe(w / 1000);
+      const code = (p.error as { code?: unknown } | undefined)?.code;
+      if (code === 'WORKER_FAILED' || code === 'DISPOSED') broken ??= `${String(code)}: ${(p.error as Error).message}`;
       if (p.error === undefined) {
         const kind = p.key.includes('"rerank"') ? 'rerank' : 'embed';
         metrics.inputs.inc({ kind }, p.size);
@@ -193,6 +197,7 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
     }
     if (route === 'health') {
       // Unauthenticated, so load balancers can probe it; 503 while draining takes this replica out of rotation.
+      if (broken) return sendJson(res, 503, { status: 'unhealthy', reason: broken });
       return sendJson(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ok', device: embedder.device });
     }
     if (!authorized(req)) {
