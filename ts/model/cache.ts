@@ -77,6 +77,8 @@ export interface FileCache {
   appendPartial?(url: string, bytes: Uint8Array, info: Omit<PartialDownload, 'bytes'>): Promise<void>;
   /** Optional: forgets the kept part (download finished, or the server sent the file from the start). */
   resetPartial?(url: string): Promise<void>;
+  /** Optional: the download stopped for now; another load (in this process or the next) may resume the kept part. */
+  releasePartial?(url: string): Promise<void>;
 }
 
 const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
@@ -104,6 +106,13 @@ export function directoryCache(dir: string): FileCache {
     const { join } = await import('node:path');
     const file = join(dir, ...urlToRelativePath(url));
     return { file, meta: file + META_SUFFIX };
+  };
+  // This cache's writer name per URL, for the partial downloads it keeps (see getPartial).
+  const writers = new Map<string, string>();
+  const partialPath = (file: string, url: string): string => {
+    let w = writers.get(url);
+    if (!w) writers.set(url, (w = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`));
+    return `${file}.partial.${w}`;
   };
   return {
     location: dir,
@@ -152,43 +161,93 @@ export function directoryCache(dir: string): FileCache {
       await fs.rm(p.meta, { force: true });
       await fs.rm(p.file, { force: true });
     },
-    // Interrupted downloads: <file>.partial (bytes so far) and <file>.partial.json (what they belong to).
+    // Interrupted downloads: <file>.partial.<writer> (bytes so far) and <file>.partial.<writer>.json
+    // (what they belong to, and the writing process). Each load writes its own file: two loads of
+    // one file at once (two processes, or two in one) must never interleave their bytes, or a
+    // later resume would build a file of the right length from the wrong bytes. A load resumes
+    // only a part whose writer is gone (its process died, or it gave up and released it), and
+    // claims it with an atomic rename, so no two loads resume the same part.
     async getPartial(url) {
       const fs = await import('node:fs/promises');
+      const { basename, dirname, join } = await import('node:path');
       const p = await paths(url);
+      const prefix = `${basename(p.file)}.partial.`;
+      let names: string[];
       try {
-        const info = JSON.parse(await fs.readFile(`${p.file}.partial.json`, 'utf8')) as Omit<PartialDownload, 'bytes'> & { url: string };
-        const buf = await fs.readFile(`${p.file}.partial`);
-        if (info.url !== url || buf.byteLength === 0) return undefined;
-        const { url: _, ...rest } = info;
-        return { ...rest, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+        names = await fs.readdir(dirname(p.file));
       } catch {
         return undefined;
       }
+      for (const name of names) {
+        if (!name.startsWith(prefix) || name.endsWith('.json') || name.endsWith('.tmp')) continue;
+        const data = join(dirname(p.file), name);
+        try {
+          const info = JSON.parse(await fs.readFile(`${data}.json`, 'utf8')) as PartialInfo;
+          if (info.url !== url || (!info.released && writerAlive(info.pid))) continue;
+          const mine = partialPath(p.file, url);
+          await fs.rename(data, mine); // fails if another load claimed it first
+          await fs.rm(`${data}.json`, { force: true });
+          const { url: _u, pid: _p, released: _r, ...rest } = info;
+          await fs.writeFile(`${mine}.json`, JSON.stringify({ ...rest, url, pid: process.pid }));
+          const buf = await fs.readFile(mine);
+          if (buf.byteLength === 0) continue;
+          return { ...rest, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+        } catch {
+          // claimed by someone else, or unreadable: try the next one
+        }
+      }
+      return undefined;
     },
     async appendPartial(url, bytes, info) {
       const fs = await import('node:fs/promises');
       const { dirname } = await import('node:path');
       const p = await paths(url);
-      const infoFile = `${p.file}.partial.json`;
-      const exists = await fs.stat(infoFile).then(
+      const mine = partialPath(p.file, url);
+      const exists = await fs.stat(`${mine}.json`).then(
         () => true,
         () => false,
       );
       if (!exists) {
         await fs.mkdir(dirname(p.file), { recursive: true });
-        await fs.writeFile(`${p.file}.partial`, new Uint8Array(0));
-        await fs.writeFile(infoFile, JSON.stringify({ url, ...info }));
+        await fs.writeFile(mine, new Uint8Array(0));
+        await fs.writeFile(`${mine}.json`, JSON.stringify({ ...info, url, pid: process.pid } satisfies PartialInfo));
       }
-      await fs.appendFile(`${p.file}.partial`, bytes);
+      await fs.appendFile(mine, bytes);
     },
     async resetPartial(url) {
       const fs = await import('node:fs/promises');
-      const p = await paths(url);
-      await fs.rm(`${p.file}.partial.json`, { force: true });
-      await fs.rm(`${p.file}.partial`, { force: true });
+      const mine = partialPath((await paths(url)).file, url);
+      await fs.rm(`${mine}.json`, { force: true });
+      await fs.rm(mine, { force: true });
+      writers.delete(url);
+    },
+    async releasePartial(url) {
+      const fs = await import('node:fs/promises');
+      const mine = partialPath((await paths(url)).file, url);
+      try {
+        const info = JSON.parse(await fs.readFile(`${mine}.json`, 'utf8')) as PartialInfo;
+        await fs.writeFile(`${mine}.json`, JSON.stringify({ ...info, released: true }));
+      } catch {
+        // nothing kept
+      }
+      writers.delete(url);
     },
   };
+}
+
+/** What `<file>.partial.<writer>.json` records. */
+type PartialInfo = Omit<PartialDownload, 'bytes'> & { url: string; pid: number; released?: boolean };
+
+/** Whether the process that wrote a partial download still runs (then its part is not ours to take). */
+function writerAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true; // another load of this process, still downloading (it would have released it)
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Options of {@link browserCache}. */

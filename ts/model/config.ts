@@ -119,3 +119,48 @@ export function parseBertConfig(input: string | unknown): BertConfig {
   }
   return config;
 }
+
+/**
+ * What a weights file says about its size, read from its header before anything is decoded: its
+ * bytes (or the total of its shards) and the (BERT-named) tensor names it holds.
+ */
+export interface WeightsOutline {
+  file: string;
+  bytes: number | undefined;
+  names: Iterable<string>;
+}
+
+/**
+ * Checks config.json's layer count against the weights file before the graph is built from it:
+ * the graph (and everything sized from it) grows with `num_hidden_layers`, so
+ * `num_hidden_layers: 1e6` must fail at once, not after gigabytes of graph. The other sizes
+ * need no early check: nothing is allocated from them before every tensor's shape was compared
+ * with the file. Throws INVALID_WEIGHTS naming both numbers when the file holds fewer layers
+ * (by its tensor names, or when it names none, by its size: a layer takes at least 4·H² + 2·H·I
+ * bytes even as int8).
+ */
+export function checkConfigAgainstWeights(c: BertConfig, weights: WeightsOutline): void {
+  let layers = -1;
+  let named = false;
+  for (const name of weights.names) {
+    const m = /^encoder\.layer\.(\d+)\./.exec(name);
+    if (m) layers = Math.max(layers, Number(m[1]));
+    named ||= /^(encoder|embeddings)\./.test(name);
+  }
+  if (named && c.numLayers > layers + 1) {
+    throw new DualbertError(
+      'INVALID_WEIGHTS',
+      `${weights.file} holds ${layers + 1} encoder layer(s) but config.json's "num_hidden_layers" is ${c.numLayers} ` +
+        `(tensors of encoder.layer.${layers + 1} are missing): the config does not belong to these weights`,
+    );
+  }
+  const H = c.hiddenSize;
+  const perLayer = 4 * H * H + 2 * H * c.intermediateSize;
+  if (!named && weights.bytes !== undefined && c.numLayers * perLayer > weights.bytes) {
+    throw new DualbertError(
+      'INVALID_WEIGHTS',
+      `${weights.file} has ${weights.bytes} bytes, too few for the ${c.numLayers} layers of config.json's "num_hidden_layers" ` +
+        `(hidden_size ${H}, intermediate_size ${c.intermediateSize}): the config does not belong to these weights`,
+    );
+  }
+}

@@ -16,10 +16,11 @@ import type { BertConfig } from '../graph/config.js';
 import type { PoolingMode } from '../graph/ops.js';
 import { type Checkpoint, type Tensor, checkpointNames } from '../graph/weights.js';
 import { Tokenizer } from '../tokenizer/index.js';
-import { type ModelFamily, familyTensorName, modelFamily, parseBertConfig } from './config.js';
+import { type ModelFamily, checkConfigAgainstWeights, familyTensorName, modelFamily, parseBertConfig } from './config.js';
+import { checkFinite } from './finite.js';
 import { checkRequestOptions } from './deadline.js';
-import { parseOnnx, readOnnxCheckpoint } from './onnx.js';
-import { readSafetensors } from './safetensors.js';
+import { canonicalOnnxName, parseOnnx, readOnnxCheckpoint } from './onnx.js';
+import { readSafetensors, readSafetensorsHeader } from './safetensors.js';
 import { type DenseModule, readSentenceTransformersSettings } from './sentence-transformers.js';
 import {
   type HubOptions,
@@ -282,7 +283,33 @@ async function readTokenizer(files: FileReader, config: BertConfig | undefined):
       `${file} has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocabSize}: the tokenizer does not belong to these weights`,
     );
   }
+  checkSpecialIds(tokenizer, file, config);
   return tokenizer;
+}
+
+/**
+ * The ids the tokenizer adds on its own (padding, unknown, [CLS], [SEP]) must be rows of the
+ * embedding table: a pad id outside it would pass load and fail (or read garbage) only on the
+ * first padded batch.
+ */
+function checkSpecialIds(tokenizer: Tokenizer, file: string, config: BertConfig | undefined): void {
+  const rows = config?.vocabSize ?? tokenizer.vocabSize;
+  const where = config ? `the embedding table (config.json vocab_size ${rows})` : `the vocabulary (${rows} tokens)`;
+  const ids: [string, number | undefined][] = [
+    ['padding', tokenizer.padId],
+    ['unknown-token', tokenizer.unkId],
+    ['[CLS]', tokenizer.clsId],
+    ['[SEP]', tokenizer.sepId],
+  ];
+  for (const [what, id] of ids) {
+    if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id < rows)) {
+      throw new DualbertError('INVALID_TOKENIZER', `${file}: the ${what} id ${id} is outside ${where}`);
+    }
+  }
+  const types = config?.typeVocabSize;
+  if (types !== undefined && !(Number.isInteger(tokenizer.padTypeId) && tokenizer.padTypeId >= 0 && tokenizer.padTypeId < types)) {
+    throw new DualbertError('INVALID_TOKENIZER', `${file}: the padding type id ${tokenizer.padTypeId} is outside config.json's type_vocab_size ${types}`);
+  }
 }
 
 /** DistilBERT has no token types: its single segment adds a zero row. */
@@ -328,21 +355,38 @@ function neededShapes(config: BertConfig): Map<string, number[]> {
 /** The encoder weights, from the first weights format the model has. */
 async function readEncoderWeights(files: FileReader, config: BertConfig, family: ModelFamily, options: LoadOptions): Promise<WeightsResult> {
   const { source } = files;
-  const needed = neededTensors(config);
-  if (family === 'distilbert') needed.delete('embeddings.token_type_embeddings.weight');
   const canonicalName = (n: string): string | undefined => familyTensorName(family, n);
+  const canonicalNames = function* (names: Iterable<string>): Generator<string> {
+    for (const n of names) {
+      const c = canonicalName(n);
+      if (c !== undefined) yield c;
+    }
+  };
+  // The graph's tensor list is built from config.json, so only after its sizes were checked
+  // against the weights file (checkConfigAgainstWeights): a config that asks for a million
+  // layers fails at once instead of building a million-layer graph.
+  let neededSet: Set<string> | undefined;
+  const needed = (): Set<string> => {
+    if (!neededSet) {
+      neededSet = neededTensors(config);
+      if (family === 'distilbert') neededSet.delete('embeddings.token_type_embeddings.weight');
+    }
+    return neededSet;
+  };
   const rename = (n: string): string | undefined => {
     const c = canonicalName(n);
-    return c !== undefined && needed.has(c) ? c : undefined;
+    return c !== undefined && needed().has(c) ? c : undefined;
   };
 
   const singleFile = where(source, 'model.safetensors');
-  const single = await files.parsed('model.safetensors', (bytes) => readSafetensors(bytes, { file: singleFile, rename }));
+  const single = await files.parsed('model.safetensors', (bytes) => ({ bytes, header: readSafetensorsHeader(bytes, singleFile) }));
   if (single) {
     const file = singleFile;
-    const checkpoint = single;
+    checkConfigAgainstWeights(config, { file, bytes: single.bytes.byteLength, names: canonicalNames(single.header.entries.keys()) });
+    const checkpoint = readSafetensors(single.bytes, { file, rename, header: single.header });
     addMissingTokenTypes(family, config, checkpoint);
     checkTensors(checkpoint, neededShapes(config), () => file);
+    checkFinite(checkpoint, () => file);
     return { checkpoint, files: ['model.safetensors'] };
   }
 
@@ -351,12 +395,16 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
     const indexFile = where(source, 'model.safetensors.index.json');
     const map = (index as { weight_map?: unknown }).weight_map;
     if (typeof map !== 'object' || map === null) throw new DualbertError('INVALID_WEIGHTS', `${indexFile} has no "weight_map" object`);
+    checkConfigAgainstWeights(config, { file: indexFile, bytes: undefined, names: canonicalNames(Object.keys(map)) });
     const shardOf = new Map<string, string>();
     for (const [tensor, shard] of Object.entries(map as Record<string, unknown>)) {
       const name = canonicalName(tensor);
-      if (name !== undefined && needed.has(name)) shardOf.set(name, checkShardPath(indexFile, shard));
+      if (name !== undefined && needed().has(name)) {
+        if (shardOf.has(name)) throw new DualbertError('INVALID_WEIGHTS', `${indexFile}: two entries of weight_map are both "${name}"`);
+        shardOf.set(name, checkShardPath(indexFile, shard));
+      }
     }
-    const missing = [...needed].filter((n) => !shardOf.has(n));
+    const missing = [...needed()].filter((n) => !shardOf.has(n));
     if (missing.length) throw new DualbertError('INVALID_WEIGHTS', `${indexFile}: tensor "${missing[0]}" is in no shard (${missing.length} missing)`);
     const checkpoint = new Map<string, Tensor>();
     const shards = [...new Set(shardOf.values())];
@@ -370,7 +418,9 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
       for (const [k, v] of tensors) checkpoint.set(k, v);
     }
     addMissingTokenTypes(family, config, checkpoint);
-    checkTensors(checkpoint, neededShapes(config), (n) => where(source, shardOf.get(n) ?? 'model.safetensors.index.json'));
+    const fileOf = (n: string): string => where(source, shardOf.get(n) ?? 'model.safetensors.index.json');
+    checkTensors(checkpoint, neededShapes(config), fileOf);
+    checkFinite(checkpoint, fileOf);
     return { checkpoint, files: ['model.safetensors.index.json', ...shards] };
   }
 
@@ -382,8 +432,9 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
   const candidates = [`onnx/model${suffix}.onnx`, `model${suffix}.onnx`];
   for (const path of candidates) {
     const file = where(source, path);
-    const model = await files.parsed(path, (bytes) => parseOnnx(bytes, file));
-    if (!model) continue;
+    const parsedModel = await files.parsed(path, (bytes) => ({ model: parseOnnx(bytes, file), bytes: bytes.byteLength }));
+    if (!parsedModel) continue;
+    const { model } = parsedModel;
     // External data files (exports over 2 GB keep tensors beside the .onnx), read before decoding.
     const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
     const external = new Map<string, Uint8Array>();
@@ -394,9 +445,15 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
       if (!data) throw new DualbertError('MISSING_FILE', `${file} keeps weights in ${loc}, but ${where(source, dir + loc)} is missing`);
       external.set(t.external.location, data);
     }
+    checkConfigAgainstWeights(config, {
+      file,
+      bytes: parsedModel.bytes + [...external.values()].reduce((a, d) => a + d.byteLength, 0),
+      names: canonicalNames([...model.initializers.keys()].map(canonicalOnnxName)),
+    });
     const warn = options.warn ?? ((m: string) => console.warn(`dualbert: ${m}`));
-    const checkpoint = readOnnxCheckpoint(model, config, { file, needed, external: (loc) => external.get(loc)!, warn, mapName: canonicalName });
+    const checkpoint = readOnnxCheckpoint(model, config, { file, needed: needed(), external: (loc) => external.get(loc)!, warn, mapName: canonicalName });
     addMissingTokenTypes(family, config, checkpoint);
+    checkFinite(checkpoint, () => file);
     return { checkpoint, files: [path, ...external.keys()].map((p, i) => (i === 0 ? p : dir + p)) };
   }
 
@@ -431,6 +488,7 @@ async function readDenseWeights(files: FileReader, dense: readonly DenseModule[]
     const shapes = new Map([[`${d.name}.weight`, [d.outFeatures, d.inFeatures]]]);
     if (d.bias) shapes.set(`${d.name}.bias`, [d.outFeatures]);
     checkTensors(checkpoint, shapes, () => file);
+    checkFinite(checkpoint, () => file);
     read.push(path);
   }
   return { checkpoint, files: read };

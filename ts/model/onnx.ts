@@ -161,6 +161,8 @@ export function parseOnnx(bytes: Uint8Array, file = 'model.onnx'): OnnxModel {
       if (f.field === 1) model.nodes.push(parseNode(f.bytes));
       else if (f.field === 5) {
         const t = parseTensor(f.bytes);
+        // Two initializers of one name: which one the graph reads is ambiguous.
+        if (model.initializers.has(t.name)) throw new ProtobufError(`initializer "${t.name}" appears twice`);
         model.initializers.set(t.name, t);
       } else if (f.field === 11) model.inputs.push(valueInfoName(f.bytes));
       else if (f.field === 12) model.outputs.push(valueInfoName(f.bytes));
@@ -178,17 +180,23 @@ export type ExternalDataReader = (location: string) => Uint8Array;
 
 /** Decodes a TensorProto to float32 (integers too: zero points and int8 weights are exact in float32). */
 export function decodeOnnxTensor(t: OnnxTensorProto, file: string, external?: ExternalDataReader): Tensor {
-  const count = t.dims.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(count);
   const fail = (why: string): never => {
     throw new DualbertError('INVALID_WEIGHTS', `${file}: initializer "${t.name}" ${why}`);
   };
+  // Dims come from the file: checked before anything is allocated from them.
+  if (!t.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`has an invalid shape [${t.dims.join(', ')}]`);
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(count)) fail(`has an impossible shape [${t.dims.join(', ')}]`);
   let raw = t.raw;
   if (t.external) {
     if (!external) fail(`keeps its data in an external file "${t.external.location}" that was not provided`);
+    const { offset } = t.external;
+    if (!Number.isSafeInteger(offset) || offset < 0 || (t.external.length !== undefined && !(Number.isSafeInteger(t.external.length) && t.external.length >= 0))) {
+      fail(`has an invalid external data offset or length (${t.external.offset}, ${String(t.external.length)})`);
+    }
     const data = external!(t.external.location);
     const length = t.external.length ?? data.byteLength - t.external.offset;
-    if (t.external.offset + length > data.byteLength) {
+    if (length < 0 || t.external.offset + length > data.byteLength) {
       fail(`points at bytes [${t.external.offset}, ${t.external.offset + length}) outside ${t.external.location} (${data.byteLength} bytes)`);
     }
     raw = data.subarray(t.external.offset, t.external.offset + length);
@@ -202,6 +210,7 @@ export function decodeOnnxTensor(t: OnnxTensorProto, file: string, external?: Ex
     if (raw.byteLength !== count * bytesPer) {
       fail(`has ${raw.byteLength} bytes, but shape [${t.dims.join(', ')}] × ${DT_NAMES[t.dataType]} needs ${count * bytesPer}`);
     }
+    const out = new Float32Array(count);
     const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     switch (t.dataType) {
       case DT.FLOAT:
@@ -225,7 +234,10 @@ export function decodeOnnxTensor(t: OnnxTensorProto, file: string, external?: Ex
     return { shape: t.dims, data: out };
   }
   // Typed fields: float_data (4, packed fixed32), int32_data (5: also carries int8/uint8/fp16 bits),
-  // int64_data (7), double_data (10).
+  // int64_data (7), double_data (10). Every value takes at least one byte of the file.
+  const available = t.typed.reduce((a, f) => a + Math.max(1, f.bytes.byteLength), 0);
+  if (count > available) fail(`holds at most ${available} values, its shape [${t.dims.join(', ')}] needs ${count}`);
+  const out = new Float32Array(count);
   let n = 0;
   const push = (x: number): void => {
     if (n < count) out[n] = x;

@@ -9,6 +9,7 @@
 import { fromHalfBits } from '../half.js';
 import { DualbertError } from '../errors.js';
 import type { Tensor } from '../graph/weights.js';
+import { findDuplicateKey } from './json-keys.js';
 
 /** Bytes per element of the dtypes we convert to float32. */
 const DTYPE_BYTES = { F32: 4, F16: 2, BF16: 2 } as const;
@@ -40,12 +41,19 @@ export function readSafetensorsHeader(
     fail(file, `header length ${headerLen} does not fit a ${bytes.byteLength}-byte file (not a safetensors file, or truncated)`);
   }
   let header: unknown;
+  let text = '';
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    header = JSON.parse(text);
   } catch (e) {
     fail(file, `header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(file, 'header is not a JSON object');
+  // JSON.parse keeps the last of two equal keys: a tensor named twice would load silently.
+  const duplicate = findDuplicateKey(text);
+  if (duplicate) {
+    fail(file, duplicate.path === '' ? `tensor "${duplicate.key}" is named twice in the header` : `tensor "${duplicate.path}" has the key "${duplicate.key}" twice in the header`);
+  }
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
@@ -127,14 +135,18 @@ export function decodeTensor(bytes: Uint8Array, dataStart: number, name: string,
  */
 export function readSafetensors(
   bytes: Uint8Array,
-  options: { file?: string; rename?: (name: string) => string | undefined } = {},
+  options: { file?: string; rename?: (name: string) => string | undefined; header?: ReturnType<typeof readSafetensorsHeader> } = {},
 ): Map<string, Tensor> {
   const file = options.file ?? 'model.safetensors';
-  const { entries, dataStart } = readSafetensorsHeader(bytes, file);
+  const { entries, dataStart } = options.header ?? readSafetensorsHeader(bytes, file);
   const out = new Map<string, Tensor>();
+  const sourceOf = new Map<string, string>();
   for (const [name, entry] of entries) {
     const target = options.rename ? options.rename(name) : name;
     if (target === undefined) continue;
+    const other = sourceOf.get(target);
+    if (other !== undefined) fail(file, `tensors "${other}" and "${name}" are both "${target}": which one the model uses is ambiguous`);
+    sourceOf.set(target, name);
     out.set(target, decodeTensor(bytes, dataStart, name, entry, file));
   }
   return out;

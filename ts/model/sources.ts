@@ -139,7 +139,6 @@ export function urlSource(base: string | URL, options: UrlSourceOptions = {}): M
       );
     }
     const partial = cache && !reload ? await partialSink(cache, url, options) : undefined;
-    if (reload) await cache?.resetPartial?.(url).catch(() => undefined);
     const result = await download(url, { ...options, ...(readOptions.onProgress ? { onProgress: readOptions.onProgress } : {}), ...(partial ? { partial } : {}) });
     if (cache && (!result || result.verified)) {
       // Only a file whose length is proven is recorded: an unproven one is fetched again next time.
@@ -238,6 +237,8 @@ interface PartialSink {
   push(bytes: Uint8Array, info: Omit<PartialDownload, 'bytes'>): Promise<void>;
   flush(): Promise<void>;
   reset(): Promise<void>;
+  /** The download failed for good: flush, and let a later load resume the kept part. */
+  release(): Promise<void>;
 }
 
 const PARTIAL_FLUSH_BYTES = 4 * 1024 * 1024;
@@ -278,6 +279,10 @@ async function partialSink(cache: FileCache, url: string, options: UrlSourceOpti
       pending = [];
       pendingBytes = 0;
       await guard(() => resetPartial.call(cache, url));
+    },
+    async release() {
+      await sink.flush();
+      await guard(async () => cache.releasePartial?.(url));
     },
   };
   return sink;
@@ -345,124 +350,133 @@ async function download(url: string, options: DownloadOptions): Promise<Download
     loaded = 0;
     await partial?.reset();
   };
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const headers: Record<string, string> = loaded > 0 ? { Range: `bytes=${loaded}-` } : {};
-    if (loaded > 0 && etag && !etag.startsWith('W/')) headers['If-Range'] = etag;
-    const watchdog = new Watchdog(timeout, options.signal);
-    try {
-      let response: Response;
-      let finalUrl: string;
+  try {
+    return await attemptDownload();
+  } catch (e) {
+    await partial?.release();
+    throw e;
+  }
+
+  async function attemptDownload(): Promise<Downloaded | undefined> {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const headers: Record<string, string> = loaded > 0 ? { Range: `bytes=${loaded}-` } : {};
+      if (loaded > 0 && etag && !etag.startsWith('W/')) headers['If-Range'] = etag;
+      const watchdog = new Watchdog(timeout, options.signal);
       try {
-        const r = await fetchFollowing(loaded > 0 ? resumeUrl : url, headers, fetchFn, watchdog.signal);
-        response = r.response;
-        finalUrl = r.finalUrl;
-        if (loaded === 0) {
-          total = r.linkedSize;
-          expectedSha = r.linkedSha;
+        let response: Response;
+        let finalUrl: string;
+        try {
+          const r = await fetchFollowing(loaded > 0 ? resumeUrl : url, headers, fetchFn, watchdog.signal);
+          response = r.response;
+          finalUrl = r.finalUrl;
+          if (loaded === 0) {
+            total = r.linkedSize;
+            expectedSha = r.linkedSha;
+          }
+        } catch (e) {
+          options.signal?.throwIfAborted();
+          if (e instanceof DualbertError && !watchdog.timedOut) throw e;
+          lastError = watchdog.timedOut ? `no answer within ${timeout} ms` : describeFetchError(e);
+          continue;
         }
-      } catch (e) {
-        options.signal?.throwIfAborted();
-        if (e instanceof DualbertError && !watchdog.timedOut) throw e;
-        lastError = watchdog.timedOut ? `no answer within ${timeout} ms` : describeFetchError(e);
-        continue;
-      }
-      watchdog.touch();
-      if (response.status === 404 && loaded === 0) {
-        await response.body?.cancel().catch(() => undefined);
-        return undefined;
-      }
-      if (response.status === 401 || response.status === 403) {
-        throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url}: HTTP ${response.status} (the repository may not exist, or be private or gated)`);
-      }
-      if (loaded > 0 && response.status === 206) {
-        const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
-        if (!range || Number(range[1]) !== loaded) {
+        watchdog.touch();
+        if (response.status === 404 && loaded === 0) {
+          await response.body?.cancel().catch(() => undefined);
+          return undefined;
+        }
+        if (response.status === 401 || response.status === 403) {
+          throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url}: HTTP ${response.status} (the repository may not exist, or be private or gated)`);
+        }
+        if (loaded > 0 && response.status === 206) {
+          const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
+          if (!range || Number(range[1]) !== loaded) {
+            await response.body?.cancel().catch(() => undefined);
+            await restart();
+            continue;
+          }
+        } else if (response.status === 200) {
+          if (loaded > 0) await restart(); // the server ignored Range (or the file changed): start over
+        } else if (response.status === 416 && loaded > 0) {
           await response.body?.cancel().catch(() => undefined);
           await restart();
           continue;
+        } else {
+          await response.body?.cancel().catch(() => undefined);
+          lastError = `HTTP ${response.status} ${response.statusText}`;
+          if (response.status >= 500 || response.status === 429 || response.status === 408) continue;
+          throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url}: ${lastError}`);
         }
-      } else if (response.status === 200) {
-        if (loaded > 0) await restart(); // the server ignored Range (or the file changed): start over
-      } else if (response.status === 416 && loaded > 0) {
-        await response.body?.cancel().catch(() => undefined);
-        await restart();
-        continue;
-      } else {
-        await response.body?.cancel().catch(() => undefined);
-        lastError = `HTTP ${response.status} ${response.statusText}`;
-        if (response.status >= 500 || response.status === 429 || response.status === 408) continue;
-        throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url}: ${lastError}`);
-      }
-      resumeUrl = finalUrl;
-      etag ??= response.headers.get('etag') ?? undefined;
-      expectedSha ??= sha256FromEtag(response.headers.get('x-linked-etag'));
-      if (total === undefined) {
-        const encoding = response.headers.get('content-encoding');
-        const length = response.headers.get('content-length');
-        const rangeTotal = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
-        if (rangeTotal) total = Number(rangeTotal[1]);
-        else if (length && /^\d+$/.test(length) && (!encoding || encoding === 'identity') && response.status === 200) total = Number(length);
-      }
-      options.onProgress?.(loaded, total);
-      try {
-        if (response.body) {
-          const reader = response.body.getReader();
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            watchdog.touch();
-            chunks.push(value);
-            loaded += value.byteLength;
-            await partial?.push(value, { ...(total !== undefined ? { total } : {}), ...(expectedSha ? { sha256: expectedSha } : {}), ...(etag ? { etag } : {}) });
-            options.onProgress?.(loaded, total);
+        resumeUrl = finalUrl;
+        etag ??= response.headers.get('etag') ?? undefined;
+        expectedSha ??= sha256FromEtag(response.headers.get('x-linked-etag'));
+        if (total === undefined) {
+          const encoding = response.headers.get('content-encoding');
+          const length = response.headers.get('content-length');
+          const rangeTotal = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+          if (rangeTotal) total = Number(rangeTotal[1]);
+          else if (length && /^\d+$/.test(length) && (!encoding || encoding === 'identity') && response.status === 200) total = Number(length);
+        }
+        options.onProgress?.(loaded, total);
+        try {
+          if (response.body) {
+            const reader = response.body.getReader();
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) break;
+              watchdog.touch();
+              chunks.push(value);
+              loaded += value.byteLength;
+              await partial?.push(value, { ...(total !== undefined ? { total } : {}), ...(expectedSha ? { sha256: expectedSha } : {}), ...(etag ? { etag } : {}) });
+              options.onProgress?.(loaded, total);
+            }
           }
-        }
-      } catch (e) {
-        options.signal?.throwIfAborted();
-        const why = watchdog.timedOut ? `nothing arrived for ${timeout} ms` : describeFetchError(e);
-        lastError = `connection lost after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes (${why})`;
-        await partial?.flush();
-        continue; // resume (or restart) on the next attempt
-      }
-      if (total !== undefined && loaded !== total) {
-        lastError = `the server sent ${loaded} of ${total} bytes`;
-        if (loaded > total) await restart();
-        else await partial?.flush();
-        continue;
-      }
-      const bytes = concat(chunks, loaded);
-      chunks = [bytes];
-      const sha256 = await sha256Hex(bytes);
-      if (expectedSha && sha256 !== expectedSha) {
-        lastError = `sha256 ${sha256} does not match the server's ${expectedSha}`;
-        await restart();
-        continue;
-      }
-      let verified: CacheMeta['verified'] = expectedSha ? 'sha256' : total !== undefined ? 'length' : undefined;
-      if (verified !== 'sha256') {
-        // A clean end is no proof: without a size (or with a wrong one) the body may end early.
-        const verdict = checkCompleteness(pathname, bytes);
-        if (verdict.status === 'short' && total === undefined) {
-          lastError = `the transfer ended cleanly after ${loaded} bytes, but ${verdict.reason}`;
-          total = verdict.expected;
+        } catch (e) {
+          options.signal?.throwIfAborted();
+          const why = watchdog.timedOut ? `nothing arrived for ${timeout} ms` : describeFetchError(e);
+          lastError = `connection lost after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes (${why})`;
           await partial?.flush();
-          continue; // ask for the rest (Range), or start over
+          continue; // resume (or restart) on the next attempt
         }
-        // The announced size was met but the format says bytes are missing: the server's file is
-        // short, or its size was wrong. Not proven, so not cached; the parser reports it.
-        if (verdict.status === 'short' && verdict.certain) verified = undefined;
-        if (verdict.status === 'complete') verified ??= 'format';
+        if (total !== undefined && loaded !== total) {
+          lastError = `the server sent ${loaded} of ${total} bytes`;
+          if (loaded > total) await restart();
+          else await partial?.flush();
+          continue;
+        }
+        const bytes = concat(chunks, loaded);
+        chunks = [bytes];
+        const sha256 = await sha256Hex(bytes);
+        if (expectedSha && sha256 !== expectedSha) {
+          lastError = `sha256 ${sha256} does not match the server's ${expectedSha}`;
+          await restart();
+          continue;
+        }
+        let verified: CacheMeta['verified'] = expectedSha ? 'sha256' : total !== undefined ? 'length' : undefined;
+        if (verified !== 'sha256') {
+          // A clean end is no proof: without a size (or with a wrong one) the body may end early.
+          const verdict = checkCompleteness(pathname, bytes);
+          if (verdict.status === 'short' && total === undefined) {
+            lastError = `the transfer ended cleanly after ${loaded} bytes, but ${verdict.reason}`;
+            total = verdict.expected;
+            await partial?.flush();
+            continue; // ask for the rest (Range), or start over
+          }
+          // The announced size was met but the format says bytes are missing: the server's file is
+          // short, or its size was wrong. Not proven, so not cached; the parser reports it.
+          if (verdict.status === 'short' && verdict.certain) verified = undefined;
+          if (verdict.status === 'complete') verified ??= 'format';
+        }
+        await partial?.reset();
+        return { bytes, sha256, etag, verified };
+      } finally {
+        watchdog.dispose();
       }
-      await partial?.reset();
-      return { bytes, sha256, etag, verified };
-    } finally {
-      watchdog.dispose();
     }
+    if (loaded > 0 || /bytes|sha256/.test(lastError)) {
+      throw new DualbertError('TRUNCATED_DOWNLOAD', `download of ${url} failed after ${attempts} attempt(s): ${lastError}`);
+    }
+    throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url} (${attempts} attempt(s)): ${lastError}`);
   }
-  if (loaded > 0 || /bytes|sha256/.test(lastError)) {
-    throw new DualbertError('TRUNCATED_DOWNLOAD', `download of ${url} failed after ${attempts} attempt(s): ${lastError}`);
-  }
-  throw new DualbertError('NETWORK_ERROR', `cannot fetch ${url} (${attempts} attempt(s)): ${lastError}`);
 }
 
 function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
