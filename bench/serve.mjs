@@ -49,7 +49,7 @@ const corpus = readFileSync(join(ROOT, 'test/fixtures/corpus-texts.jsonl'), 'utf
   .map((l) => JSON.parse(l).text)
   .filter((t) => t.trim() !== '');
 // Every level cycles through the same texts (mixed lengths, 8 languages).
-const TEXTS = corpus.slice(0, QUICK ? 256 : 512);
+const TEXTS = corpus.slice(0, QUICK ? 128 : 256);
 
 const percentile = (xs, p) => {
   if (!xs.length) return NaN;
@@ -180,6 +180,7 @@ async function load(url, clients) {
 const levels = [];
 let server = await startServer([]);
 await embedOne(server.url, 0); // warm-up
+const info = await (await fetch(`${server.url}/info`)).json();
 for (const clients of LEVELS) {
   const r = await load(server.url, clients);
   levels.push({ server: 'batched', ...r });
@@ -245,7 +246,7 @@ const atGain = levels.find((l) => l.clients === gainClients);
 const lines = [
   `# dualbert serve load benchmark — ${args.model} on ${args.device}${QUICK ? ' (--quick)' : ''}`,
   '',
-  `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average at the end ${machine.loadAverage.join(' ')}. One text per request to POST /v1/embeddings over loopback; ${TEXTS.length} texts of the test corpus (mixed lengths, 8 languages), median ${percentile(tokensOf, 50)} tokens. Server: \`dualbert serve\` defaults (max-batch-tokens 16384, max-wait-ms 2${cpuDevice ? ', model in a worker thread' : ''}).`,
+  `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average at the end ${machine.loadAverage.join(' ')}. One text per request to POST /v1/embeddings over loopback; ${TEXTS.length} texts of the test corpus (mixed lengths, 8 languages), median ${percentile(tokensOf, 50)} tokens. Server: \`dualbert serve\` defaults on ${info.device} (${info.threads} threads${cpuDevice ? ', model in a worker thread' : ''}; max-batch-tokens ${info.max_batch_tokens}, max-batch-size ${info.max_batch_size}, pass-overhead-tokens ${info.pass_overhead_tokens}, max-wait-ms ${info.max_wait_ms}).`,
   '',
   '| clients | requests | texts/s | tokens/s | p50 ms | p99 ms | /health p50 / max ms | max abs diff vs embed() |',
   '|---|---|---|---|---|---|---|---|',
@@ -272,7 +273,7 @@ const md = lines.join('\n');
 console.log(`\n${md}`);
 mkdirSync(args.out, { recursive: true });
 const base = join(args.out, `serve-${args.device}-${machine.host.replace(/[^\w.-]/g, '_')}${QUICK ? '-quick' : ''}`);
-writeFileSync(`${base}.json`, JSON.stringify({ machine, model: args.model, device: args.device, quick: QUICK, texts: TEXTS.length, direct: directRows, levels, unbatched, inProcess, overload, drainCode }, null, 2));
+writeFileSync(`${base}.json`, JSON.stringify({ machine, server: info, model: args.model, device: args.device, quick: QUICK, texts: TEXTS.length, direct: directRows, levels, unbatched, inProcess, overload, drainCode }, null, 2));
 writeFileSync(`${base}.md`, md);
 console.log(`wrote ${base}.json and ${base}.md`);
 const failed = levels.some((l) => l.wrong > 0) || overload.wrong > 0 || overload.lost > 0 || drainCode !== 0;

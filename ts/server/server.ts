@@ -130,9 +130,17 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
     return String(Math.min(60, Math.max(1, seconds)));
   };
 
+  const timedOut = (): HttpError =>
+    new HttpError(503, 'unavailable', `the request was not answered within ${options.requestTimeoutMs} ms (--request-timeout-ms); the server is overloaded, retry later`, {
+      'Retry-After': retryAfter(),
+    });
+
+  /** Queues a request's work; the timeout counts from the request's arrival (`started`). */
   const submitFor =
-    (res: ServerResponse) =>
+    (res: ServerResponse, started: number) =>
     async (work: WorkInput<Payload>[]): Promise<PassResult[]> => {
+      const left = options.requestTimeoutMs - (performance.now() - started);
+      if (left <= 0) throw timedOut();
       let ticket;
       try {
         ticket = batcher.submit(work);
@@ -140,15 +148,7 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
         if (e instanceof QueueFullError) throw new HttpError(429, 'overloaded', e.message, { 'Retry-After': retryAfter() });
         throw e;
       }
-      const timer = setTimeout(
-        () =>
-          ticket.cancel(
-            new HttpError(503, 'unavailable', `the request was not answered within ${options.requestTimeoutMs} ms (--request-timeout-ms); the server is overloaded, retry later`, {
-              'Retry-After': retryAfter(),
-            }),
-          ),
-        options.requestTimeoutMs,
-      );
+      const timer = setTimeout(() => ticket.cancel(timedOut()), left);
       const onClose = (): void => {
         if (!res.writableEnded) ticket.cancel(new ClientClosed('client closed the connection'));
       };
@@ -188,7 +188,7 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
     version: VERSION,
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse, route: Route | undefined): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, route: Route | undefined, started: number): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const entry = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
     if (!entry || !route) throw new HttpError(404, 'not_found', `no route ${req.method} ${path}; routes: POST /v1/embeddings, POST /embed, POST /rerank, GET /health, GET /info, GET /metrics`);
@@ -213,7 +213,7 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
     const body = await readJsonBody(req, options.maxBodyBytes);
     const fault = validate(SCHEMAS[route]!, body);
     if (fault) throw new HttpError(400, 'invalid_request', `invalid body: ${formatSchemaError(fault)}`, {}, fault.path.split(/[.[]/)[0] || undefined);
-    const ctx: RouteContext = { engine, modelName: options.modelName, maxInputs: options.maxInputs, submit: submitFor(res) };
+    const ctx: RouteContext = { engine, modelName: options.modelName, maxInputs: options.maxInputs, submit: submitFor(res, started) };
     if (route === 'openai') return sendJson(res, 200, await openaiEmbeddings(ctx, body as Parameters<typeof openaiEmbeddings>[1]));
     if (route === 'embed') return sendJson(res, 200, await teiEmbed(ctx, body as Parameters<typeof teiEmbed>[1]));
     return sendJson(res, 200, await teiRerank(ctx, body as Parameters<typeof teiRerank>[1]));
@@ -231,7 +231,7 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
       if (route) metrics.requestSeconds.observe((performance.now() - started) / 1000, { route });
       if (inflight === 0) onQuiet?.();
     });
-    handle(req, res, route).catch((e: unknown) => {
+    handle(req, res, route, started).catch((e: unknown) => {
       if (e instanceof ClientClosed) {
         metrics.rejected.inc({ reason: 'client_closed' });
         return;
