@@ -19,7 +19,10 @@ import { DualbertError } from '../errors.js';
 import type { PoolingMode } from '../graph/ops.js';
 import { capabilities } from '../detect.js';
 import { loadModelMeta } from '../model/load.js';
+import { allFinite } from '../model/finite.js';
+import { probeGpu } from './gpu-probe.js';
 import { float32Bytes, npyHeader } from './npy.js';
+import { EXIT_WRITE_FAILED, Output, OutputClosed, OutputFailed } from './output.js';
 import { ProgressBar } from './progress.js';
 
 /** The package version (kept in step with package.json by a test). */
@@ -41,7 +44,11 @@ Output is one JSON line per input, in order: {"ids": [...]} or {"embedding": [..
 const COMMON_HELP = `  --model, -m SPEC      model directory, URL base, or synthetic:tiny / synthetic:minilm
   --input, -i FILE      read JSONL from FILE instead of stdin
   --keep-going          on a bad input line, write {"error": ...} for it and continue
+  --verbose             let native libraries (Dawn/Vulkan) print their warnings
   --help, -h            show this help
+
+Exit codes: 0 done (also when the reader of the output goes away), 1 a bad input line, a model
+that cannot be loaded or a non-finite embedding, 2 bad usage, 3 the output cannot be written.
 `;
 
 const COMMAND_HELP: Record<Command, string> = {
@@ -79,6 +86,7 @@ and with --model the model's config, defaults and tokenizer.
 
 Options:
   --model, -m SPEC      also describe this model
+  --verbose             let native libraries (Dawn/Vulkan) print their warnings
   --help, -h            show this help
 `,
 };
@@ -94,10 +102,11 @@ interface InputLine {
   error?: string;
 }
 
-/** Parses JSONL; blank lines are skipped, bad lines are kept with their error. */
+/** Parses JSONL; blank lines are skipped, bad lines are kept with their error. A leading UTF-8 BOM is ignored. */
 export function parseInput(content: string): InputLine[] {
   const out: InputLine[] = [];
-  content.split('\n').forEach((raw, i) => {
+  const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
+  text.split('\n').forEach((raw, i) => {
     const line = i + 1;
     if (raw.trim() === '') return;
     let value: unknown;
@@ -132,13 +141,14 @@ async function readInput(file: string | undefined): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function write(stream: NodeJS.WriteStream, text: string | Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(text, (e) => (e ? reject(e) : resolve())));
-}
-
-/** Float32 values printed with 9 significant digits: enough to recover each float32 exactly. */
+/** Float32 values printed with 9 significant digits: enough to recover each float32 exactly. Finite values only (JSON has no NaN). */
 function float32Json(values: Float32Array): string {
   return `[${Array.from(values, (v) => Number(v.toPrecision(9))).join(',')}]`;
+}
+
+/** The message for an embedding that is not finite (the model overflows float32 on this text). */
+function notFinite(line: number): string {
+  return `line ${line}: the embedding is not finite (NaN or Infinity): the model's activations overflow float32 on this text`;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -146,6 +156,7 @@ const COMMON_OPTIONS: Options = {
   model: { type: 'string', short: 'm' },
   input: { type: 'string', short: 'i' },
   'keep-going': { type: 'boolean' },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 const COMMAND_OPTIONS: Record<Command, Options> = {
@@ -171,21 +182,36 @@ function positiveInt(value: string | boolean | undefined, name: string, fallback
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'serve') return (await import('../server/serve.js')).serve(rest);
+  const stdout = new Output(process.stdout);
+  try {
+    return await run(command, rest, stdout);
+  } catch (e) {
+    if (e instanceof OutputClosed) return 0;
+    if (e instanceof OutputFailed) {
+      process.stderr.write(`dualbert: ${e.message}\n`);
+      return EXIT_WRITE_FAILED;
+    }
+    throw e;
+  }
+}
+
+async function run(command: string | undefined, rest: string[], stdout: Output): Promise<number> {
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    await write(process.stdout, USAGE);
+    await stdout.write(USAGE);
     return command ? 0 : 2;
   }
-  if (command === 'serve') return (await import('../server/serve.js')).serve(rest);
   try {
     if (command !== 'tokenize' && command !== 'embed' && command !== 'info') throw new UsageError(`unknown command "${command}"`);
     const values = parseArgs({ args: rest, options: { ...COMMON_OPTIONS, ...COMMAND_OPTIONS[command] }, strict: true })
       .values as Record<string, string | boolean | undefined>;
     if (values.help) {
-      await write(process.stdout, COMMAND_HELP[command]);
+      await stdout.write(COMMAND_HELP[command]);
       return 0;
     }
     const model = values.model as string | undefined;
-    if (command === 'info') return await info(model);
+    const verbose = values.verbose === true;
+    if (command === 'info') return await info(model, stdout, verbose);
     if (!model) throw new UsageError('--model is required');
 
     const device = (values.device as string | undefined) ?? 'auto';
@@ -213,11 +239,15 @@ export async function main(argv: string[]): Promise<number> {
       );
       let next = 0;
       const out = lines.map((l) => (l.error ? JSON.stringify({ error: l.error }) : results[next++]!));
-      await write(process.stdout, out.length ? `${out.join('\n')}\n` : '');
+      await stdout.write(out.length ? `${out.join('\n')}\n` : '');
       return bad.length ? 1 : 0;
     }
 
-    const embedder = await createEmbedder(model, { device: device as DeviceOption, ...(threads ? { threads } : {}) });
+    // auto on a machine without a usable GPU: decided in a child process, so Dawn's native
+    // warnings stay off this process's stderr (see gpu-probe.ts).
+    let chosen = device as DeviceOption;
+    if (device === 'auto' && !verbose && (await probeGpu())?.useGpu === false) chosen = 'wasm';
+    const embedder = await createEmbedder(model, { device: chosen, ...(threads ? { threads } : {}) });
     try {
       const options = {
         batchSize,
@@ -225,33 +255,51 @@ export async function main(argv: string[]): Promise<number> {
         ...(values['no-normalize'] ? { normalize: false } : {}),
       };
       const progress = new ProgressBar(texts.length, `embedding on ${embedder.device}`);
-      if (format === 'npy') await write(process.stdout, npyHeader([texts.length, embedder.dimension]));
+      if (format === 'npy') await stdout.write(npyHeader([texts.length, embedder.dimension]));
       // Results stream out batch by batch (bounded memory); bad lines (with --keep-going) are
       // written as {"error": ...} at their place, so output line i always answers input line i.
       let line = 0;
+      let failed = bad.length > 0;
       for await (const { data, dims, offset } of embedder.embedBatches(texts, options)) {
+        // A NaN or Infinity is never written: JSON cannot hold it, and as a number it is garbage.
+        for (let i = 0; i < dims[0]; i++) {
+          if (allFinite(data.subarray(i * dims[1], (i + 1) * dims[1]))) continue;
+          const inputLine = lines.filter((l) => l.text !== undefined)[offset + i]!.line;
+          if (!keepGoing || format === 'npy') {
+            progress.finish();
+            process.stderr.write(`dualbert: ${notFinite(inputLine)}\n`);
+            return 1;
+          }
+        }
         if (format === 'npy') {
-          await write(process.stdout, float32Bytes(data));
+          await stdout.write(float32Bytes(data));
         } else {
           const out: string[] = [];
           for (let i = 0; i < dims[0]; i++) {
             while (lines[line]!.error) out.push(JSON.stringify({ error: lines[line++]!.error }));
-            out.push(`{"embedding":${float32Json(data.subarray(i * dims[1], (i + 1) * dims[1]))}}`);
+            const row = data.subarray(i * dims[1], (i + 1) * dims[1]);
+            if (allFinite(row)) {
+              out.push(`{"embedding":${float32Json(row)}}`);
+            } else {
+              failed = true;
+              process.stderr.write(`dualbert: ${notFinite(lines[line]!.line)}\n`);
+              out.push(JSON.stringify({ error: notFinite(lines[line]!.line) }));
+            }
             line++;
           }
-          await write(process.stdout, `${out.join('\n')}\n`);
+          await stdout.write(`${out.join('\n')}\n`);
         }
         progress.update(offset + dims[0]);
       }
       // Bad lines after the last text (npy mode has none: --keep-going is refused there).
       const tail: string[] = [];
       while (line < lines.length && format === 'jsonl') tail.push(JSON.stringify({ error: lines[line++]!.error }));
-      if (tail.length) await write(process.stdout, `${tail.join('\n')}\n`);
+      if (tail.length) await stdout.write(`${tail.join('\n')}\n`);
       progress.finish();
+      return failed ? 1 : 0;
     } finally {
       embedder.dispose();
     }
-    return bad.length ? 1 : 0;
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`dualbert: ${e.message}\nRun "dualbert --help" for usage.\n`);
@@ -265,9 +313,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** `dualbert info`: the capability report, and a model's summary. */
-async function info(model: string | undefined): Promise<number> {
-  const report: Record<string, unknown> = { dualbert: VERSION, node: process.version, capabilities: await capabilities() };
+/** `dualbert info`: the capability report (probed in a child process unless --verbose: see gpu-probe.ts), and a model's summary. */
+async function info(model: string | undefined, stdout: Output, verbose: boolean): Promise<number> {
+  const caps = (verbose ? undefined : (await probeGpu())?.capabilities) ?? (await capabilities());
+  const report: Record<string, unknown> = { dualbert: VERSION, node: process.version, capabilities: caps };
   if (model) {
     const meta = await loadModelMeta(model);
     const c = meta.config;
@@ -282,6 +331,6 @@ async function info(model: string | undefined): Promise<number> {
       tokenizer: { vocabSize: meta.tokenizer.vocabSize, padId: meta.tokenizer.padId, modelMaxLength: meta.tokenizer.modelMaxLength },
     };
   }
-  await write(process.stdout, `${JSON.stringify(report, null, 2)}\n`);
+  await stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return 0;
 }
