@@ -1,47 +1,82 @@
-// Tokenization speed: texts/s over the 1,016-text corpus for each tokenizer fixture (median of runs).
-//   npm run build:ts && node bench/tokenizer.mjs [--runs N] [--truncate N]
-// Prints one line per tokenizer: name, model type, texts/s, tokens/s.
+// Tokenization speed: texts/s over the 1,016-text corpus for each tokenizer family (median of runs).
+//
+//   npm run build:ts && node bench/tokenizer.mjs [--runs N] [--max-length N] [--baseline DIR]
+//
+// --baseline DIR: another build of dualbert (its dist/ under DIR, e.g. an older commit built with
+// `git archive <rev> ts tsconfig*.json package.json | tar -x -C DIR && cd DIR && npx tsc -p
+// tsconfig.build.json`); its tokenizer runs the same files too, interleaved with this one
+// run by run, so a busy machine slows both alike and the ratio stays meaningful. Files the
+// baseline cannot read (other families, before they were supported) run without it.
 import { readFileSync, existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import { Tokenizer } from '../dist/tokenizer/index.js';
 
 const args = process.argv.slice(2);
-const flag = (name, fallback) => {
+const option = (name, fallback) => {
   const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  return i >= 0 ? args[i + 1] : fallback;
 };
-const runs = flag('--runs', 7);
-const truncate = flag('--truncate', 0);
+const runs = Number(option('--runs', 9));
+const maxLength = option('--max-length', undefined);
+const baselineDir = option('--baseline', undefined);
+const Baseline = baselineDir
+  ? (await import(pathToFileURL(resolve(baselineDir, 'dist/tokenizer/index.js')).href)).Tokenizer
+  : undefined;
+
 const root = new URL('../', import.meta.url);
 const texts = readFileSync(new URL('test/fixtures/corpus-texts.jsonl', root), 'utf8')
   .split('\n')
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l).text);
 
-const candidates = [
+const families = [
   ['wordpiece (all-MiniLM-L6-v2)', 'test/fixtures/all-MiniLM-L6-v2/tokenizer.json'],
-  ['bpe byte-level (roberta-style)', 'test/fixtures/tokenizers/roberta-bpe/tokenizer.json'],
-  ['bpe byte-level (modernbert-style)', 'test/fixtures/tokenizers/modernbert-bpe/tokenizer.json'],
-  ['unigram metaspace (trained)', 'test/fixtures/tokenizers/unigram-metaspace/tokenizer.json'],
-  ['unigram precompiled (xlm-r-style)', 'test/fixtures/tokenizers/xlmr-unigram/tokenizer.json'],
-  ['wordpiece (mpnet-style)', 'test/fixtures/tokenizers/mpnet-wordpiece/tokenizer.json'],
+  ['wordpiece (mpnet-style)', 'test/fixtures/tokenizers/models/mpnet-st6/tokenizer.json'],
+  ['bpe byte-level (roberta-style)', 'test/fixtures/tokenizers/models/roberta-st6/tokenizer.json'],
+  ['bpe byte-level + NFC (modernbert)', 'test/fixtures/tokenizers/models/modernbert-st6/tokenizer.json'],
+  ['unigram + metaspace (trained)', 'test/fixtures/tokenizers/unigram-metaspace.json'],
+  ['unigram + precompiled (xlm-r)', 'test/fixtures/tokenizers/models/xlmr-st6/tokenizer.json'],
 ];
 
-for (const [name, path] of candidates) {
+/** One timed pass over the corpus with a fresh tokenizer (empty word caches, as for a new model). */
+function pass(TokenizerClass, json) {
+  const tokenizer = TokenizerClass.fromTokenizerJson(json);
+  const options = { maxLength: maxLength === undefined ? null : Number(maxLength) };
+  const start = performance.now();
+  let tokens = 0;
+  for (const t of texts) tokens += tokenizer.encode(t, options).ids.length;
+  return { ms: performance.now() - start, tokens };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const rate = (ms) => Math.round((texts.length / ms) * 1000);
+
+console.log(`corpus: ${texts.length} texts, ${runs} runs after one warm-up, max length ${maxLength ?? 'none'}`);
+for (const [name, path] of families) {
   const file = new URL(path, root);
   if (!existsSync(file)) continue;
   const json = readFileSync(file, 'utf8');
   const type = JSON.parse(json).model.type;
-  const times = [];
-  let tokens = 0;
-  for (let r = 0; r < runs + 1; r++) {
-    // A fresh tokenizer per run: its word caches start empty, as for a new model.
-    const tokenizer = Tokenizer.fromTokenizerJson(json);
-    const start = performance.now();
-    tokens = 0;
-    for (const t of texts) tokens += tokenizer.encode(t, { maxLength: truncate > 0 ? truncate : null }).ids.length;
-    if (r > 0) times.push(performance.now() - start); // the first run warms up the JIT
+  let withBaseline = Baseline !== undefined;
+  try {
+    if (withBaseline) Baseline.fromTokenizerJson(json);
+  } catch {
+    withBaseline = false; // the baseline cannot read this file
   }
-  times.sort((a, b) => a - b);
-  const ms = times[Math.floor(times.length / 2)];
-  console.log(`${name.padEnd(36)} ${String(type).padEnd(10)} ${Math.round((texts.length / ms) * 1000).toString().padStart(8)} texts/s ${Math.round((tokens / ms) * 1000).toString().padStart(10)} tokens/s`);
+  const ours = [];
+  const theirs = [];
+  let tokens = 0;
+  for (let r = 0; r <= runs; r++) {
+    const a = pass(Tokenizer, json);
+    const b = withBaseline ? pass(Baseline, json) : undefined;
+    if (r === 0) continue; // warm-up: JIT and lazily built tables
+    ours.push(a.ms);
+    tokens = a.tokens;
+    if (b) theirs.push(b.ms);
+  }
+  const ms = median(ours);
+  let line = `${name.padEnd(36)} ${String(type).padEnd(10)} ${String(rate(ms)).padStart(7)} texts/s ${String(Math.round((tokens / ms) * 1000)).padStart(9)} tokens/s`;
+  if (withBaseline) line += `   baseline ${rate(median(theirs))} texts/s (×${(median(theirs) / ms).toFixed(2)})`;
+  console.log(line);
 }

@@ -107,6 +107,8 @@ export class AddedVocabulary {
     tokens: readonly AddedToken[],
     modelVocab: ReadonlyMap<string, number>,
     normalizer: Normalizer | null,
+    /** The model's vocabulary size as the reference counts it (Unigram: pieces, repeats included). */
+    modelVocabSize = modelVocab.size,
   ) {
     const specialTokens: AddedToken[] = [];
     const specialContents = new Set<string>();
@@ -124,7 +126,7 @@ export class AddedVocabulary {
       let id = this.idByContent.get(token.content) ?? modelVocab.get(token.content);
       if (id === undefined) {
         // The Rust rule: right after the model vocabulary, or after the largest added id past it.
-        const vocabSize = modelVocab.size;
+        const vocabSize = modelVocabSize;
         id = maxId < 0 ? vocabSize : maxId >= vocabSize || vocabSize === 0 ? maxId + 1 : vocabSize;
       }
       this.idByContent.set(token.content, id);

@@ -2,6 +2,8 @@
  * Normalizers: the first stage of the pipeline, applied to each stretch of text between added
  * tokens. Each reproduces the Rust normalizer of the same name in Hugging Face `tokenizers`.
  */
+import { toByteLevel } from './byte-level.js';
+import { findMatches, type CompiledPattern } from './regex.js';
 import {
   isChineseChar,
   isCombiningMark,
@@ -10,7 +12,9 @@ import {
   isWhitespaceChar,
   lowercaseText,
   nfd,
+  normalizeForm,
 } from './unicode.js';
+export { Precompiled } from './precompiled.js';
 
 /**
  * Turns raw text into normalized text.
@@ -171,5 +175,85 @@ export class StripNormalizer implements Normalizer {
       while (end > start && isWhitespaceChar(text.charCodeAt(end - 1))) end--;
     }
     return text.slice(start, end);
+  }
+}
+
+/**
+ * `NFC`, `NFKC` and `NFKD` normalizers, with the reference's Unicode 9.0 data (see
+ * {@link normalizeForm}).
+ * @example new UnicodeFormNormalizer('NFKC').normalize('ﬁ') // 'fi'
+ */
+export class UnicodeFormNormalizer implements Normalizer {
+  constructor(readonly form: 'NFC' | 'NFKC' | 'NFKD') {}
+
+  normalize(text: string): string {
+    return normalizeForm(this.form, text);
+  }
+}
+
+/**
+ * `Replace`: every match of a pattern (a literal or an Oniguruma regex) becomes `content`.
+ * @example new ReplaceNormalizer(/ {2,}/gu, '▁').normalize('a   b') // 'a▁b'
+ */
+export class ReplaceNormalizer implements Normalizer {
+  constructor(
+    readonly pattern: CompiledPattern,
+    readonly content: string,
+  ) {}
+
+  normalize(text: string): string {
+    const matches = findMatches(this.pattern, text);
+    if (matches.length === 0) return text;
+    let out = '';
+    let previous = 0;
+    for (let k = 0; k < matches.length; k += 2) {
+      out += text.slice(previous, matches[k]) + this.content;
+      previous = matches[k + 1]!;
+    }
+    return out + text.slice(previous);
+  }
+}
+
+/**
+ * `Prepend`: puts a string in front of non-empty text.
+ * @example new PrependNormalizer('▁').normalize('hi') // '▁hi'
+ */
+export class PrependNormalizer implements Normalizer {
+  constructor(readonly prepend: string) {}
+
+  normalize(text: string): string {
+    return text.length === 0 ? text : this.prepend + text;
+  }
+}
+
+/**
+ * `Nmt`: drops ASCII control characters and maps other whitespace-like ones to a space, as
+ * SentencePiece's NMT rules do.
+ * @example new NmtNormalizer().normalize('a\u200bb\u0007') // 'a b'
+ */
+export class NmtNormalizer implements Normalizer {
+  normalize(text: string): string {
+    let out = '';
+    let copiedUpTo = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      const drop = (c >= 0x01 && c <= 0x08) || c === 0x0b || (c >= 0x0e && c <= 0x1f) || c === 0x7f || c === 0x8f || c === 0x9f;
+      const space =
+        c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x1680 || (c >= 0x200b && c <= 0x200f) || c === 0x2028 || c === 0x2029 || c === 0x2581 || c === 0xfeff || c === 0xfffd;
+      if (!drop && !space) continue;
+      out += text.slice(copiedUpTo, i) + (space ? ' ' : '');
+      copiedUpTo = i + 1;
+    }
+    return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
+  }
+}
+
+/**
+ * `ByteLevel` normalizer: the byte-level form of the text (see `byte-level.ts`).
+ * @example new ByteLevelNormalizer().normalize(' é') // 'ĠÃ©'
+ */
+export class ByteLevelNormalizer implements Normalizer {
+  normalize(text: string): string {
+    return toByteLevel(text);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Post-processors: wrap the model's tokens in special tokens ([CLS] A [SEP] B [SEP]) and assign
- * type ids, as `TemplateProcessing` and `BertProcessing` do in Hugging Face `tokenizers`.
+ * type ids, as `TemplateProcessing`, `BertProcessing`, `RobertaProcessing`, `ByteLevel` and
+ * `Sequence` do in Hugging Face `tokenizers`.
  */
 
 /**
@@ -15,19 +16,41 @@ export interface TokenSequence {
 
 /**
  * Adds special tokens around one sequence or a pair.
- * @example const p: PostProcessor = new BertProcessing(['[CLS]', 101], ['[SEP]', 102]); p.process(seq, null, true).ids // [101, ...seq.ids, 102]
+ * @example const p: PostProcessor = new BertProcessing(['[CLS]', 101], ['[SEP]', 102]); postProcess(p, seq, null, true).ids // [101, ...seq.ids, 102]
  */
 export interface PostProcessor {
-  /** How many tokens {@link process} adds for a single sequence or a pair. */
+  /** How many tokens processing adds for a single sequence or a pair. */
   addedTokens(isPair: boolean): number;
   /**
-   * Combines the sequences. Without special tokens the sequences are only concatenated (and,
-   * for templates, given the template's type ids, as in the Rust implementation).
+   * The reference's `process_encodings`: the sequences (A, then B if any, with type ids 0 and 1)
+   * in, a list of sequences out, concatenated afterwards. Without special tokens the sequences
+   * keep their tokens (templates still give their type ids, as in the Rust implementation).
    */
-  process(a: TokenSequence, b: TokenSequence | null, addSpecialTokens: boolean): TokenSequence;
+  processEncodings(sequences: TokenSequence[], addSpecialTokens: boolean): TokenSequence[];
   /** Ids of the first special token before and after sequence A in the single template. */
   readonly clsId: number | undefined;
   readonly sepId: number | undefined;
+}
+
+/**
+ * Runs a post-processor (or none) over A and optional B: type ids 0 and 1, `processEncodings`,
+ * then one concatenated sequence.
+ * @example postProcess(new BertProcessing(['[CLS]', 101], ['[SEP]', 102]), a, b, true)
+ */
+export function postProcess(processor: PostProcessor | null, a: TokenSequence, b: TokenSequence | null, addSpecialTokens: boolean): TokenSequence {
+  if (processor === null) return concatenate(a, b);
+  const typed = (seq: TokenSequence, typeId: number): TokenSequence => ({ ids: seq.ids, tokens: seq.tokens, typeIds: new Array<number>(seq.ids.length).fill(typeId) });
+  const parts = processor.processEncodings(b === null ? [typed(a, 0)] : [typed(a, 0), typed(b, 1)], addSpecialTokens);
+  if (parts.length === 1) return parts[0]!;
+  const out: TokenSequence = { ids: [], tokens: [], typeIds: [] };
+  for (const part of parts) {
+    for (let i = 0; i < part.ids.length; i++) {
+      out.ids.push(part.ids[i]!);
+      out.tokens.push(part.tokens[i]!);
+      out.typeIds.push(part.typeIds[i]!);
+    }
+  }
+  return out;
 }
 
 /**
@@ -68,6 +91,11 @@ export class TemplateProcessing implements PostProcessor {
     return n;
   }
 
+  processEncodings(sequences: TokenSequence[], addSpecialTokens: boolean): TokenSequence[] {
+    return [this.process(sequences[0]!, sequences[1] ?? null, addSpecialTokens)];
+  }
+
+  /** Applies the single or the pair template. */
   process(a: TokenSequence, b: TokenSequence | null, addSpecialTokens: boolean): TokenSequence {
     const out: TokenSequence = { ids: [], tokens: [], typeIds: [] };
     for (const piece of b === null ? this.single : this.pair) {
@@ -112,26 +140,95 @@ export class BertProcessing implements PostProcessor {
     return isPair ? 3 : 2;
   }
 
-  process(a: TokenSequence, b: TokenSequence | null, addSpecialTokens: boolean): TokenSequence {
-    if (!addSpecialTokens) return concatenate(a, b);
+  processEncodings(sequences: TokenSequence[], addSpecialTokens: boolean): TokenSequence[] {
+    if (!addSpecialTokens) return sequences;
     const [clsToken, clsId] = this.cls;
     const [sepToken, sepId] = this.sep;
-    const out: TokenSequence = {
-      ids: [clsId, ...a.ids, sepId],
-      tokens: [clsToken, ...a.tokens, sepToken],
-      typeIds: [0, ...a.ids.map(() => 0), 0],
-    };
-    if (b !== null) {
-      // Loops, not push(...b.ids): spreading a very long sequence overflows the argument limit.
-      for (let i = 0; i < b.ids.length; i++) {
-        out.ids.push(b.ids[i]!);
-        out.tokens.push(b.tokens[i]!);
-        out.typeIds.push(1);
-      }
-      out.ids.push(sepId);
-      out.tokens.push(sepToken);
-      out.typeIds.push(1);
-    }
+    return sequences.map((seq, i) => wrap(seq, i === 0 ? [clsToken, clsId] : undefined, [sepToken, sepId], i === 0 ? 0 : 1));
+  }
+}
+
+/** `[before] seq after` with one type id for all (loops, not spreads: sequences can be long). */
+function wrap(seq: TokenSequence, before: readonly [string, number] | undefined, after: readonly [string, number], typeId: number): TokenSequence {
+  const out: TokenSequence = { ids: [], tokens: [], typeIds: [] };
+  if (before !== undefined) {
+    out.ids.push(before[1]);
+    out.tokens.push(before[0]);
+  }
+  for (let i = 0; i < seq.ids.length; i++) {
+    out.ids.push(seq.ids[i]!);
+    out.tokens.push(seq.tokens[i]!);
+  }
+  out.ids.push(after[1]);
+  out.tokens.push(after[0]);
+  out.typeIds = new Array<number>(out.ids.length).fill(typeId);
+  return out;
+}
+
+/**
+ * `RobertaProcessing`: `<s> A </s>` and `<s> A </s> </s> B </s>`, every type id 0 (also without
+ * special tokens).
+ * @example new RobertaProcessing(['<s>', 0], ['</s>', 2]).addedTokens(true) // 4
+ */
+export class RobertaProcessing implements PostProcessor {
+  readonly clsId: number;
+  readonly sepId: number;
+
+  constructor(
+    readonly cls: readonly [string, number],
+    readonly sep: readonly [string, number],
+  ) {
+    this.clsId = cls[1];
+    this.sepId = sep[1];
+  }
+
+  addedTokens(isPair: boolean): number {
+    return isPair ? 4 : 2;
+  }
+
+  processEncodings(sequences: TokenSequence[], addSpecialTokens: boolean): TokenSequence[] {
+    if (!addSpecialTokens) return sequences.map((seq) => ({ ...seq, typeIds: new Array<number>(seq.ids.length).fill(0) }));
+    return sequences.map((seq, i) => wrap(seq, i === 0 ? this.cls : this.sep, this.sep, 0));
+  }
+}
+
+/**
+ * `ByteLevel` as a post-processor: it only trims offsets, which dualbert does not report.
+ * @example new ByteLevelProcessing().addedTokens(false) // 0
+ */
+export class ByteLevelProcessing implements PostProcessor {
+  readonly clsId = undefined;
+  readonly sepId = undefined;
+
+  addedTokens(): number {
+    return 0;
+  }
+
+  processEncodings(sequences: TokenSequence[]): TokenSequence[] {
+    return sequences;
+  }
+}
+
+/**
+ * `Sequence` of post-processors, each applied to what the previous one returned.
+ * @example new SequenceProcessing([new ByteLevelProcessing(), template]).addedTokens(false) // template's count
+ */
+export class SequenceProcessing implements PostProcessor {
+  readonly clsId: number | undefined;
+  readonly sepId: number | undefined;
+
+  constructor(readonly parts: readonly PostProcessor[]) {
+    this.clsId = parts.find((p) => p.clsId !== undefined)?.clsId;
+    this.sepId = parts.find((p) => p.sepId !== undefined)?.sepId;
+  }
+
+  addedTokens(isPair: boolean): number {
+    return this.parts.reduce((n, p) => n + p.addedTokens(isPair), 0);
+  }
+
+  processEncodings(sequences: TokenSequence[], addSpecialTokens: boolean): TokenSequence[] {
+    let out = sequences;
+    for (const part of this.parts) out = part.processEncodings(out, addSpecialTokens);
     return out;
   }
 }

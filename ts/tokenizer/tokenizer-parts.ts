@@ -7,18 +7,18 @@ import type { PaddingParams } from './padding.js';
 import type { PostProcessor } from './post-processors.js';
 import type { PreTokenizer } from './pre-tokenizers.js';
 import type { Direction, TruncationParams, TruncationStrategy } from './truncation.js';
-import type { WordPiece } from './wordpiece.js';
+import type { TokenizerModel } from './model.js';
 
 /**
  * Pipeline stages and settings, in the order they run: added tokens are split off, the rest is
- * normalized, pre-tokenized and split into word pieces; then truncation, special tokens, padding.
+ * normalized, pre-tokenized and split into pieces by the model; then truncation, special tokens, padding.
  * @example const parts = parseTokenizerJson(json); // then new Tokenizer(parts) internally
  */
 export interface TokenizerParts {
   addedVocabulary: AddedVocabulary;
   normalizer: Normalizer | null;
   preTokenizer: PreTokenizer | null;
-  model: WordPiece;
+  model: TokenizerModel;
   postProcessor: PostProcessor | null;
   /** Truncation applied when the caller does not choose (`maxLength` undefined). */
   truncation: TruncationParams | null;

@@ -1,10 +1,11 @@
 /**
- * The public tokenizer: a BERT WordPiece pipeline that gives the same ids as Hugging Face
- * `tokenizers` for the same files. Browser-safe: callers pass file contents, not paths.
+ * The public tokenizer: the pipeline of a tokenizer.json (WordPiece, BPE, Unigram or WordLevel
+ * model with their normalizers, pre-tokenizers and post-processors) that gives the same ids as
+ * Hugging Face `tokenizers` for the same files. Browser-safe: callers pass file contents, not paths.
  */
 import { DualbertError } from '../errors.js';
 import { paddedLength } from './padding.js';
-import { concatenate, type TokenSequence } from './post-processors.js';
+import { postProcess, type TokenSequence } from './post-processors.js';
 import { parseTokenizerJson } from './tokenizer-json.js';
 import type { TokenizerParts } from './tokenizer-parts.js';
 import { truncatePair, type TruncationParams, type WordTokens } from './truncation.js';
@@ -56,7 +57,8 @@ function checkBoolean(value: unknown, what: string, fallback: boolean): boolean 
 }
 
 /**
- * A Hugging Face–compatible BERT WordPiece tokenizer.
+ * A Hugging Face–compatible tokenizer (BERT WordPiece, RoBERTa/ModernBERT byte-level BPE,
+ * XLM-R/SentencePiece Unigram, ...).
  * @example
  * const tokenizer = Tokenizer.fromTokenizerJson(tokenizerJsonText);
  * tokenizer.encode('Hello world!').ids // [101, 7592, 2088, 999, 102]
@@ -65,7 +67,8 @@ export class Tokenizer {
   readonly vocabSize: number;
   readonly padId: number;
   readonly padTypeId: number;
-  readonly unkId: number;
+  /** The unknown token's id; undefined for models without one (byte-level BPE). */
+  readonly unkId: number | undefined;
   readonly clsId: number | undefined;
   readonly sepId: number | undefined;
   /** The max length from the files (tokenizer.json truncation.max_length or tokenizer_config model_max_length when sane), or undefined. */
@@ -74,12 +77,11 @@ export class Tokenizer {
   readonly numSpecialTokens: number;
 
   private readonly parts: TokenizerParts;
-  private idToTokenTable: string[] | undefined;
 
   private constructor(parts: TokenizerParts) {
     this.parts = parts;
     const { model, addedVocabulary, postProcessor, padding } = parts;
-    let maxId = addedVocabulary.maxId;
+    let maxId = Math.max(addedVocabulary.maxId, model.vocabSize - 1);
     for (const id of model.vocab.values()) if (id > maxId) maxId = id;
     // One past the largest id, so that every id indexes an embedding table of this size.
     this.vocabSize = maxId + 1;
@@ -203,12 +205,7 @@ export class Tokenizer {
   idToToken(id: number): string | undefined {
     const added = this.parts.addedVocabulary.idToToken(id);
     if (added !== undefined) return added;
-    if (this.idToTokenTable === undefined) {
-      const table: string[] = [];
-      for (const [token, tokenId] of this.parts.model.vocab) table[tokenId] ??= token;
-      this.idToTokenTable = table;
-    }
-    return Number.isInteger(id) && id >= 0 ? this.idToTokenTable[id] : undefined;
+    return Number.isInteger(id) && id >= 0 ? this.parts.model.idToToken(id) : undefined;
   }
 
   /**
@@ -245,10 +242,13 @@ export class Tokenizer {
       }
       truncatePair(a, b, truncation, special);
     }
-    return postProcessor === null ? concatenate(a, b) : postProcessor.process(a, b, addSpecialTokens);
+    return postProcess(postProcessor, a, b, addSpecialTokens);
   }
 
-  /** Added tokens, then normalizer → added tokens on normalized text → pre-tokenizer → WordPiece. */
+  /**
+   * Added tokens, then normalizer → added tokens on normalized text → pre-tokenizer → model.
+   * Empty pieces are skipped, as the reference drops empty splits.
+   */
   private encodeSequence(text: string, typeId: number): WordTokens {
     const { addedVocabulary, normalizer, preTokenizer, model } = this.parts;
     const ids: number[] = [];
@@ -256,7 +256,10 @@ export class Tokenizer {
     const wordLengths: number[] = [];
     const addedToken: boolean[] = [];
     const words: string[] = [];
+    let rawOffset = 0;
     for (const raw of addedVocabulary.splitRaw(toWellFormed(text))) {
+      const rawAtStart = rawOffset === 0;
+      rawOffset += raw.text.length;
       if (raw.tokenId !== undefined) {
         ids.push(raw.tokenId);
         tokens.push(raw.text);
@@ -264,8 +267,13 @@ export class Tokenizer {
         addedToken.push(true);
         continue;
       }
+      if (raw.text.length === 0) continue;
       const normalized = normalizer === null ? raw.text : normalizer.normalize(raw.text);
+      // Whether normalized offset 0 still maps to the input's offset 0 (Metaspace "first").
+      let atStart = rawAtStart && (normalizer === null || preTokenizer?.usesStart !== true || keepsFirstCharacter(normalizer, raw.text));
       for (const piece of addedVocabulary.splitNormalized(normalized)) {
+        const pieceAtStart = atStart;
+        atStart = false;
         if (piece.tokenId !== undefined) {
           ids.push(piece.tokenId);
           tokens.push(piece.text);
@@ -273,12 +281,10 @@ export class Tokenizer {
           addedToken.push(true);
           continue;
         }
+        if (piece.text.length === 0) continue;
         words.length = 0;
-        if (preTokenizer === null) {
-          if (piece.text.length > 0) words.push(piece.text);
-        } else {
-          preTokenizer.split(piece.text, words);
-        }
+        if (preTokenizer === null) words.push(piece.text);
+        else preTokenizer.split(piece.text, words, pieceAtStart);
         for (const word of words) {
           const pieces = model.tokenizeWord(word);
           for (let i = 0; i < pieces.ids.length; i++) {
@@ -292,4 +298,18 @@ export class Tokenizer {
     }
     return { ids, tokens, typeIds: new Array<number>(ids.length).fill(typeId), wordLengths, addedToken };
   }
+}
+
+/**
+ * Whether the reference's alignment of normalized offset 0 is still the input's offset 0: not
+ * when the normalizer removed the first character (Strip, deleted control characters). Judged
+ * on the first few characters: removed exactly when normalizing with or without the first
+ * character gives the same text.
+ */
+function keepsFirstCharacter(normalizer: { normalize(text: string): string }, text: string): boolean {
+  let end = Math.min(text.length, 32);
+  if (end < text.length && text.charCodeAt(end) >= 0xdc00 && text.charCodeAt(end) <= 0xdfff) end--;
+  const head = text.slice(0, end);
+  const width = head.codePointAt(0)! > 0xffff ? 2 : 1;
+  return normalizer.normalize(head) !== normalizer.normalize(head.slice(width));
 }

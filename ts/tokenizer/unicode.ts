@@ -14,6 +14,7 @@ import {
   PUNCTUATION_RANGES,
   WORD_RANGES,
 } from './unicode-data.js';
+import { hasCompatDecomposition } from './unicode-sets.js';
 
 const OTHER = 1;
 const PUNCTUATION = 2;
@@ -331,4 +332,63 @@ export function codePointsToString(cps: number[]): string {
   let out = '';
   for (let i = 0; i < cps.length; i += CHUNK) out += String.fromCodePoint(...cps.slice(i, i + CHUNK));
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// NFC, NFKC, NFKD
+
+/**
+ * Per code point: 0 not yet known, 1 normalizes as in the reference, 2 must be kept apart (a
+ * character newer than the reference's Unicode 9.0 that this engine decomposes or reorders).
+ */
+const engineVerdict = new Map<number, number>();
+
+/** True when the reference sees `cp` as a plain starter: no decomposition, combining class 0. */
+function referenceTrivial(cp: number): boolean {
+  const t = (nfdTables ??= buildNfdTables());
+  if (cp >= HANGUL_S_BASE && cp < HANGUL_S_BASE + HANGUL_S_COUNT) return false;
+  if (t.decompositions.has(cp) || hasCompatDecomposition(cp)) return false;
+  return (cp < 0x10000 ? t.bmpClass[cp]! : (t.astralClass.get(cp) ?? 0)) === 0;
+}
+
+/** Whether this engine decomposes `cp` or gives it a non-zero combining class. */
+function engineNontrivial(ch: string): boolean {
+  if (ch.normalize('NFKD') !== ch) return true;
+  // A non-zero class shows as reordering against U+0301 (230) or U+0316 (220).
+  return ('\u0301' + ch).normalize('NFD') !== '\u0301' + ch || (ch + '\u0316').normalize('NFD') !== ch + '\u0316';
+}
+
+/**
+ * NFC, NFKC or NFKD as the reference computes them (Unicode 9.0 data), on any engine: the
+ * engine's `String.prototype.normalize` is exact for characters of Unicode ≤ 9.0 (normalization
+ * stability), so only newer characters that this engine treats as non-trivial are kept apart,
+ * as the reference sees them: starters that decompose to themselves and block reordering and
+ * composition. (NFD has its own table-driven implementation, {@link nfd}.)
+ * @example normalizeForm('NFKC', 'ﬁ') // 'fi'
+ */
+export function normalizeForm(form: 'NFC' | 'NFKC' | 'NFKD', text: string): string {
+  // ASCII is stable under every form.
+  let i = 0;
+  while (i < text.length && text.charCodeAt(i) < 0x80) i++;
+  if (i === text.length) return text;
+
+  let out = '';
+  let segmentStart = 0;
+  for (; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    const cp = text.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    let verdict = engineVerdict.get(cp);
+    if (verdict === undefined) {
+      verdict = !referenceTrivial(cp) || !engineNontrivial(String.fromCodePoint(cp)) ? 1 : 2;
+      engineVerdict.set(cp, verdict);
+    }
+    if (verdict === 2) {
+      out += text.slice(segmentStart, i).normalize(form) + text.slice(i, i + width);
+      segmentStart = i + width;
+    }
+    i += width - 1;
+  }
+  return out + text.slice(segmentStart).normalize(form);
 }

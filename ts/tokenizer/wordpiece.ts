@@ -3,6 +3,7 @@
  * as in Hugging Face `tokenizers` (`models/wordpiece`).
  */
 import { DualbertError } from '../errors.js';
+import { WORD_CACHE_LIMIT, type TokenizerModel, type WordPieces } from './model.js';
 
 /**
  * Settings of a {@link WordPiece} model.
@@ -16,17 +17,7 @@ export interface WordPieceOptions {
   maxInputCharsPerWord: number;
 }
 
-/**
- * Word pieces of one word: parallel ids and token strings.
- * @example const p: WordPieces = { ids: [19204, 3989], tokens: ['token', '##ization'] };
- */
-export interface WordPieces {
-  ids: number[];
-  tokens: string[];
-}
-
-/** Words are cached because natural text repeats them; the cap bounds memory on huge inputs. */
-const CACHE_LIMIT = 50_000;
+export type { WordPieces } from './model.js';
 
 /**
  * WordPiece model over a token → id vocabulary.
@@ -35,8 +26,10 @@ const CACHE_LIMIT = 50_000;
  *   { unkToken: '[UNK]', continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 });
  * wp.tokenizeWord('unaffable').tokens // ['un', '##aff', '##able']
  */
-export class WordPiece {
+export class WordPiece implements TokenizerModel {
   readonly unkId: number;
+  readonly vocabSize: number;
+  private tokenOf: string[] | undefined;
   /** The longest vocabulary entry in code points: no longer substring can match. */
   private readonly longestEntry: number;
   private readonly cache = new Map<string, WordPieces>();
@@ -53,6 +46,7 @@ export class WordPiece {
       );
     }
     this.unkId = unkId;
+    this.vocabSize = vocab.size;
     let longest = 0;
     for (const token of vocab.keys()) {
       // Code points, not UTF-16 units: the search below steps by code point.
@@ -66,6 +60,14 @@ export class WordPiece {
     this.longestEntry = longest;
   }
 
+  idToToken(id: number): string | undefined {
+    if (this.tokenOf === undefined) {
+      this.tokenOf = [];
+      for (const [token, tokenId] of this.vocab) this.tokenOf[tokenId] ??= token;
+    }
+    return this.tokenOf[id];
+  }
+
   /**
    * Splits one pre-tokenized word. Returns the cached (shared, do not mutate) result.
    * @example wp.tokenizeWord('xyz').ids // [unkId] when no split covers the word
@@ -74,7 +76,7 @@ export class WordPiece {
     const cached = this.cache.get(word);
     if (cached !== undefined) return cached;
     const result = this.split(word);
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    if (this.cache.size >= WORD_CACHE_LIMIT) this.cache.clear();
     this.cache.set(word, result);
     return result;
   }

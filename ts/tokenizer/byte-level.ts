@@ -1,0 +1,59 @@
+/**
+ * The byte-level alphabet of GPT-2 (and RoBERTa, ModernBERT ...): every UTF-8 byte is shown as
+ * one printable character, so that BPE works on bytes but its vocabulary stays readable. Bytes
+ * `!`..`~`, `¡`..`¬`, `®`..`ÿ` stand for themselves; the other 68 map to U+0100.. in byte order.
+ */
+
+let byteChars: Uint16Array | undefined;
+
+/**
+ * The stand-in character code of each byte value.
+ * @example String.fromCharCode(byteLevelChars()[0x20]) // 'Ġ'
+ */
+export function byteLevelChars(): Uint16Array {
+  if (byteChars === undefined) {
+    byteChars = new Uint16Array(256);
+    let next = 256;
+    for (let b = 0; b < 256; b++) {
+      const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+      byteChars[b] = printable ? b : next++;
+    }
+  }
+  return byteChars;
+}
+
+/**
+ * The byte-level form of a string: its UTF-8 bytes, each as its stand-in character.
+ * @example toByteLevel('é!') // 'Ã©!'
+ */
+export function toByteLevel(text: string): string {
+  const table = byteLevelChars();
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    let cp = text.charCodeAt(i);
+    if (cp < 0x80) {
+      out += String.fromCharCode(table[cp]!);
+      continue;
+    }
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        cp = (cp - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+        i++;
+      }
+    }
+    if (cp < 0x800) {
+      out += String.fromCharCode(table[0xc0 | (cp >> 6)]!, table[0x80 | (cp & 0x3f)]!);
+    } else if (cp < 0x10000) {
+      out += String.fromCharCode(table[0xe0 | (cp >> 12)]!, table[0x80 | ((cp >> 6) & 0x3f)]!, table[0x80 | (cp & 0x3f)]!);
+    } else {
+      out += String.fromCharCode(
+        table[0xf0 | (cp >> 18)]!,
+        table[0x80 | ((cp >> 12) & 0x3f)]!,
+        table[0x80 | ((cp >> 6) & 0x3f)]!,
+        table[0x80 | (cp & 0x3f)]!,
+      );
+    }
+  }
+  return out;
+}
