@@ -250,8 +250,12 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
       sendJson(res, error.status, errorBody(route, error), unread ? { ...error.headers, Connection: 'close' } : error.headers);
     });
   });
-  server.requestTimeout = Math.max(options.requestTimeoutMs + 5_000, 30_000);
-  server.keepAliveTimeout = 5_000;
+  server.requestTimeout = Math.max(options.requestTimeoutMs + 5_000, 70_000);
+  // Idle keep-alive connections stay open longer than load balancers keep theirs (60 s is common),
+  // so the server never closes one that a client or balancer is about to reuse (a reset request);
+  // a stalled event loop (an in-process pass) makes that race likelier with a short timeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
