@@ -289,3 +289,47 @@ describe('#16.3 the cache records only files whose length is proven', () => {
     expect(Buffer.from((await source.read('model.safetensors'))!).equals(weights)).toBe(true);
   });
 });
+
+describe('fault injection: random sequences of server faults never poison the cache', () => {
+  it('whatever the server does to each request, a load gives the right weights or a DualbertError, and once the server behaves the cache serves the true files', async () => {
+    const fc = (await import('fast-check')).default;
+    const faultKind = fc.oneof(
+      fc.constant(undefined),
+      fc.constant({ kind: 'stall' } as const),
+      fc.nat(weights.length).map((after) => ({ kind: 'stall-body', after }) as const),
+      fc.nat(weights.length).map((after) => ({ kind: 'truncate', after }) as const),
+      fc.nat(weights.length).map((length) => ({ kind: 'lie-short', length }) as const),
+      fc.integer({ min: 1, max: 1000 }).map((extra) => ({ kind: 'lie-long', extra }) as const),
+      fc.nat(weights.length).map((after) => ({ kind: 'chunked-short', after }) as const),
+      fc.constant({ kind: 'chunked' } as const),
+      fc.constant({ kind: 'drop' } as const),
+      fc.constantFrom(500, 503, 429).map((status) => ({ kind: 'status', status }) as const),
+      fc.uint8Array({ maxLength: 64 }).map((body) => ({ kind: 'replace', body }) as const),
+    );
+    const reference = await loadModel(modelDir);
+    const word = reference.checkpoint.get('embeddings.word_embeddings.weight')!.data;
+    await fc.assert(
+      fc.asyncProperty(fc.array(faultKind, { maxLength: 4 }), fc.array(faultKind, { maxLength: 2 }), async (weightFaults, configFaults) => {
+        server.clearFaults();
+        server.faultSequence('model.safetensors', weightFaults);
+        server.faultSequence('config.json', configFaults);
+        const cache_dir = tempDir();
+        try {
+          const model = await loadModel(server.url, { cache_dir, timeout: 150, maxAttempts: 3 });
+          expect(Buffer.from(model.checkpoint.get('embeddings.word_embeddings.weight')!.data.buffer).equals(Buffer.from(word.buffer))).toBe(true);
+        } catch (e) {
+          expect(e, String(e)).toBeInstanceOf(DualbertError);
+          expect(['NETWORK_ERROR', 'TRUNCATED_DOWNLOAD', 'INVALID_WEIGHTS', 'INVALID_CONFIG']).toContain((e as DualbertError).code);
+        }
+        const cached = await cachedBytes(cache_dir, 'model.safetensors');
+        if (cached) expect(Buffer.from(cached).equals(weights)).toBe(true);
+        server.clearFaults();
+        const again = await loadModel(server.url, { cache_dir });
+        expect(again.checkpoint.size).toBe(reference.checkpoint.size);
+        expect(Buffer.from((await cachedBytes(cache_dir, 'model.safetensors'))!).equals(weights)).toBe(true);
+        expect(Buffer.from((await cachedBytes(cache_dir, 'config.json'))!).equals(readFileSync(join(modelDir, 'config.json')))).toBe(true);
+      }),
+      { numRuns: 15, seed: 16050 },
+    );
+  });
+});

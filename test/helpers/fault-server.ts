@@ -48,6 +48,8 @@ export interface FaultServer {
   /** Paths requested, in order, with their Range header. */
   readonly requests: { path: string; range: string | undefined }[];
   fault(file: string, fault: Fault): void;
+  /** One fault per request of `file`, in order (undefined: serve that request well), then served well. */
+  faultSequence(file: string, faults: (FaultKind | undefined)[]): void;
   clearFaults(): void;
   /** Requests of one file. */
   count(file: string): number;
@@ -65,11 +67,14 @@ export async function startFaultServer(dir: string): Promise<FaultServer> {
   };
   walk(dir);
   const faults = new Map<string, Fault>();
+  const sequences = new Map<string, (FaultKind | undefined)[]>();
   const requests: FaultServer['requests'] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<ReturnType<typeof setInterval>>();
 
   const take = (file: string): Fault | undefined => {
+    const queue = sequences.get(file);
+    if (queue?.length) return queue.shift();
     const f = faults.get(file);
     if (!f) return undefined;
     if (f.times !== undefined) {
@@ -168,7 +173,11 @@ export async function startFaultServer(dir: string): Promise<FaultServer> {
     url: `http://127.0.0.1:${port}/`,
     requests,
     fault: (file, f) => void faults.set(file, { ...f }),
-    clearFaults: () => faults.clear(),
+    faultSequence: (file, list) => void sequences.set(file, [...list]),
+    clearFaults: () => {
+      faults.clear();
+      sequences.clear();
+    },
     count: (file) => requests.filter((r) => r.path === file).length,
     close: async () => {
       for (const t of timers) clearInterval(t);

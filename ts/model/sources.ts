@@ -365,10 +365,12 @@ async function download(url: string, options: DownloadOptions): Promise<Download
       try {
         let response: Response;
         let finalUrl: string;
+        let linked: { size: number | undefined; sha: string | undefined };
         try {
           const r = await fetchFollowing(loaded > 0 ? resumeUrl : url, headers, fetchFn, watchdog.signal);
           response = r.response;
           finalUrl = r.finalUrl;
+          linked = { size: r.linkedSize, sha: r.linkedSha };
           if (loaded === 0) {
             total = r.linkedSize;
             expectedSha = r.linkedSha;
@@ -395,7 +397,13 @@ async function download(url: string, options: DownloadOptions): Promise<Download
             continue;
           }
         } else if (response.status === 200) {
-          if (loaded > 0) await restart(); // the server ignored Range (or the file changed): start over
+          if (loaded > 0) {
+            // The server ignored Range (or the file changed): start over, and take the size and
+            // sha256 from this response, not from the one (or the kept part) being replaced.
+            await restart();
+            total = linked.size;
+            expectedSha = linked.sha;
+          }
         } else if (response.status === 416 && loaded > 0) {
           await response.body?.cancel().catch(() => undefined);
           await restart();
@@ -409,10 +417,11 @@ async function download(url: string, options: DownloadOptions): Promise<Download
         resumeUrl = finalUrl;
         etag ??= response.headers.get('etag') ?? undefined;
         expectedSha ??= sha256FromEtag(response.headers.get('x-linked-etag'));
+        const rangeTotal = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+        if (rangeTotal && linked.size === undefined) total = Number(rangeTotal[1]); // the size the server states now
         if (total === undefined) {
           const encoding = response.headers.get('content-encoding');
           const length = response.headers.get('content-length');
-          const rangeTotal = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
           if (rangeTotal) total = Number(rangeTotal[1]);
           else if (length && /^\d+$/.test(length) && (!encoding || encoding === 'identity') && response.status === 200) total = Number(length);
         }
