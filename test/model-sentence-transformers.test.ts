@@ -4,7 +4,9 @@
  * prompts, do_lower_case; backends that lack a node fail with UNSUPPORTED_OP; bad module files
  * fail with the file and the reason.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../ts/backends/reference/reference-backend.js';
@@ -222,7 +224,7 @@ describe('modules.json and pooling config errors', () => {
     writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode_cls_token: true, pooling_mode_mean_tokens: true }));
     await expectCode(loadModel(dir), 'INVALID_CONFIG', /1_Pooling\/config\.json: exactly one pooling mode must be enabled, found pooling_mode_cls_token, pooling_mode_mean_tokens \(concatenated pooling modes are not supported\)/);
     writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode: 'median' }));
-    await expectCode(loadModel(dir), 'INVALID_CONFIG', /pooling_mode "median" is not one of cls, mean, max, mean_sqrt_len, weightedmean, lasttoken/);
+    await expectCode(loadModel(dir), 'INVALID_CONFIG', /pooling_mode "median" is not one of cls, mean, max, mean_sqrt_len, mean_sqrt_len_tokens, weightedmean, lasttoken/);
     writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode: 'lasttoken' }));
     expect((await loadModel(dir)).defaults.pooling).toBe('lasttoken');
     dir = tempModel();
@@ -276,5 +278,98 @@ describe('backends declare what they implement', () => {
       expect(r.maxAbs, c.name).toBe(0);
     }
     expect(OP_TOLERANCE.dense).toBeGreaterThan(0);
+  });
+});
+
+/** A model directory saved by the Python stack, with what sentence-transformers did with it. */
+interface SavedReference {
+  max_seq_length: number;
+  modules: string[];
+  truncated_ids: number[][];
+  embedding_texts: string[];
+  embeddings: number[][];
+}
+const savedDir = (name: string): string => fileURLToPath(new URL(`./fixtures/tokenizers/models/${name}/`, import.meta.url));
+const savedReference = (name: string): SavedReference => JSON.parse(gunzipSync(readFileSync(join(savedDir(name), 'reference.json.gz'))).toString('utf8')) as SavedReference;
+
+describe('directories saved by sentence-transformers 6, and in the layout of versions up to 5', () => {
+  // Saved by sentence-transformers 6.0.1 (transformers 5.17): see test/fixtures/tokenizers/PROVENANCE.md.
+  const cases: Array<[dir: string, pooling: PoolingMode, normalize: boolean, dense: number]> = [
+    ['bert-st6', 'mean', true, 0], // modules "sentence_transformers.base.modules.transformer.Transformer" ..., "pooling_mode": "mean", max length in tokenizer_config.json
+    ['bert-st6-dense', 'cls', false, 1], // a Dense head (2_Dense) and an explicit max_seq_length, which 6 stores as model_max_length
+    ['bert-st5', 'max', true, 0], // "sentence_transformers.models.*", pooling_mode_max_tokens, max_seq_length in sentence_bert_config.json
+  ];
+
+  it.each(cases)('%s: pooling, normalization, Dense head and max length as sentence-transformers reads them', async (name, pooling, normalize, dense) => {
+    const ref = savedReference(name);
+    const model = await loadModel(savedDir(name));
+    expect(model.defaults.pooling).toBe(pooling);
+    expect(model.defaults.normalize).toBe(normalize);
+    expect(model.defaults.dense.length).toBe(dense);
+    expect(model.defaults.maxLength).toBe(ref.max_seq_length);
+    expect(ref.modules.some((m) => m.endsWith(normalize ? 'Normalize' : 'Pooling'))).toBe(true);
+  });
+
+  it.each(cases)('%s: the same truncated token ids as sentence-transformers, on the whole corpus', async (name) => {
+    const ref = savedReference(name);
+    const model = await loadModel(savedDir(name));
+    const corpus = readFileSync(new URL('./fixtures/corpus-texts.jsonl', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => (JSON.parse(l) as { text: string }).text);
+    const bad = corpus.filter((t, i) => JSON.stringify(model.tokenizer.encode(t, { maxLength: model.defaults.maxLength }).ids) !== JSON.stringify(ref.truncated_ids[i]));
+    expect(bad.slice(0, 5), `${bad.length} texts differ`).toEqual([]);
+  });
+
+  it.each(cases)('%s: the same embeddings as sentence-transformers (float64 PyTorch) within 1e-5', async (name) => {
+    const ref = savedReference(name);
+    const embedder = await createEmbedder(savedDir(name), { device: 'reference' });
+    const { data, dims } = await embedder.embed(ref.embedding_texts);
+    expect(dims).toEqual([ref.embeddings.length, ref.embeddings[0]!.length]);
+    const diff = maxAbsDiff(data, ref.embeddings.flat());
+    expect(diff).toBeLessThanOrEqual(1e-5);
+    embedder.dispose();
+  });
+
+  it('reads the files of both layouts: module types by class name, every pooling_mode spelling, legacy config names', async () => {
+    const dir = tempModel({ pooling: 'cls' });
+    const write = (path: string, value: unknown): void => writeFileSync(join(dir, path), JSON.stringify(value));
+    write('modules.json', [
+      { idx: 0, name: '0', path: '', type: 'sentence_transformers.base.modules.transformer.Transformer' },
+      { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.sentence_transformer.modules.pooling.Pooling' },
+      { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.base.modules.normalize.Normalize' },
+    ]);
+    mkdirSync(join(dir, '2_Normalize'), { recursive: true });
+    write('2_Normalize/config.json', { module_input_name: 'sentence_embedding', module_output_name: 'sentence_embedding' });
+    for (const [mode, want] of [['mean_sqrt_len_tokens', 'mean_sqrt_len'], [['weightedmean'], 'weightedmean'], ['lasttoken', 'lasttoken']] as const) {
+      write('1_Pooling/config.json', { embedding_dimension: C, pooling_mode: mode, include_prompt: true });
+      const model = await loadModel(dir);
+      expect(model.defaults.pooling).toBe(want);
+      expect(model.defaults.normalize).toBe(true);
+    }
+    // No mode enabled in the legacy keys: sentence-transformers 6 reads it as mean.
+    write('1_Pooling/config.json', { word_embedding_dimension: C, pooling_mode_cls_token: false, pooling_mode_mean_tokens: false });
+    expect((await loadModel(dir)).defaults.pooling).toBe('mean');
+    write('1_Pooling/config.json', { embedding_dimension: C, pooling_mode: ['cls', 'max'] });
+    await expectCode(loadModel(dir), 'INVALID_CONFIG', /pooling_mode \["cls","max"\] concatenates pooling modes/);
+    write('1_Pooling/config.json', { embedding_dimension: C, pooling_mode: 'mean' });
+    write('2_Normalize/config.json', { module_input_name: 'token_embeddings' });
+    await expectCode(loadModel(dir), 'UNSUPPORTED_ARCHITECTURE', /2_Normalize\/config\.json: module_input_name "token_embeddings" is not supported/);
+    write('2_Normalize/config.json', {});
+
+    // Max length: sentence_bert_config.json max_seq_length (≤ 5, or its legacy name), else
+    // tokenizer_config.json model_max_length (6), capped at the positions; transformers'
+    // "no limit" (int(1e30)) is none, and tokenizer.json's truncation (256 here) decides.
+    write('sentence_bert_config.json', { transformer_task: 'feature-extraction', module_output_name: 'token_embeddings' });
+    write('tokenizer_config.json', { model_max_length: 77 });
+    expect((await loadModel(dir)).defaults.maxLength).toBe(77);
+    write('tokenizer_config.json', { model_max_length: 100000 });
+    expect((await loadModel(dir)).defaults.maxLength).toBe(tiny.maxPositions);
+    write('tokenizer_config.json', { model_max_length: 1e30 });
+    expect((await loadModel(dir)).defaults.maxLength).toBe(256);
+    rmSync(join(dir, 'sentence_bert_config.json'));
+    write('sentence_roberta_config.json', { max_seq_length: 33, do_lower_case: true });
+    const legacy = await loadModel(dir);
+    expect([legacy.defaults.maxLength, legacy.defaults.lowercaseInput]).toEqual([33, true]);
   });
 });

@@ -18,7 +18,7 @@ import { createEmbedder } from '../embedder.js';
 import { DualbertError } from '../errors.js';
 import type { PoolingMode } from '../graph/ops.js';
 import { capabilities } from '../detect.js';
-import { loadModelMeta } from '../model/load.js';
+import { loadModelMeta, loadModelTokenizer } from '../model/load.js';
 import { allFinite } from '../model/finite.js';
 import { probeGpu } from './gpu-probe.js';
 import { float32Bytes, npyHeader } from './npy.js';
@@ -232,11 +232,10 @@ async function run(command: string | undefined, rest: string[], stdout: Output):
 
     const texts = lines.filter((l) => l.text !== undefined).map((l) => l.text!);
     if (command === 'tokenize') {
-      const meta = await loadModelMeta(model);
-      const maxLength = values['no-truncation'] ? null : meta.defaults.maxLength;
-      const results = texts.map((t) =>
-        JSON.stringify({ ids: meta.tokenizer.encode(meta.defaults.lowercaseInput ? t.toLowerCase() : t, { maxLength, padding: false }).ids }),
-      );
+      // The tokenizer alone: any model family tokenizes, whether or not dualbert runs its weights.
+      const { tokenizer, maxLength: limit, lowercaseInput } = await loadModelTokenizer(model);
+      const maxLength = values['no-truncation'] ? null : (limit ?? null);
+      const results = texts.map((t) => JSON.stringify({ ids: tokenizer.encode(lowercaseInput ? t.toLowerCase() : t, { maxLength, padding: false }).ids }));
       let next = 0;
       const out = lines.map((l) => (l.error ? JSON.stringify({ error: l.error }) : results[next++]!));
       await stdout.write(out.length ? `${out.join('\n')}\n` : '');

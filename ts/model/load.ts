@@ -598,3 +598,42 @@ export async function loadModel(spec: string | ModelSource, options: LoadOptions
   options.progress_callback?.({ status: 'ready', name: meta.name, model: meta.name });
   return { ...meta, checkpoint, weightFiles: files };
 }
+
+/**
+ * What tokenizing as a model does needs: its tokenizer, max length and input lowercasing.
+ * @example const { tokenizer, maxLength } = await loadModelTokenizer('./my-xlmr-model');
+ */
+export interface ModelTokenizer {
+  readonly name: string;
+  readonly tokenizer: Tokenizer;
+  /** The token limit sentence-transformers applies (special tokens included), if the files give one. */
+  readonly maxLength: number | undefined;
+  /** Lowercase texts before tokenizing (sentence_bert_config `do_lower_case`). */
+  readonly lowercaseInput: boolean;
+}
+
+/**
+ * Loads only what tokenizing needs, for any model family: unlike {@link loadModelMeta} it reads
+ * no weights and does not require an architecture dualbert can run (config.json only gives
+ * `max_position_embeddings`, the cap of the max length).
+ * @example
+ * const { tokenizer, maxLength } = await loadModelTokenizer('./xlm-roberta-model');
+ * tokenizer.encode('Hallo Welt', { maxLength }).ids;
+ */
+export async function loadModelTokenizer(spec: string | ModelSource, options: LoadOptions = {}): Promise<ModelTokenizer> {
+  const resolved = typeof spec === 'string' && !spec.startsWith('synthetic:') && spec.trim() !== '' ? await resolveSource(spec, options) : spec;
+  if (typeof resolved === 'string' || 'synthetic' in resolved) {
+    const meta = await loadModelMeta(spec, options);
+    return { name: meta.name, tokenizer: meta.tokenizer, maxLength: meta.defaults.maxLength, lowercaseInput: meta.defaults.lowercaseInput };
+  }
+  const name = typeof spec === 'string' ? spec : spec.location;
+  const files = new FileReader(resolved, name, options.progress_callback, options);
+  const config = (await files.json('config.json')) as Record<string, unknown> | undefined;
+  const positions = config?.['max_position_embeddings'];
+  const maxPositions = typeof positions === 'number' && Number.isInteger(positions) && positions > 0 ? positions : undefined;
+  const tokenizer = await readTokenizer(files, undefined);
+  const st = await readSentenceTransformersSettings(resolved, (path) => files.json(path));
+  const wanted = st.maxSeqLength ?? tokenizer.modelMaxLength ?? maxPositions;
+  const maxLength = wanted === undefined ? undefined : Math.min(wanted, maxPositions ?? wanted);
+  return { name, tokenizer, maxLength, lowercaseInput: st.lowercaseInput };
+}

@@ -2,7 +2,14 @@
  * Reads the sentence-transformers files of a model (modules.json, the Pooling module's
  * config.json, Dense modules, sentence_bert_config.json, config_sentence_transformers.json) into
  * the settings that decide its embeddings, so that dualbert gives what sentence-transformers
- * gives for the same model.
+ * gives for the same model. Both layouts are read:
+ * - up to sentence-transformers 5: module types `sentence_transformers.models.Pooling` ...,
+ *   `pooling_mode_mean_tokens: true` ..., `max_seq_length` and `do_lower_case` in
+ *   sentence_bert_config.json (or its older names, sentence_roberta_config.json ...);
+ * - sentence-transformers 6: `sentence_transformers.base.modules.transformer.Transformer`,
+ *   `sentence_transformers.sentence_transformer.modules.pooling.Pooling` ...,
+ *   `"pooling_mode": "mean"`, and the max length as the tokenizer's `model_max_length` in
+ *   tokenizer_config.json (lowercasing, when asked, is a Lowercase normalizer in tokenizer.json).
  */
 import { DualbertError } from '../errors.js';
 import type { DenseSpec } from '../graph/bert.js';
@@ -20,7 +27,11 @@ export interface SentenceTransformersSettings {
   normalize: boolean;
   /** Dense modules between pooling and normalization, in order. */
   dense: DenseModule[];
-  /** `max_seq_length` of sentence_bert_config.json, when present. */
+  /**
+   * The max length sentence-transformers uses, before the cap at the model's positions:
+   * `max_seq_length` of sentence_bert_config.json, else (in a sentence-transformers model)
+   * `model_max_length` of tokenizer_config.json, where sentence-transformers 6 keeps it.
+   */
   maxSeqLength: number | undefined;
   /** `do_lower_case` of sentence_bert_config.json: lowercase texts before tokenizing. */
   lowercaseInput: boolean;
@@ -45,7 +56,35 @@ const POOLING_KEYS: Record<string, PoolingMode> = {
   pooling_mode_weightedmean_tokens: 'weightedmean',
   pooling_mode_lasttoken: 'lasttoken',
 };
-const MODES = new Set<string>(Object.values(POOLING_KEYS));
+/** `pooling_mode` names: sentence-transformers 6 writes `mean_sqrt_len_tokens`. */
+const MODE_NAMES: Record<string, PoolingMode> = {
+  cls: 'cls',
+  mean: 'mean',
+  max: 'max',
+  mean_sqrt_len: 'mean_sqrt_len',
+  mean_sqrt_len_tokens: 'mean_sqrt_len',
+  weightedmean: 'weightedmean',
+  lasttoken: 'lasttoken',
+};
+
+/** The module kind of a modules.json type, whatever package path names it (≤ 5 or 6). */
+function moduleKind(type: string): string {
+  return type.slice(type.lastIndexOf('.') + 1);
+}
+
+/** Legacy names of sentence_bert_config.json, tried in sentence-transformers' order. */
+const MODULE_CONFIG_FILES = [
+  'sentence_bert_config.json',
+  'sentence_roberta_config.json',
+  'sentence_distilbert_config.json',
+  'sentence_camembert_config.json',
+  'sentence_albert_config.json',
+  'sentence_xlm-roberta_config.json',
+  'sentence_xlnet_config.json',
+];
+
+/** transformers writes int(1e30) when a tokenizer has no limit; anything that large means none. */
+const NO_LIMIT = 1e12;
 
 /** torch.nn activation class names (the last dotted part) → our activation. */
 const ACTIVATIONS: Record<string, DenseActivation> = {
@@ -60,26 +99,42 @@ function poolingFromConfig(json: unknown, where: string): { mode: PoolingMode; i
   if (typeof json !== 'object' || json === null) throw new DualbertError('INVALID_CONFIG', `${where} is not a JSON object`);
   const cfg = json as Record<string, unknown>;
   const includePrompt = cfg['include_prompt'] !== false;
-  if (typeof cfg['pooling_mode'] === 'string') {
-    const mode = cfg['pooling_mode'];
-    if (MODES.has(mode)) return { mode: mode as PoolingMode, includePrompt };
-    throw new DualbertError('INVALID_CONFIG', `${where}: pooling_mode "${mode}" is not one of ${[...MODES].join(', ')}`);
+  let modes = cfg['pooling_mode'];
+  if (Array.isArray(modes) && modes.length === 1) modes = modes[0];
+  if (Array.isArray(modes)) {
+    throw new DualbertError('INVALID_CONFIG', `${where}: pooling_mode ${JSON.stringify(modes)} concatenates pooling modes, which is not supported`);
+  }
+  if (typeof modes === 'string') {
+    const mode = MODE_NAMES[modes];
+    if (mode !== undefined) return { mode, includePrompt };
+    throw new DualbertError('INVALID_CONFIG', `${where}: pooling_mode "${modes}" is not one of ${Object.keys(MODE_NAMES).join(', ')}`);
   }
   const on = Object.keys(POOLING_KEYS).filter((k) => cfg[k] === true);
-  if (on.length !== 1) {
+  if (on.length > 1) {
     throw new DualbertError(
       'INVALID_CONFIG',
-      `${where}: exactly one pooling mode must be enabled, found ${on.length ? on.join(', ') : 'none'}` +
-        (on.length > 1 ? ' (concatenated pooling modes are not supported)' : ''),
+      `${where}: exactly one pooling mode must be enabled, found ${on.join(', ')} (concatenated pooling modes are not supported)`,
     );
   }
-  return { mode: POOLING_KEYS[on[0]!]!, includePrompt };
+  // No mode at all: sentence-transformers 6 reads such a file as mean pooling.
+  return { mode: on.length === 1 ? POOLING_KEYS[on[0]!]! : 'mean', includePrompt };
+}
+
+/** sentence-transformers 6 modules may work on other features than the sentence embedding. */
+function checkSentenceEmbeddingInput(cfg: Record<string, unknown>, where: string): void {
+  for (const key of ['module_input_name', 'module_output_name']) {
+    const name = cfg[key];
+    if (name !== undefined && name !== null && name !== 'sentence_embedding') {
+      throw new DualbertError('UNSUPPORTED_ARCHITECTURE', `${where}: ${key} "${String(name)}" is not supported (only "sentence_embedding")`);
+    }
+  }
 }
 
 function denseFromConfig(json: unknown, path: string): DenseModule {
   const where = `${path}/config.json`;
   if (typeof json !== 'object' || json === null) throw new DualbertError('INVALID_CONFIG', `${where} is not a JSON object`);
   const cfg = json as Record<string, unknown>;
+  checkSentenceEmbeddingInput(cfg, where);
   const int = (key: string): number => {
     const v = cfg[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
@@ -145,47 +200,66 @@ export async function readSentenceTransformersSettings(
   const modules = await json('modules.json');
   if (modules === undefined) return settings;
 
-  const bert = (await json('sentence_bert_config.json')) as Record<string, unknown> | undefined;
+  let bert: Record<string, unknown> | undefined;
+  let bertFile = MODULE_CONFIG_FILES[0]!;
+  for (const file of MODULE_CONFIG_FILES) {
+    bert = (await json(file)) as Record<string, unknown> | undefined;
+    bertFile = file;
+    if (bert) break;
+  }
   if (bert) {
     const max = bert['max_seq_length'];
     if (max !== undefined && max !== null) {
       if (typeof max !== 'number' || !Number.isInteger(max) || max <= 0) {
-        throw new DualbertError('INVALID_CONFIG', `sentence_bert_config.json: max_seq_length must be a positive integer, got ${JSON.stringify(max)}`);
+        throw new DualbertError('INVALID_CONFIG', `${bertFile}: max_seq_length must be a positive integer, got ${JSON.stringify(max)}`);
       }
       settings.maxSeqLength = max;
     }
     settings.lowercaseInput = bert['do_lower_case'] === true;
   }
+  // sentence-transformers 6 keeps the max length in the tokenizer's config.
+  settings.maxSeqLength ??= tokenizerMaxLength(await json('tokenizer_config.json'));
   Object.assign(settings, readPrompts(await json('config_sentence_transformers.json')));
 
   if (!Array.isArray(modules)) throw new DualbertError('INVALID_CONFIG', 'modules.json must hold a JSON array');
   let pooled = false;
   for (const m of modules as ModuleEntry[]) {
     const type = m.type ?? '';
+    const kind = moduleKind(type);
     const dir = (m.path ?? '').replace(/\/+$/, '');
     const configPath = `${dir ? `${dir}/` : ''}config.json`;
-    if (type.endsWith('models.Transformer')) {
+    if (kind === 'Transformer') {
       if (dir) throw new DualbertError('UNSUPPORTED_ARCHITECTURE', `modules.json: the Transformer module lives in "${dir}/"; dualbert reads models whose Transformer files are at the root`);
       continue;
     }
-    if (type.endsWith('models.Pooling')) {
+    if (kind === 'Pooling') {
       const cfg = await json(configPath);
       if (cfg === undefined) throw new DualbertError('MISSING_FILE', `modules.json names a Pooling module, but ${configPath} is missing`);
       const { mode, includePrompt } = poolingFromConfig(cfg, configPath);
       settings.pooling = mode;
       settings.includePrompt = includePrompt;
       pooled = true;
-    } else if (type.endsWith('models.Dense')) {
+    } else if (kind === 'Dense') {
       if (!pooled) throw new DualbertError('UNSUPPORTED_ARCHITECTURE', 'modules.json: a Dense module before the Pooling module is not supported');
       if (settings.normalize) throw new DualbertError('UNSUPPORTED_ARCHITECTURE', 'modules.json: a Dense module after Normalize is not supported');
       const cfg = await json(configPath);
       if (cfg === undefined) throw new DualbertError('MISSING_FILE', `modules.json names a Dense module, but ${configPath} is missing`);
       settings.dense.push(denseFromConfig(cfg, dir));
-    } else if (type.endsWith('models.Normalize')) {
+    } else if (kind === 'Normalize') {
+      // sentence-transformers 6 writes a config (which features it normalizes); older versions none.
+      const cfg = dir ? await json(configPath) : undefined;
+      if (typeof cfg === 'object' && cfg !== null) checkSentenceEmbeddingInput(cfg as Record<string, unknown>, configPath);
       settings.normalize = true;
     } else {
       throw new DualbertError('UNSUPPORTED_ARCHITECTURE', `modules.json: module type "${type}" is not supported (Transformer, Pooling, Dense and Normalize are)`);
     }
   }
   return settings;
+}
+
+/** `model_max_length` of tokenizer_config.json, when it is a real limit. */
+function tokenizerMaxLength(config: unknown): number | undefined {
+  if (typeof config !== 'object' || config === null) return undefined;
+  const max = (config as Record<string, unknown>)['model_max_length'];
+  return typeof max === 'number' && Number.isInteger(max) && max > 0 && max < NO_LIMIT ? max : undefined;
 }
