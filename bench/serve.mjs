@@ -12,7 +12,7 @@
 //   node bench/serve.mjs --device webgpu --quick          # GPU machine (dist/ built)
 //   node bench/serve.mjs --model ./my-model --threads 4 --out bench/results
 //
-// Writes bench/results/serve-<device>-<host>.{json,md} (or --out DIR) and prints the table.
+// Writes bench/results/serve-<device>-<tag or host>.{json,md} (or --out DIR) and prints the table.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '1,8,64,256' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench', 'results') },
+    /** Names the result files (default: the host name). */
+    tag: { type: 'string' },
   },
 });
 const QUICK = args.quick;
@@ -272,7 +274,7 @@ const lines = [
 const md = lines.join('\n');
 console.log(`\n${md}`);
 mkdirSync(args.out, { recursive: true });
-const base = join(args.out, `serve-${args.device}-${machine.host.replace(/[^\w.-]/g, '_')}${QUICK ? '-quick' : ''}`);
+const base = join(args.out, `serve-${args.device}-${(args.tag ?? machine.host).replace(/[^\w.-]/g, '_')}${QUICK ? '-quick' : ''}`);
 writeFileSync(`${base}.json`, JSON.stringify({ machine, server: info, model: args.model, device: args.device, quick: QUICK, texts: TEXTS.length, direct: directRows, levels, unbatched, inProcess, overload, drainCode }, null, 2));
 writeFileSync(`${base}.md`, md);
 console.log(`wrote ${base}.json and ${base}.md`);
