@@ -10,7 +10,7 @@ export { WorkerEmbedder } from './worker/worker-embedder.js';
 export type { WorkerModeOptions } from './worker/worker-embedder.js';
 export type { EmbedderStats, EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbedOptions, EmbeddingResult } from './embedder.js';
 export type { BackendWarning, Device, DeviceOption } from './backends/types.js';
-export { DualbertError } from './errors.js';
+export { DUALBERT_ERROR_CODES, DualbertError } from './errors.js';
 export { capabilities } from './detect.js';
 export type { Capabilities, WasmReport, WebGpuReport } from './detect.js';
 export type { DualbertErrorCode } from './errors.js';
