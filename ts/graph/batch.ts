@@ -28,7 +28,7 @@ export interface BatchLimits {
 /** The limits of a graph: the row counts of the tables its embed node gathers from. */
 export function batchLimits(graph: Graph): BatchLimits {
   const embed = graph.nodes.find((n) => n.op === 'embed');
-  if (!embed || embed.op !== 'embed') return {};
+  if (embed?.op !== 'embed') return {};
   const rows = (name: string): number | undefined => graph.weights.find((w) => w.name === name)?.shape[0];
   const limits: BatchLimits = {};
   const v = rows(embed.word);

@@ -47,7 +47,8 @@ export function dispatchStep<H>(kernels: OpKernels<H>, step: PlanStep, handle: (
   const out = handle(step.out);
   switch (node.op) {
     case 'embed':
-      return kernels.embed(node, out);
+      kernels.embed(node, out);
+      return;
     case 'linear': {
       const norm = step.norm ? { node: step.norm.node, out: handle(step.norm.out) } : undefined;
       const fused = kernels.linear(node, input(node.x), out, node.residual ? input(node.residual) : undefined, norm);
@@ -55,16 +56,21 @@ export function dispatchStep<H>(kernels: OpKernels<H>, step: PlanStep, handle: (
       return;
     }
     case 'layerNorm':
-      return kernels.layerNorm(node, input(node.x), out);
+      kernels.layerNorm(node, input(node.x), out);
+      return;
     case 'attention':
-      return kernels.attention(node, input(node.qkv), out);
+      kernels.attention(node, input(node.qkv), out);
+      return;
     case 'pool':
-      return kernels.pool(node, input(node.x), out);
+      kernels.pool(node, input(node.x), out);
+      return;
     case 'normalize':
-      return kernels.normalize(node, input(node.x), out);
+      kernels.normalize(node, input(node.x), out);
+      return;
     case 'dense':
       if (!kernels.dense) throw new DualbertError('UNSUPPORTED_OP', `this device does not implement ${describeNode(node)}`);
-      return kernels.dense(node, input(node.x), out);
+      kernels.dense(node, input(node.x), out);
+      return;
   }
 }
 
@@ -153,9 +159,15 @@ const prepared = new WeakMap<Backend, WeakMap<object, PreparedGraph>>();
 /** The graph bound to the backend, made once per (graph, backend) pair. */
 export function prepareGraph(graph: Graph & { readonly output?: string }, backend: Backend): PreparedGraph {
   let byGraph = prepared.get(backend);
-  if (!byGraph) prepared.set(backend, (byGraph = new WeakMap()));
+  if (!byGraph) {
+    byGraph = new WeakMap();
+    prepared.set(backend, byGraph);
+  }
   let p = byGraph.get(graph);
-  if (!p) byGraph.set(graph, (p = new PreparedGraph(graph, backend)));
+  if (!p) {
+    p = new PreparedGraph(graph, backend);
+    byGraph.set(graph, p);
+  }
   return p;
 }
 

@@ -127,7 +127,7 @@ export function planGraph(graph: Graph, outputs: readonly string[], inputs: read
     if (norm) i++;
   }
   const lastRead = new Map<string, number>();
-  drafts.forEach((d, i) => d.reads.forEach((r) => lastRead.set(r, i)));
+  for (const [i, d] of drafts.entries()) for (const r of d.reads) lastRead.set(r, i);
 
   // Linear scan: a value takes a free slot of its class when first written and gives it back
   // after its last reader (never within the step that writes it, so an op's output never shares

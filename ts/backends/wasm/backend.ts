@@ -179,7 +179,10 @@ export class WasmBackend implements Backend {
     const spans = new Map<PlannedValue, Span>();
     const span = (v: PlannedValue): Span => {
       let s = spans.get(v);
-      if (!s) spans.set(v, (s = { at: layout.slotAt[v.slot]!, rows: rowsOf(v, batch), cols: v.cols }));
+      if (!s) {
+        s = { at: layout.slotAt[v.slot]!, rows: rowsOf(v, batch), cols: v.cols };
+        spans.set(v, s);
+      }
       return s;
     };
     const profile = this.profile;

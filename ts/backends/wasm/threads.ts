@@ -158,7 +158,7 @@ export class ThreadPool {
     );
     const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     if (workers.length !== threads - 1) {
-      workers.forEach((w) => w.terminate());
+      for (const w of workers) w.terminate();
       return undefined;
     }
     return new ThreadPool(memory, ctrl, workers);

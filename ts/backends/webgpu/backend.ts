@@ -269,7 +269,10 @@ export class WebGpuBackend implements Backend {
     const acts = new Map<PlannedValue, Act>();
     const actOf = (v: PlannedValue): Act => {
       let a = acts.get(v);
-      if (!a) acts.set(v, (a = { buffer: `s${v.slot}`, rows: v.rows, cols: v.cols }));
+      if (!a) {
+        a = { buffer: `s${v.slot}`, rows: v.rows, cols: v.cols };
+        acts.set(v, a);
+      }
       return a;
     };
     const kernels = new WebGpuKernels(this, this.config, batch, this.elemBytes);
@@ -282,7 +285,7 @@ export class WebGpuBackend implements Backend {
     // Size every buffer before encoding: a buffer that grows replaces the old one and drops the
     // bind groups naming it, which must not happen once the encoder holds some of them.
     const buffers = new Map<string, GpuBuffer>();
-    plan.slots.forEach((s, i) => buffers.set(`s${i}`, bucket.slot(`s${i}`, s.rows, rowsOf(s), s.cols, this.elemBytes)));
+    for (const [i, s] of plan.slots.entries()) buffers.set(`s${i}`, bucket.slot(`s${i}`, s.rows, rowsOf(s), s.cols, this.elemBytes));
     if (kernels.scratchCols > 0) buffers.set('scratch', bucket.slot('scratch', 'tokens', N, kernels.scratchCols, this.elemBytes));
     const bufferOf = (a: Act): GpuBuffer => buffers.get(a.buffer)!;
 
@@ -383,7 +386,7 @@ export class WebGpuBackend implements Backend {
     }
     const params = bucket.paramsFor(calls.length);
     const block = new Uint32Array((calls.length * PARAMS_STRIDE) / 4);
-    calls.forEach((k, i) => block.set(k.params, (i * PARAMS_STRIDE) / 4));
+    for (const [i, k] of calls.entries()) block.set(k.params, (i * PARAMS_STRIDE) / 4);
     queue.writeBuffer(params.gpu, 0, block);
     for (const [v, values] of io.writes) {
       const n = values.length;
