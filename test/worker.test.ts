@@ -10,6 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, ensureDistBuilt } from './helpers/build.js';
 import { loadGolden, maxAbsDiff } from './helpers/golden.js';
+import { writeTinyModelDir } from './helpers/model-dir.js';
+import { startModelServer } from './helpers/model-server.js';
 
 type Dist = typeof import('../ts/index.js');
 let dist: Dist;
@@ -73,5 +75,32 @@ describe('worker mode (Node worker_threads)', () => {
     writeFileSync(script, 'throw new Error("boom at startup");\n');
     expect(await codeOf(dist.createEmbedder('synthetic:tiny', { worker: true, workerUrl: pathToFileURL(script) }))).toBe('WORKER_FAILED');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('honours the loader options (remote_host, cache_dir, then offline) on both threads, and reports stats()', async () => {
+    const modelDir = writeTinyModelDir();
+    const hub = await startModelServer({ 'acme/tiny': modelDir });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'dualbert-worker-cache-'));
+    try {
+      const options = { worker: true as const, device: 'wasm' as const, threads: 1, remote_host: hub.url, cache_dir: cacheDir };
+      const embedder = await dist.createEmbedder('hf:acme/tiny', options);
+      const stats = await embedder.stats();
+      expect(stats.device).toBe('wasm');
+      expect(stats.weightBytes).toBeGreaterThan(0);
+      expect((await embedder.embed(['HELLO WORLD'])).dims).toEqual([1, 64]);
+      embedder.dispose();
+      expect(hub.requests.length).toBeGreaterThan(0);
+      // Everything the worker and the page's tokenizer needed is now in cache_dir: offline works.
+      const before = hub.requests.length;
+      const offline = await dist.createEmbedder('hf:acme/tiny', { ...options, offline: true });
+      expect(offline.tokenizer.encode('HELLO WORLD').ids).toEqual([101, 7592, 2088, 102]);
+      expect((await offline.embed(['HELLO WORLD'])).dims).toEqual([1, 64]);
+      offline.dispose();
+      expect(hub.requests.length).toBe(before);
+    } finally {
+      await hub.close();
+      rmSync(cacheDir, { recursive: true, force: true });
+      rmSync(modelDir, { recursive: true, force: true });
+    }
   });
 });
