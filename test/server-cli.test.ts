@@ -44,33 +44,46 @@ describe('dualbert serve (the command)', () => {
     const { child, url, stderr, exit } = await startCli(['--model', 'synthetic:tiny', '--device', 'wasm', '--port', '0']);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stderr()).toContain('(model synthetic:tiny, wasm');
+    // 24 requests of 16 texts each (about 1,500 tokens a request): enough work that the server
+    // still holds most of them when the signal comes.
     const texts = Array.from({ length: 24 }, (_, i) => `request ${i}: ${'several words of text '.repeat(4 + (i % 20))}`);
+    const inputsOf = (t: string): string[] => Array.from({ length: 16 }, (_, k) => (k % 2 ? t.toUpperCase() : t) + ` ${k}`);
     const pending = texts.map((t) =>
-      fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ input: [t, t.toUpperCase()] }) }).then(async (r) => ({
+      fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ input: inputsOf(t) }) }).then(async (r) => ({
         status: r.status,
         body: (await r.json()) as { data: { embedding: number[] }[] },
       })),
     );
-    // Wait until the server holds every request (its own gauge), then ask it to stop.
+    // Wait until the server has received every request (in flight + answered, from its own
+    // metrics), then ask it to stop while it still holds some.
+    let heldAtSignal = 0;
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const metrics = await (await fetch(`${url}/metrics`)).text();
-      const inflight = Number(/^dualbert_inflight_requests (\d+)/m.exec(metrics)?.[1]);
-      if (inflight >= texts.length + 1) break; // + the /metrics request itself
+      const inflight = Number(/^dualbert_inflight_requests (\d+)/m.exec(metrics)?.[1]) - 1; // not this /metrics request
+      const answered = Number(/^dualbert_requests_total\{code="200",route="openai"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+      if (inflight + answered >= texts.length) {
+        heldAtSignal = inflight;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the server received only ${inflight + answered} of ${texts.length} requests in 30 s`);
       await new Promise((r) => setTimeout(r, 5));
     }
     child.kill('SIGTERM');
     const replies = await Promise.all(pending);
     expect(await exit).toBe(0);
+    expect(heldAtSignal).toBeGreaterThan(0); // the drain had work to finish
     expect(stderr()).toContain('SIGTERM: draining');
     expect(stderr()).toContain('dualbert serve: stopped');
 
     const direct = await dist.createEmbedder('synthetic:tiny', { device: 'wasm' });
-    const all = texts.flatMap((t) => [t, t.toUpperCase()]);
+    const all = texts.flatMap(inputsOf);
     const { data, dims } = await direct.embed(all);
     direct.dispose();
     replies.forEach((r, i) => {
       expect(r.status, `request ${i}`).toBe(200);
-      r.body.data.forEach((d, j) => expect(maxAbsDiff(d.embedding, data.subarray((2 * i + j) * dims[1], (2 * i + j + 1) * dims[1]))).toBeLessThanOrEqual(1e-6));
+      expect(r.body.data).toHaveLength(16);
+      r.body.data.forEach((d, j) => expect(maxAbsDiff(d.embedding, data.subarray((16 * i + j) * dims[1], (16 * i + j + 1) * dims[1]))).toBeLessThanOrEqual(1e-6));
     });
     // Nothing listens any more.
     await expect(fetch(`${url}/health`)).rejects.toThrow();
