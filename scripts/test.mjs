@@ -63,12 +63,27 @@ for (const { script, outputs, inputs } of BUILDS) {
   }
 }
 
-// 2. Environment for WebGPU on SwiftShader (see test/helpers/gpu-env.mjs).
+// 2. Static checks of the whole tree (on a full run only: `npm test -- file` skips them). Each
+// counts as one test in the summary.
+const STATIC_CHECKS = [{ name: 'no import cycle in ts/ (scripts/check-cycles.mjs)', cmd: [process.execPath, join(ROOT, 'scripts', 'check-cycles.mjs')] }];
+const staticResults = { passed: 0, failed: 0, notes: [] };
+if (process.argv.length <= 2) {
+  for (const check of STATIC_CHECKS) {
+    const r = spawnSync(check.cmd[0], check.cmd.slice(1), { cwd: ROOT, stdio: 'inherit' });
+    if (r.status === 0) staticResults.passed++;
+    else {
+      staticResults.failed++;
+      staticResults.notes.push(`[test] FAILED static check: ${check.name}`);
+    }
+  }
+}
+
+// 3. Environment for WebGPU on SwiftShader (see test/helpers/gpu-env.mjs).
 const extraEnv = gpuTestEnv(process.env);
 for (const [k, v] of Object.entries(extraEnv)) console.log(`[test] ${k}=${v}`);
 const env = { ...process.env, ...extraEnv };
 
-// 3. vitest run, streamed; JSON report to a file (removed first so a stale one is never read).
+// 4. vitest run, streamed; JSON report to a file (removed first so a stale one is never read).
 rmSync(RESULTS, { force: true });
 const vitestBin = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 const args = [
@@ -85,15 +100,15 @@ const [code, signal] = await new Promise((resolve) =>
   child.on('exit', (c, s) => resolve([c, s])),
 );
 
-// 4. Summary from the JSON report.
+// 5. Summary from the JSON report.
 if (!existsSync(RESULTS)) {
   summary(0, 1, [`[test] vitest wrote no JSON report (exit ${code ?? signal})`]);
   process.exit(1);
 }
 const report = JSON.parse(readFileSync(RESULTS, 'utf8'));
-let passed = report.numPassedTests ?? 0;
-let failed = report.numFailedTests ?? 0;
-const notes = [];
+let passed = (report.numPassedTests ?? 0) + staticResults.passed;
+let failed = (report.numFailedTests ?? 0) + staticResults.failed;
+const notes = [...staticResults.notes];
 const skipped = [];
 const files = report.testResults ?? [];
 for (const file of files) {

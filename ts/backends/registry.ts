@@ -8,25 +8,9 @@ import { DualbertError } from '../errors.js';
 import type { GraphWeights } from '../graph/weights.js';
 import { FallbackBackend } from './fallback.js';
 import { referenceProvider } from './reference/provider.js';
-import type { Backend, BackendOptions, BackendWarning, Device, DeviceOption } from './types.js';
+import type { Backend, BackendOptions, BackendProvider, BackendWarning, Device, DeviceOption } from './types.js';
 import { wasmProvider } from './wasm/provider.js';
 import { webgpuProvider } from './webgpu/provider.js';
-
-/** What a device registers: how to make its backend, and whether 'auto' should take it here. */
-export interface BackendProvider {
-  readonly device: Device;
-  /**
-   * For 'auto': undefined when this device should run here, else why not (e.g. "no hardware
-   * GPU"). Devices without a probe are always taken when they can be created.
-   */
-  autoProbe?(options: BackendOptions): Promise<string | undefined>;
-  /** Whether work may fail on this device mid-session (a lost GPU) and should move on. */
-  readonly mayFailLater?: boolean;
-  /** The warning when 'auto' passes over this device to a slower one. */
-  readonly slowerNext?: BackendWarning['code'];
-  /** Creates the backend with the model's weights laid out once. */
-  create(weights: GraphWeights, options: BackendOptions): Promise<Backend>;
-}
 
 /** In the order 'auto' tries them: fastest first. */
 const providers: BackendProvider[] = [webgpuProvider, wasmProvider, referenceProvider];

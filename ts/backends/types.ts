@@ -9,6 +9,7 @@
 import type { Batch } from '../graph/batch.js';
 import type { GraphNode } from '../graph/ops.js';
 import type { GraphPlan, PlannedValue } from '../graph/plan.js';
+import type { GraphWeights } from '../graph/weights.js';
 
 /**
  * The execution paths.
@@ -112,4 +113,23 @@ export interface Backend {
   stats(): BackendStats;
   /** Frees what the backend holds (GPU buffers, wasm memory, workers). */
   dispose(): void;
+}
+
+/**
+ * What a device registers (ts/backends/registry.ts): how to make its backend, and whether 'auto' should take it here.
+ * @example const provider: BackendProvider = { device: 'wasm', create: async (weights) => makeBackend(weights) };
+ */
+export interface BackendProvider {
+  readonly device: Device;
+  /**
+   * For 'auto': undefined when this device should run here, else why not (e.g. "no hardware
+   * GPU"). Devices without a probe are always taken when they can be created.
+   */
+  autoProbe?(options: BackendOptions): Promise<string | undefined>;
+  /** Whether work may fail on this device mid-session (a lost GPU) and should move on. */
+  readonly mayFailLater?: boolean;
+  /** The warning when 'auto' passes over this device to a slower one. */
+  readonly slowerNext?: BackendWarning['code'];
+  /** Creates the backend with the model's weights laid out once. */
+  create(weights: GraphWeights, options: BackendOptions): Promise<Backend>;
 }

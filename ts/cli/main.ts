@@ -26,7 +26,8 @@ import { EXIT_WRITE_FAILED, Output, OutputClosed, OutputFailed } from './output.
 import { ProgressBar } from './progress.js';
 
 /** The package version (kept in step with package.json by a test). */
-export const VERSION = '0.1.0';
+export { VERSION } from '../version.js';
+import { VERSION } from '../version.js';
 
 const USAGE = `dualbert — BERT sentence embeddings (WebGPU / WASM / reference)
 

@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { VERSION } from '../cli/main.js';
+import { VERSION } from '../version.js';
 import { Batcher, QueueFullError } from './batcher.js';
 import { Engine, type PassResult, type Payload, type ServedEmbedder, type ServedReranker, passErrorToHttp } from './engine.js';
 import { HttpError, readJsonBody, sendJson, sendText } from './http.js';

@@ -12,7 +12,6 @@
  * point is looked up alone.
  */
 import { DualbertError } from '../errors.js';
-import type { Normalizer } from './normalizers.js';
 import { CodePointSet, onigClass } from './unicode-sets.js';
 
 /** UTF-8 bytes of one code point into `out` at `at`; returns the new end. */
@@ -111,7 +110,8 @@ function graphemeStarts(text: string): number[] {
  * The `Precompiled` normalizer of a tokenizer.json.
  * @example const n = Precompiled.fromBase64(json.normalizer.precompiled_charsmap); n.normalize('ﬁ') // 'fi' with nmt_nfkc rules
  */
-export class Precompiled implements Normalizer {
+/** A normalizer (normalizers.ts `Normalizer`, matched structurally: that module re-exports this one). */
+export class Precompiled {
   private readonly units: Uint32Array;
   private readonly pool: Uint8Array;
   private readonly replacements = new Map<number, string>();

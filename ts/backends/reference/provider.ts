@@ -1,5 +1,5 @@
 /** The reference device's provider (see ../registry.ts): always available, slow, exact. */
-import type { BackendProvider } from '../registry.js';
+import type { BackendProvider } from '../types.js';
 
 export const referenceProvider: BackendProvider = {
   device: 'reference',

@@ -1,5 +1,5 @@
 /** The wasm device's provider (see ../registry.ts): the CPU path, wherever WebAssembly exists. */
-import type { BackendProvider } from '../registry.js';
+import type { BackendProvider } from '../types.js';
 
 export const wasmProvider: BackendProvider = {
   device: 'wasm',

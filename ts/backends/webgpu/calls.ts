@@ -5,7 +5,7 @@
  */
 import type { GraphNode, RowKind } from '../../graph/ops.js';
 import type { PipelineKey } from './pipelines.js';
-import type { GpuBuffer } from './pool.js';
+import type { GpuBuffer } from './buffer.js';
 
 /** An activation of the current batch: [rows, cols] in the bucket buffer `buffer`. */
 export interface Act {

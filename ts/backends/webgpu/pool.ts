@@ -9,20 +9,11 @@
  * plan, the inputs, the uniform block, the readback buffer and the bind groups.
  */
 import { DualbertError } from '../../errors.js';
+import { GpuBuffer } from './buffer.js';
 import { Usage } from './gpu.js';
+
+export { GpuBuffer } from './buffer.js';
 import type { InputName } from './calls.js';
-
-let nextUid = 1;
-
-/** A GPU buffer with a process-unique id (bind groups are cached by the ids they bind). */
-export class GpuBuffer {
-  readonly uid = nextUid++;
-
-  constructor(
-    readonly gpu: GPUBuffer,
-    readonly bytes: number,
-  ) {}
-}
 
 /** Buffers are allocated in multiples of 16 bytes (one vec4<f32>), so vec4 views cover them. */
 export const roundUp16 = (n: number): number => Math.ceil(n / 16) * 16;

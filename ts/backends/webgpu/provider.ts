@@ -3,7 +3,7 @@
  * on a software one (SwiftShader, `isFallbackAdapter`) the wasm path is far faster, unless
  * `allowFallbackAdapter` says otherwise. A GPU may be lost mid-session, so 'auto' wraps it.
  */
-import type { BackendProvider } from '../registry.js';
+import type { BackendProvider } from '../types.js';
 import { probeAdapter } from './gpu.js';
 
 export const webgpuProvider: BackendProvider = {
