@@ -1,6 +1,6 @@
 /**
- * ONNX initializers as weights: the golden tiny.onnx (committed) and minilm.onnx (shared
- * fixtures, when present) give back the recipe's tensors bit for bit and the golden vectors;
+ * ONNX initializers as weights: the golden tiny.onnx (an independent export, committed) and a
+ * generated minilm-shaped export give back the recipe's tensors bit for bit and the golden vectors;
  * generated exports in every style real exporters use (anonymous MatMul constants, torch/plain/
  * bert. names, Transpose and Gemm layouts, nameless biases, fp16, int8 dynamic and QDQ
  * quantization) are mapped exactly; broken files fail with the file and the reason.
@@ -106,7 +106,7 @@ describe('the golden ONNX exports', () => {
     expect(await goldenError(dir, 'tiny', texts.map((_, i) => i))).toBeLessThanOrEqual(1e-5);
   });
 
-  it('a generated minilm-shaped export in the exporter style (runs without the shared fixtures): recipe bit for bit, golden within 1e-5', async () => {
+  it('a generated minilm-shaped export in the exporter style: recipe bit for bit, golden within 1e-5', async () => {
     const { bytes } = exportBertOnnx(minilm, syntheticCheckpoint(minilm), { naming: 'torch', linear: 'matmul' });
     const model = parseOnnx(bytes, 'generated-minilm.onnx');
     expect([...model.initializers.keys()].filter((n) => n.startsWith('onnx::MatMul_')).length).toBe(6 * minilm.numLayers);

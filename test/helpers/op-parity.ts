@@ -261,6 +261,109 @@ export function standardOpCases(seed = 1): OpCase[] {
   return cases;
 }
 
+/** A batch with an explicit mask (holes anywhere, not only right padding). */
+function batchWithMask(rows: number[][], random: () => number): BatchInputs {
+  const T = rows[0]!.length;
+  const ids = new Int32Array(rows.length * T).map(() => Math.floor(random() * 50));
+  return { batchSize: rows.length, seqLen: T, ids, typeIds: new Int32Array(rows.length * T), attentionMask: Uint8Array.from(rows.flat()) };
+}
+
+/**
+ * Edge cases beyond the standard set, first written for the GPU's own paths and run on every
+ * device: GEMM tile borders and split-K ranges, masks with holes (not only right padding), head
+ * size 64, and bge-base width (768) for the reductions.
+ */
+export function edgeOpCases(seed = 7): OpCase[] {
+  const random = rng(seed);
+  const cases: OpCase[] = [];
+  const act = (rows: 'tokens' | 'sequences', cols: number, values: Float32Array) => ({ rows, cols, values });
+  // GEMM tile borders: rows and columns just past a 64 tile, K not a multiple of the K tile.
+  for (const [N, K, M, epilogue] of [
+    [130, 68, 68, 'residual'],
+    [65, 20, 132, 'gelu'],
+    [1, 384, 384, 'none'],
+    [70, 6, 8, 'residual'], // K % 4 != 0: the scalar path with M % 4 == 0
+    [5, 1040, 12, 'gelu'], // split-K: K not a multiple of the splits' range
+    [20, 1536, 68, 'residual'], // split-K with a residual, M past one column tile
+  ] as const) {
+    const activations = new Map([['x', act('tokens', K, randomTensor([N, K], random, 2).data)]]);
+    if (epilogue === 'residual') activations.set('res', act('tokens', M, randomTensor([N, M], random, 2).data));
+    cases.push({
+      name: `linear ${N}x${K}→${M} ${epilogue} (tile borders)`,
+      node: { op: 'linear', out: 'y', x: 'x', weight: 'W', bias: 'b', epilogue, ...(epilogue === 'residual' ? { residual: 'res' } : {}) },
+      weights: new Map([
+        ['W', randomTensor([M, K], random, 0.1)],
+        ['b', randomTensor([M], random, 0.1)],
+      ]),
+      inputs: maskedBatch([N], N, random),
+      activations,
+      out: { rows: 'tokens', cols: M },
+    });
+  }
+  // Attention: head size 64 (bge-base), a length past one query block, keys past one key tile.
+  {
+    const inputs = maskedBatch([70, 41], 70, random);
+    cases.push({
+      name: 'attention B=2 T=70 NH=3 HS=64 lengths=70/41',
+      node: { op: 'attention', out: 'y', qkv: 'qkv', numHeads: 3, headSize: 64, scale: 1 / 8 },
+      weights: new Map(),
+      inputs,
+      activations: new Map([['qkv', act('tokens', 3 * 192, randomTensor([140, 3 * 192], random, 1).data)]]),
+      out: { rows: 'tokens', cols: 192 },
+    });
+  }
+  // Masks with holes (not right padding): attention and pooling must skip exactly those keys.
+  {
+    const mask = [
+      [1, 0, 1, 1, 0, 0, 1, 0, 0],
+      [0, 0, 0, 1, 0, 0, 0, 0, 0],
+    ];
+    const inputs = batchWithMask(mask, random);
+    cases.push({
+      name: 'attention with mask holes',
+      node: { op: 'attention', out: 'y', qkv: 'qkv', numHeads: 2, headSize: 8, scale: 1 / Math.sqrt(8) },
+      weights: new Map(),
+      inputs,
+      activations: new Map([['qkv', act('tokens', 48, randomTensor([18, 48], random, 1).data)]]),
+      out: { rows: 'tokens', cols: 16 },
+    });
+    for (const mode of ['mean', 'max'] as const) {
+      cases.push({
+        name: `pool ${mode} with mask holes`,
+        node: { op: 'pool', out: 'y', x: 'x', mode },
+        weights: new Map(),
+        inputs,
+        activations: new Map([['x', act('tokens', 20, randomTensor([18, 20], random, 3).data)]]),
+        out: { rows: 'sequences', cols: 20 },
+      });
+    }
+  }
+  // LayerNorm and normalize at bge-base width (three columns per invocation of 256).
+  {
+    const inputs = maskedBatch([3], 3, random);
+    cases.push({
+      name: 'layerNorm C=768 x≈5±2',
+      node: { op: 'layerNorm', out: 'y', x: 'x', gamma: 'g', beta: 'b', eps: 1e-12 },
+      weights: new Map([
+        ['g', randomTensor([768], random, 0.5, 1)],
+        ['b', randomTensor([768], random, 0.1)],
+      ]),
+      inputs,
+      activations: new Map([['x', act('tokens', 768, randomTensor([3, 768], random, 2, 5).data)]]),
+      out: { rows: 'tokens', cols: 768 },
+    });
+    cases.push({
+      name: 'normalize C=768',
+      node: { op: 'normalize', out: 'y', x: 'x', eps: 1e-12 },
+      weights: new Map(),
+      inputs: maskedBatch([1, 1, 1], 1, random),
+      activations: new Map([['x', act('sequences', 768, randomTensor([3, 768], random, 1).data)]]),
+      out: { rows: 'sequences', cols: 768 },
+    });
+  }
+  return cases;
+}
+
 /**
  * Max |Δ| allowed per op for float32 kernels against the float64 reference, relative to
  * max(1, |want|). Linear sums K products in f32 (K ≤ 1536: ~√K·2⁻²⁴ typical, K·2⁻²⁴ worst).
@@ -318,4 +421,12 @@ export function headOpCases(seed = 2): OpCase[] {
     }
   }
   return cases;
+}
+
+/**
+ * The one op case list every device runs: standard, edge and head cases. A device that does not
+ * implement a node yet (its `supports()` says no) must refuse it with UNSUPPORTED_OP.
+ */
+export function allOpCases(): OpCase[] {
+  return [...standardOpCases(), ...edgeOpCases(), ...headOpCases()];
 }

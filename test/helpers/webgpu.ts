@@ -4,6 +4,7 @@
 // starts, see gpu-env.mjs (used by vitest.config.ts and scripts/test.mjs).
 
 import { create, globals } from 'webgpu';
+import { type GpuContext, openGpu } from '../../ts/backends/webgpu/gpu.js';
 
 let globalsInstalled = false;
 let gpu: GPU | null = null;
@@ -60,4 +61,24 @@ export function noAdapterHint(): string {
     `(now: VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '<unset>'}, ` +
     `LD_LIBRARY_PATH=${process.env.LD_LIBRARY_PATH ?? '<unset>'})`
   );
+}
+
+let testGpu: Promise<GpuContext | undefined> | undefined;
+
+/**
+ * One WebGPU device for all the backends of a test file (each backend opening its own would cost
+ * SwiftShader a device and a pipeline cache per test); undefined when Dawn finds no adapter.
+ * Close it with {@link closeTestGpu} in afterAll.
+ */
+export function openTestGpu(): Promise<GpuContext | undefined> {
+  testGpu ??= getNodeGpuAdapter().then((adapter) => (adapter ? openGpu({ gpu: getNodeGpu() }) : undefined));
+  return testGpu;
+}
+
+/** Destroys the device of {@link openTestGpu} (if one was opened) and drops the Dawn GPU object. */
+export async function closeTestGpu(): Promise<void> {
+  const context = await testGpu?.catch(() => undefined);
+  testGpu = undefined;
+  context?.device.destroy();
+  releaseNodeGpu();
 }
