@@ -66,6 +66,15 @@ function random(seed: number): () => number {
 describe.skipIf(reference === null)('against Hugging Face tokenizers (reference installed)', () => {
   const ref = reference!;
 
+  it('golden/tokenizer.jsonl is what its generator (test/fixtures/generate-tokenizer-jsonl.mjs) gives, byte for byte', async () => {
+    const { TOKENIZER_JSONL, generateTokenizerJsonl } = await import('./fixtures/generate-tokenizer-jsonl.mjs');
+    const want = readFileSync(TOKENIZER_JSONL, 'utf8');
+    const got = await generateTokenizerJsonl();
+    const firstDiff = got.split('\n').findIndex((line, i) => line !== want.split('\n')[i]);
+    expect(firstDiff, `first differing line ${firstDiff + 1}`).toBe(-1);
+    expect(got.length).toBe(want.length);
+  });
+
   it('normalizes and pre-tokenizes every code point identically', () => {
     const flags = (o: Partial<{ cleanText: boolean; handleChineseChars: boolean; stripAccents: boolean; lowercase: boolean }>) => ({
       cleanText: false,
