@@ -53,7 +53,7 @@ const rowsOf = (flat: ArrayLike<number>): number[][] => Array.from({ length: fla
 /**
  * The last hidden state of golden text i, [T, C] rows: the golden file's own (PyTorch) for texts
  * 0 and 1; for others the float64 reference's, run on the text alone (no padding) — the
- * reference matches the golden hidden states to ~1e-10 (reference.test.ts).
+ * reference matches the golden hidden states to ~1e-10 (model-golden.test.ts).
  */
 const hiddenCache = new Map<number, number[][]>();
 async function lastHidden(i: number): Promise<number[][]> {
