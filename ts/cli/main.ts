@@ -247,7 +247,8 @@ async function run(command: string | undefined, rest: string[], stdout: Output):
     // warnings stay off this process's stderr (see gpu-probe.ts).
     let chosen = device as DeviceOption;
     if (device === 'auto' && !verbose && (await probeGpu())?.useGpu === false) chosen = 'wasm';
-    const embedder = await createEmbedder(model, { device: chosen, ...(threads ? { threads } : {}) });
+    const onWarning = (w: { message: string }): void => void process.stderr.write(`dualbert: warning: ${w.message}\n`);
+    const embedder = await createEmbedder(model, { device: chosen, onWarning, ...(threads ? { threads } : {}) });
     try {
       const options = {
         batchSize,
