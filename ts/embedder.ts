@@ -4,7 +4,9 @@
 import { createBackend } from './backends/registry.js';
 import type { Backend, BackendOptions, BackendWarning, Device } from './backends/types.js';
 import { DualbertError } from './errors.js';
-import { checkText, streamInWindows } from './stream.js';
+import { boundThreads, optionsOf, streamTextsOf, textsOf } from './inputs.js';
+import { streamInWindows } from './stream.js';
+import { Pacer } from './yield.js';
 import { type BertGraph, buildBertGraph } from './graph/bert.js';
 import { assertSupported, prepareGraph, type RunResult } from './graph/execute.js';
 import { type BatchInputs, POOLING_MODES, type PoolingMode } from './graph/ops.js';
@@ -45,6 +47,8 @@ export class Embedder extends EventTarget {
   private readonly graphs = new Map<string, BertGraph>();
   /** Calls run one after another: backends reuse their activation storage between batches. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Turns of the event loop between pieces of work on in-thread devices (see yield.ts). */
+  private readonly pacer = new Pacer();
 
   private constructor(
     private readonly model: LoadedModel,
@@ -60,14 +64,16 @@ export class Embedder extends EventTarget {
 
   /** Loads a model and prepares a backend. Prefer the `createEmbedder` function. */
   static async create(model: string | ModelSource, options: EmbedderOptions = {}): Promise<Embedder> {
-    const { device = 'auto', progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn, onWarning, ...backendOptions } = options;
-    const loadOptions: LoadOptions = { progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn };
+    const { device = 'auto', progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn, signal, timeout, onWarning, ...backendOptions } = options;
+    const loadOptions: LoadOptions = { progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn, signal, timeout };
     for (const k of Object.keys(loadOptions) as (keyof LoadOptions)[]) if (loadOptions[k] === undefined) delete loadOptions[k];
     const loaded = await loadModel(model, loadOptions);
     const { pooling, normalize, dense } = loaded.defaults;
     const graph = buildBertGraph(loaded.config, { pooling, normalize, dense });
     const weights = bindWeights(graph.weights, loaded.checkpoint);
     const opts: BackendOptions = { ...backendOptions, ...(dtype === 'fp16' || dtype === 'fp32' ? { dtype } : {}) };
+    const threads = await boundThreads(opts.threads, (message) => onWarning?.({ code: 'SLOW_PATH', message }));
+    if (threads !== undefined) opts.threads = threads;
     // Warnings during creation happen before anyone can listen: they go to onWarning directly;
     // later ones (a GPU lost mid-session) are dispatched as `warning` events.
     let sink: ((w: BackendWarning) => void) | undefined = onWarning;
@@ -113,10 +119,8 @@ export class Embedder extends EventTarget {
    * const { data, dims } = await embedder.embed(['a cat', 'a dog']);   // dims = [2, 384]
    */
   async embed(texts: string | readonly string[], options: EmbedOptions = {}): Promise<EmbeddingResult> {
-    const list = typeof texts === 'string' ? [texts] : texts;
-    if (!Array.isArray(list)) throw new DualbertError('INVALID_ARGUMENT', 'embed(texts): texts must be a string or an array of strings');
-    list.forEach((t, i) => checkText(t, i));
-    const plan = this.plan(options);
+    const list = textsOf(texts); // checked and copied now: the caller may change the array before the call runs
+    const plan = this.plan(optionsOf(options));
     const run = this.queue.then(() => this.embedAll(list, plan));
     this.queue = run.catch(() => undefined);
     return run;
@@ -130,10 +134,11 @@ export class Embedder extends EventTarget {
    *   store(offset, data, dims);
    * }
    */
-  async *embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions = {}): AsyncGenerator<EmbeddingBatch> {
-    const plan = this.plan(options);
-    const signal = options.signal;
-    yield* streamInWindows(texts, { batchSize: plan.batchSize, lookaheadBatches: options.lookaheadBatches, signal }, (window) => {
+  embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions = {}): AsyncGenerator<EmbeddingBatch> {
+    const input = streamTextsOf(texts); // a string is one text
+    const { signal, ...rest } = optionsOf<EmbedBatchesOptions>(options, 'embedBatches');
+    const plan = this.plan(rest);
+    return streamInWindows(input, { batchSize: plan.batchSize, lookaheadBatches: rest.lookaheadBatches, signal }, (window) => {
       const run = this.queue.then(() => this.embedAll(window, plan, signal));
       this.queue = run.catch(() => undefined);
       return run;
@@ -193,7 +198,7 @@ export class Embedder extends EventTarget {
     const C = this.dimension;
     const data = new Float32Array(texts.length * C);
     const { maxLength, lowercaseInput } = this.model.defaults;
-    const encodings = texts.map((t, i) => {
+    const encodings = await this.pacer.map(texts, (t, i) => {
       const text = plan.prefix + t;
       const e = this.tokenizer.encode(lowercaseInput ? text.toLowerCase() : text, { maxLength: plan.truncation ? maxLength : null, padding: false });
       if (e.ids.length > maxLength) {
@@ -203,7 +208,7 @@ export class Embedder extends EventTarget {
         );
       }
       return e;
-    });
+    }, signal);
     // Longest first: the first batch sizes the backend's activation storage for the whole call.
     const order = texts.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length || a - b);
     for (let start = 0; start < order.length; start += plan.batchSize) {
@@ -213,15 +218,16 @@ export class Embedder extends EventTarget {
         rows.map((i) => encodings[i]!),
         { direction: 'Right' },
       );
-      const { output } = await this.runBatch(plan.graph, batch);
+      const { output } = await this.runBatch(plan.graph, batch, signal);
       rows.forEach((textIndex, r) => data.set(output.subarray(r * C, (r + 1) * C), textIndex * C));
     }
     return { data, dims: [texts.length, C] };
   }
 
   /** Runs one batch (a GPU lost under device 'auto' is handled by the backend: see backends/fallback.ts). */
-  private runBatch(graph: BertGraph, batch: BatchInputs): Promise<RunResult> {
-    return prepareGraph(graph, this.live()).run(batch);
+  private runBatch(graph: BertGraph, batch: BatchInputs, signal?: AbortSignal): Promise<RunResult> {
+    const inThread = this.live().device !== 'webgpu';
+    return this.pacer.run(batch, inThread, signal, (b) => prepareGraph(graph, this.live()).run(b));
   }
 
   private graph(pooling: PoolingMode, normalize: boolean): BertGraph {

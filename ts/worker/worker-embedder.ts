@@ -8,7 +8,8 @@ import type { BackendStats, Device } from '../backends/types.js';
 import type { EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbeddingResult, EmbedOptions } from '../types.js';
 import { DualbertError, type DualbertErrorCode } from '../errors.js';
 import { loadModelMeta, type ModelDefaults } from '../model/load.js';
-import { checkText, streamInWindows } from '../stream.js';
+import { optionsOf, streamTextsOf, textsOf } from '../inputs.js';
+import { streamInWindows } from '../stream.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import type { WorkerRequest, WorkerResponse } from './protocol.js';
 
@@ -90,7 +91,8 @@ export class WorkerEmbedder extends EventTarget {
     if (typeof model !== 'string') {
       throw new DualbertError('INVALID_ARGUMENT', 'worker mode takes a model spec string (a URL, "hf:owner/name" or "synthetic:…"); a ModelSource cannot cross to a worker');
     }
-    const { worker: _, workerUrl, progress_callback, onWarning, ...embedderOptions } = options;
+    const { worker: _, workerUrl, progress_callback, onWarning, signal, ...embedderOptions } = options;
+    signal?.throwIfAborted(); // an AbortSignal cannot cross to the worker: aborting terminates it (below)
     for (const [key, value] of Object.entries(embedderOptions)) {
       // Functions (fetch, warn) and objects with methods (a custom cache) cannot be cloned into a worker.
       const hasMethods = typeof value === 'object' && value !== null && Object.values(value).some((v) => typeof v === 'function');
@@ -123,12 +125,13 @@ export class WorkerEmbedder extends EventTarget {
     const created = new Promise<WorkerResponse>((resolve, reject) => {
       pending.set(0, { resolve, reject, ...(progress_callback ? { progress: progress_callback } : {}) });
       worker.post({ id: 0, type: 'create', model, options: embedderOptions });
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     try {
       // The tokenizer is loaded here as well (in parallel, from the same place and cache), so
       // `tokenizer` works without a round trip.
-      const { cache, cache_dir, offline, revision, remote_host, maxAttempts } = embedderOptions;
-      const loadOptions = Object.fromEntries(Object.entries({ cache, cache_dir, offline, revision, remote_host, maxAttempts }).filter(([, v]) => v !== undefined));
+      const { cache, cache_dir, offline, revision, remote_host, maxAttempts, timeout } = embedderOptions;
+      const loadOptions = Object.fromEntries(Object.entries({ cache, cache_dir, offline, revision, remote_host, maxAttempts, timeout, signal }).filter(([, v]) => v !== undefined));
       const [response, meta] = await Promise.all([created, loadModelMeta(model, loadOptions)]);
       embedder = new WorkerEmbedder({ worker, pending, nextId: 1, tokenizer: meta.tokenizer, created: response as Extract<WorkerResponse, { type: 'created' }> });
       return embedder;
@@ -153,9 +156,8 @@ export class WorkerEmbedder extends EventTarget {
    * @example const { data, dims } = await embedder.embed(['a cat', 'a dog']);
    */
   async embed(texts: string | readonly string[], options: EmbedOptions = {}): Promise<EmbeddingResult> {
-    const list = typeof texts === 'string' ? [texts] : [...texts];
-    list.forEach((t, i) => checkText(t, i));
-    const response = (await this.request({ type: 'embed', texts: list, options })) as Extract<WorkerResponse, { type: 'embedded' }>;
+    const list = textsOf(texts);
+    const response = (await this.request({ type: 'embed', texts: list, options: optionsOf(options) })) as Extract<WorkerResponse, { type: 'embedded' }>;
     this.currentDevice = response.device;
     return { data: response.data, dims: response.dims };
   }
@@ -164,10 +166,11 @@ export class WorkerEmbedder extends EventTarget {
    * Streams embeddings batch by batch, in input order (see Embedder.embedBatches).
    * @example for await (const { data, offset } of embedder.embedBatches(texts, { batchSize: 64 })) save(offset, data);
    */
-  async *embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions = {}): AsyncGenerator<EmbeddingBatch> {
-    const { signal, lookaheadBatches, ...embedOptions } = options;
+  embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions = {}): AsyncGenerator<EmbeddingBatch> {
+    const input = streamTextsOf(texts);
+    const { signal, lookaheadBatches, ...embedOptions } = optionsOf<EmbedBatchesOptions>(options, 'embedBatches');
     const batchSize = embedOptions.batchSize ?? 32;
-    yield* streamInWindows(texts, { batchSize, lookaheadBatches, signal }, (window) => this.embed(window, embedOptions));
+    return streamInWindows(input, { batchSize, lookaheadBatches, signal }, (window) => this.embed(window, embedOptions));
   }
 
   /**
