@@ -45,6 +45,14 @@ export const EPI_RESIDUAL: i32 = 2;
 export const POOL_MEAN: i32 = 0;
 export const POOL_CLS: i32 = 1;
 export const POOL_MAX: i32 = 2;
+export const POOL_MEAN_SQRT_LEN: i32 = 3;
+export const POOL_WEIGHTEDMEAN: i32 = 4;
+export const POOL_LASTTOKEN: i32 = 5;
+
+/** Activations of `activate` (Dense heads; GELU and identity are GEMM epilogues instead). */
+export const ACT_TANH: i32 = 1;
+export const ACT_RELU: i32 = 2;
+export const ACT_SIGMOID: i32 = 3;
 
 /** Reads job argument `i` (a 32-bit word) as a byte offset. */
 // @ts-ignore: decorator

@@ -13,6 +13,7 @@ import { FLAVORS, RUNNABLE_FLAVORS, instantiateDualbertWasm, readWasmBytes, type
 const LENGTHS = [0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 384, 1000, 4099];
 const U = 2 ** -24; // unit roundoff of f32
 const EXPORTED_FUNCTIONS = [
+  'activate',
   'attentionScratchBytes',
   'embed',
   'gemmScratchBytes',

@@ -381,7 +381,7 @@ export const OP_TOLERANCE: Record<GraphNode['op'], number> = {
 /**
  * Op cases for the nodes added after the first vocabulary: the pooling modes mean_sqrt_len,
  * weightedmean and lasttoken, and the Dense head (each activation, with and without bias).
- * A backend runs these once its `supports()` accepts them (see `isCoreNode` in ts/graph/ops.ts).
+ * Every backend runs these (wasm and webgpu: test/head-ops.test.ts).
  */
 export function headOpCases(seed = 2): OpCase[] {
   const random = rng(seed);

@@ -20,6 +20,8 @@ export interface KernelExports {
   embed(out: number, ids: number, typeIds: number, word: number, position: number, tokenType: number, N: number, T: number, C: number): void;
   pool(out: number, x: number, mask: number, B: number, T: number, C: number, mode: number): void;
   normalize(out: number, x: number, B: number, C: number, eps: number): void;
+  /** Applies a Dense activation (ACT) in place to n floats. */
+  activate(x: number, n: number, act: number): void;
   attentionScratchBytes(T: number, HS: number): number;
   gemmScratchBytes(MC: number, K: number): number;
 }
@@ -39,8 +41,11 @@ export const OP = { GEMM: 1, ATTENTION: 2, LAYERNORM: 3 } as const;
 /** GEMM epilogues (the graph's 'none' is `bias`: the bias is always added). */
 export const EPI = { bias: 0, gelu: 1, residual: 2 } as const;
 
-/** Pooling modes of `pool`. */
-export const POOL = { mean: 0, cls: 1, max: 2 } as const;
+/** Pooling modes of `pool`: every mode of the graph (ts/graph/ops.ts PoolingMode). */
+export const POOL = { mean: 0, cls: 1, max: 2, mean_sqrt_len: 3, weightedmean: 4, lasttoken: 5 } as const;
+
+/** Dense activations of `activate` (identity and GELU are GEMM epilogues instead). */
+export const ACT = { tanh: 1, relu: 2, sigmoid: 3 } as const;
 
 /** The global names the modules export for the numbers above, with the value the host uses. */
 export const ABI_GLOBALS: Readonly<Record<string, number>> = {
@@ -60,6 +65,12 @@ export const ABI_GLOBALS: Readonly<Record<string, number>> = {
   POOL_MEAN: POOL.mean,
   POOL_CLS: POOL.cls,
   POOL_MAX: POOL.max,
+  POOL_MEAN_SQRT_LEN: POOL.mean_sqrt_len,
+  POOL_WEIGHTEDMEAN: POOL.weightedmean,
+  POOL_LASTTOKEN: POOL.lasttoken,
+  ACT_TANH: ACT.tanh,
+  ACT_RELU: ACT.relu,
+  ACT_SIGMOID: ACT.sigmoid,
 };
 
 /** A job argument: [ARGS word, value] (an i32 or a u32 byte offset), or [word, value, 'f32']. */

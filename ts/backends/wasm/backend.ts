@@ -7,7 +7,9 @@
  *   control block      job arguments and the counters threads synchronize on (abi.ts CTRL)
  *   weights            written once when the backend is created, laid out by role: vectors as
  *                      they are (padded to 8 floats with zeros, so kernels may read a full 8-lane
- *                      bias), tables row-major, linear weights as [⌈M/8⌉][K][8] GEMM panels
+ *                      bias), tables row-major, linear weights as [⌈M/8⌉][K][8] GEMM panels;
+ *                      then zeros as wide as the widest linear weight (the bias of a Dense
+ *                      head that has none: the GEMM always adds one)
  *   batch arena        per batch: token ids, type ids and mask (i32), then the plan's slots
  *                      (each sized for this batch), then per-thread kernel scratch. It grows the
  *                      memory as needed, never past the memory's maximum (a clear error instead).
@@ -17,6 +19,7 @@ import type { Batch } from '../../graph/batch.js';
 import { type OpKernels, dispatchStep } from '../../graph/execute.js';
 import type {
   AttentionNode,
+  DenseNode,
   EmbedNode,
   GraphNode,
   LayerNormNode,
@@ -24,11 +27,10 @@ import type {
   NormalizeNode,
   PoolNode,
 } from '../../graph/ops.js';
-import { isCoreNode } from '../../graph/ops.js';
 import type { GraphPlan, PlanStep, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeight, GraphWeights } from '../../graph/weights.js';
 import type { Backend, BackendStats, RunIO } from '../types.js';
-import { CTRL, EPI, type JobArgs, type KernelExports, MAX_TASKS, OP, POOL, type WasmBuild } from './abi.js';
+import { ACT, CTRL, EPI, type JobArgs, type KernelExports, MAX_TASKS, OP, POOL, type WasmBuild } from './abi.js';
 import * as A from './job-args.js';
 import type { ThreadPool } from './threads.js';
 
@@ -98,6 +100,8 @@ export class WasmBackend implements Backend {
   private readonly ctrl: number;
   private workers: ThreadPool | undefined;
   private readonly slots = new Map<string, WeightSlot>();
+  /** Zeros as wide as the widest linear weight (padded to 8): the bias of a bias-free Dense head. */
+  readonly zeros: number;
   /** First byte of the batch arena. */
   private readonly arenaStart: number;
   private arenaEnd = 0;
@@ -125,6 +129,12 @@ export class WasmBackend implements Backend {
       writeWeight(new Float32Array(this.memory.buffer, slot.offset, slotFloats(tensor)), tensor);
       this.slots.set(name, slot);
     }
+    let widest = 8;
+    for (const t of weights.values()) if (t.role === 'linear') widest = Math.max(widest, Math.ceil(t.shape[0]! / 8) * 8);
+    this.zeros = at;
+    at = align(at + widest * 4);
+    this.grow(at, 'the model weights');
+    new Float32Array(this.memory.buffer, this.zeros, widest).fill(0);
     this.arenaStart = at;
     this.arenaEnd = at;
   }
@@ -148,15 +158,15 @@ export class WasmBackend implements Backend {
     return {
       device: 'wasm',
       threads: this.threads,
-      weightBytes: this.arenaStart - align(this.ctrl + CTRL.BYTES),
+      weightBytes: this.zeros - align(this.ctrl + CTRL.BYTES),
       activationBytes: this.arenaBytes,
       wasmMemoryBytes: this.memoryBytes,
     };
   }
 
-  /** Only the first op vocabulary (pooling mean/cls/max, no Dense head) has kernels here. */
-  supports(node: GraphNode): boolean {
-    return isCoreNode(node);
+  /** Every node of the op vocabulary has a kernel here: every pooling mode and the Dense head. */
+  supports(_node: GraphNode): boolean {
+    return true;
   }
 
   dispose(): void {
@@ -334,7 +344,7 @@ class WasmKernels implements OpKernels<Span> {
   scratchBytes(step: PlanStep): number {
     const node = step.node;
     if (node.op === 'attention') return this.backend.exports.attentionScratchBytes(this.batch.seqLen, node.headSize);
-    if (node.op !== 'linear') return 0;
+    if (node.op !== 'linear' && node.op !== 'dense') return 0;
     const w = this.backend.weight(node.weight);
     const plan = gemmPlan(rowsOf(step.out, this.batch), w.cols, w.rows, this.backend.threads);
     return plan.packA ? this.backend.exports.gemmScratchBytes(plan.MC, w.cols) : 128;
@@ -353,7 +363,22 @@ class WasmKernels implements OpKernels<Span> {
   // x is [rows, K], W is [M, K], out (and residual) [rows, M]: out = x·Wᵀ + b, then the epilogue;
   // with `norm`, each task also normalizes its rows (when its tasks cover whole rows).
   linear(node: LinearNode, x: Span, out: Span, residual: Span | undefined, norm: { node: LayerNormNode; out: Span } | undefined): boolean {
-    const w = this.backend.weight(node.weight);
+    const bias = this.backend.weight(node.bias).offset;
+    return this.gemm(node.weight, bias, x, out, EPI[node.epilogue === 'none' ? 'bias' : node.epilogue], residual, norm);
+  }
+
+  // x is [B, K], W is [M, K], out is [B, M]: out = act(x·Wᵀ + b). The GEMM job (GELU as its
+  // epilogue), then tanh / ReLU / sigmoid over the B·M values (a head: a few thousand at most).
+  dense(node: DenseNode, x: Span, out: Span): void {
+    const bias = node.bias ? this.backend.weight(node.bias).offset : this.backend.zeros;
+    this.gemm(node.weight, bias, x, out, node.activation === 'gelu' ? EPI.gelu : EPI.bias, undefined, undefined);
+    if (node.activation === 'gelu' || node.activation === 'identity') return;
+    this.backend.exports.activate(out.at, out.rows * out.cols, ACT[node.activation]);
+  }
+
+  /** One GEMM job: out = x·Wᵀ + bias, then `epi`; returns whether it also applied `norm`. */
+  private gemm(weight: string, bias: number, x: Span, out: Span, epi: number, residual: Span | undefined, norm: { node: LayerNormNode; out: Span } | undefined): boolean {
+    const w = this.backend.weight(weight);
     const M = w.rows;
     const K = w.cols;
     const N = x.rows;
@@ -363,13 +388,13 @@ class WasmKernels implements OpKernels<Span> {
     const args: JobArgs = [
       [A.GEMM_X, x.at],
       [A.GEMM_W, w.offset],
-      [A.GEMM_BIAS, this.backend.weight(node.bias).offset],
+      [A.GEMM_BIAS, bias],
       [A.GEMM_OUT, out.at],
       [A.GEMM_RESIDUAL, residual?.at ?? 0],
       [A.GEMM_N, N],
       [A.GEMM_K, K],
       [A.GEMM_M, M],
-      [A.GEMM_EPI, EPI[node.epilogue === 'none' ? 'bias' : node.epilogue]],
+      [A.GEMM_EPI, epi],
       [A.GEMM_SCRATCH, scratchAt],
       [A.GEMM_SCRATCH_PER_THREAD, scratchPerThread],
       [A.GEMM_MC, plan.MC],
@@ -417,9 +442,8 @@ class WasmKernels implements OpKernels<Span> {
 
   // x is [N, C], out is [B, C].
   pool(node: PoolNode, x: Span, out: Span): void {
-    if (!(node.mode in POOL)) throw new DualbertError('UNSUPPORTED_OP', `device wasm does not implement pooling ${node.mode} yet (the reference device does)`);
     const { batchSize: B, seqLen: T } = this.batch;
-    this.backend.exports.pool(out.at, x.at, this.layout.maskAt, B, T, x.cols, POOL[node.mode as keyof typeof POOL]);
+    this.backend.exports.pool(out.at, x.at, this.layout.maskAt, B, T, x.cols, POOL[node.mode]);
   }
 
   // x and out are [B, C].

@@ -22,6 +22,7 @@ export const KERNEL_ABI = {
   layernorm: { params: ['rows', 'cols', 'eps', 'pad'], bindings: { x: 1, gamma: 2, beta: 3, out: 4 } },
   normalize: { params: ['rows', 'cols', 'eps', 'pad'], bindings: { x: 1, out: 2 } },
   pool: { params: ['b', 't', 'cols', 'pad'], bindings: { mask: 1, x: 2, out: 3 } },
+  dense: { params: ['b', 'k', 'm', 'pad'], bindings: { x: 1, wt: 2, bias: 3, out: 4 } },
   attention: { params: ['t', 'c', 'scale', 'pad'], bindings: { qkv: 1, mask: 2, keyLen: 3, out: 4 } },
   transpose: { params: ['rows', 'cols', 'pad0', 'pad1'], bindings: { src: 1, dst: 2 } },
 } as const satisfies Partial<Record<ShaderName, KernelAbi>>;

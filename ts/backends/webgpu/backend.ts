@@ -10,8 +10,7 @@
 import { DualbertError } from '../../errors.js';
 import type { Batch } from '../../graph/batch.js';
 import { type OpKernels, dispatchStep } from '../../graph/execute.js';
-import type { AttentionNode, EmbedNode, GraphNode, LayerNormNode, LinearNode, NormalizeNode, PoolNode } from '../../graph/ops.js';
-import { isCoreNode } from '../../graph/ops.js';
+import type { AttentionNode, DenseNode, EmbedNode, GraphNode, LayerNormNode, LinearNode, NormalizeNode, PoolNode } from '../../graph/ops.js';
 import type { GraphPlan, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeights } from '../../graph/weights.js';
 import { fromHalfArray, toHalfArray } from '../../half.js';
@@ -22,6 +21,7 @@ import { type GpuContext, MAP_READ_MODE, Usage } from './gpu.js';
 import {
   type KernelConfig,
   attentionCall,
+  denseCall,
   embedCall,
   layerNormCall,
   linearCalls,
@@ -171,9 +171,9 @@ export class WebGpuBackend implements Backend {
     return { device: 'webgpu', threads: 1, weightBytes: this.weightBytes, activationBytes: webgpu.activationBytes, webgpu };
   }
 
-  /** The first op vocabulary (pooling mean/cls/max, no Dense head) has kernels here. */
-  supports(node: GraphNode): boolean {
-    return isCoreNode(node);
+  /** Every node of the op vocabulary has a kernel here: every pooling mode and the Dense head. */
+  supports(_node: GraphNode): boolean {
+    return true;
   }
 
   /**
@@ -498,5 +498,10 @@ class WebGpuKernels implements OpKernels<Act> {
 
   normalize(node: NormalizeNode, x: Act, out: Act): void {
     this.calls.push(normalizeCall(this.config, this.rows(x), x, node.eps, out));
+  }
+
+  dense(node: DenseNode, x: Act, out: Act): void {
+    const bias = node.bias ? this.backend.weight(node.bias) : undefined;
+    this.calls.push(denseCall(this.config, this.rows(x), x, this.backend.weight(node.weight), bias, node.activation, out));
   }
 }

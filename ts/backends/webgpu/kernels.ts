@@ -4,7 +4,7 @@
  * the calls. Shapes follow the legend of ts/graph/ops.ts.
  */
 import { DualbertError } from '../../errors.js';
-import type { PoolingMode } from '../../graph/ops.js';
+import type { DenseActivation, PoolingMode } from '../../graph/ops.js';
 import { type PipelineKey, pipelineKeyString } from './pipelines.js';
 import type { GpuBuffer } from './pool.js';
 import { bindingOf as bind, f32Bits, paramsOf } from './abi.js';
@@ -224,7 +224,16 @@ export function poolCall(config: KernelConfig, b: number, t: number, mode: Pooli
   const wg = 64;
   const key: PipelineKey = {
     shader: 'pool',
-    defines: { F16: config.f16, WG: wg, MEAN: mode === 'mean', CLS: mode === 'cls', MAX: mode === 'max' },
+    defines: {
+      F16: config.f16,
+      WG: wg,
+      MEAN: mode === 'mean',
+      CLS: mode === 'cls',
+      MAX: mode === 'max',
+      MEAN_SQRT_LEN: mode === 'mean_sqrt_len',
+      WEIGHTEDMEAN: mode === 'weightedmean',
+      LASTTOKEN: mode === 'lasttoken',
+    },
   };
   // y·65535 + z: sequences past the per-dimension limit go to z (pool.wgsl assumes 65535 per y).
   const y = Math.min(b, 65535);
@@ -246,6 +255,35 @@ export function poolCall(config: KernelConfig, b: number, t: number, mode: Pooli
         ],
     [Math.ceil(x.cols / wg), y, Math.ceil(b / y)],
   );
+}
+
+/**
+ * A Dense head on b rows: out[b, M] = act(x[b, K]·Wᵀ + bias); `wt` is W transposed ([K, M]),
+ * `bias` may be absent.
+ */
+export function denseCall(config: KernelConfig, b: number, x: Act, wt: GpuBuffer, bias: GpuBuffer | undefined, activation: DenseActivation, out: Act): KernelCall {
+  const wg = 64;
+  const key: PipelineKey = {
+    shader: 'dense',
+    defines: {
+      F16: config.f16,
+      WG: wg,
+      BIAS: bias !== undefined,
+      TANH: activation === 'tanh',
+      RELU: activation === 'relu',
+      GELU: activation === 'gelu',
+      SIGMOID: activation === 'sigmoid',
+    },
+  };
+  const bindings: [number, Resource][] = [
+    [bind('dense', 'x'), act(x)],
+    [bind('dense', 'wt'), weight(wt)],
+    [bind('dense', 'out'), act(out)],
+  ];
+  // 'auto' layouts leave out bindings a variant does not use.
+  if (bias) bindings.splice(2, 0, [bind('dense', 'bias'), weight(bias)]);
+  const y = Math.min(b, 65535);
+  return call(config, 'dense', key, paramsOf('dense', { b, k: x.cols, m: out.cols }), bindings, [Math.ceil(out.cols / wg), y, Math.ceil(b / y)], 2 * b * x.cols * out.cols);
 }
 
 /** Key rows per attention tile: the preferred size, halved until K, V and the key flags fit. */
