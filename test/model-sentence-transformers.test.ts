@@ -253,7 +253,8 @@ describe('backends declare what they implement', () => {
 
   it('a device that lacks a node refuses the whole graph with UNSUPPORTED_OP naming the device and the node; the reference runs it', async () => {
     // wasm implements the first vocabulary (every op case, each node it lacks included, runs on
-    // every device in op-parity.test.ts); the newer pooling modes and the Dense head come later.
+    // every device in wasm-ops.test.ts and webgpu-ops.test.ts); the newer pooling modes and the
+    // Dense head come later.
     const mean = graphOf('mean');
     const wasm = await createWasmBackend(weightsFor(mean), { threads: 1 });
     try {

@@ -1,8 +1,11 @@
 /**
- * WebGPU's kernel variants against the float64 reference (the harness of test/helpers/op-parity.ts),
- * on Dawn in Node (SwiftShader on CPU-only machines): both reduction variants (subgroups and the
+ * Op-level parity of the WebGPU kernels against the float64 reference (the harness of
+ * test/helpers/op-parity.ts), on Dawn in Node (SwiftShader on CPU-only machines): every op case
+ * (standard, edge and head cases, the one list every device runs; the wasm builds run it in
+ * wasm-ops.test.ts), then the kernel variants: both reduction variants (subgroups and the
  * workgroup-memory fallback), the GEMM K tiles and rows per invocation, GEMM without split-K, and
- * the attention tilings. The default configuration runs every op case in op-parity.test.ts.
+ * the attention tilings. One file, one device: SwiftShader compiles a pipeline in seconds, and the
+ * variants reuse what the default configuration compiled.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TestContext } from 'vitest';
@@ -10,8 +13,9 @@ import { createWebGpuBackend, type WebGpuTuning } from '../ts/backends/webgpu/in
 import type { GpuContext } from '../ts/backends/webgpu/gpu.js';
 import type { GraphWeights } from '../ts/graph/weights.js';
 import { skipOrFail } from './helpers/ci.js';
+import { describeOpParity } from './helpers/device-tests.js';
 import { WEBGPU } from './helpers/devices.js';
-import { type OpCase, edgeOpCases, runOpParity, standardOpCases } from './helpers/op-parity.js';
+import { type OpCase, edgeOpCases, headOpCases, runOpParity, standardOpCases } from './helpers/op-parity.js';
 import { closeTestGpu, getNodeGpu, noAdapterHint, openTestGpu } from './helpers/webgpu.js';
 
 afterAll(closeTestGpu);
@@ -34,6 +38,9 @@ async function expectParity(c: GpuContext, opCase: OpCase, tuning: WebGpuTuning)
 
 const standard = standardOpCases();
 const edges = edgeOpCases();
+
+// The one case list (allOpCases), built from its parts so the variants below reuse its reference results.
+describeOpParity([WEBGPU], [...standard, ...edges, ...headOpCases()]);
 
 describe('webgpu kernel variants', () => {
   const reductions = [...standard, ...edges].filter((c) => c.node.op === 'layerNorm' || c.node.op === 'normalize');

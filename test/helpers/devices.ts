@@ -2,8 +2,10 @@
  * The devices the parity tests run on, in one table (candle's `test_device!`): each entry makes a
  * backend for a set of weights, or skips the test (locally) / fails it (CI=true) when this machine
  * lacks the device. The test bodies are written once (test/helpers/device-tests.ts) and run over
- * these lists: model-golden.test.ts (whole models against the PyTorch golden vectors) and
- * op-parity.test.ts (every op case against the float64 reference).
+ * these lists: model-golden.test.ts (whole models against the PyTorch golden vectors, every
+ * device) and wasm-ops.test.ts, webgpu-ops.test.ts, wasm-relaxed.test.ts (every op case against the
+ * float64 reference, one file per device family: one process keeps SwiftShader's compiled
+ * pipelines for the variant tests).
  */
 import type { TestContext } from 'vitest';
 import { createBackend } from '../../ts/backends/registry.js';
@@ -117,8 +119,6 @@ export const WEBGPU: TestDevice = {
 
 /** Every device, for the model-level golden tests. */
 export const GOLDEN_DEVICES: readonly TestDevice[] = [REFERENCE, ...WASM_DEVICES, WEBGPU];
-/** Every fast device, for op-level parity with the reference. */
-export const KERNEL_DEVICES: readonly TestDevice[] = [...WASM_DEVICES, WEBGPU];
 
 /** For afterAll: frees what the device table opened (the shared WebGPU device). */
 export async function releaseTestDevices(): Promise<void> {

@@ -69,11 +69,15 @@ async function runOne(backend: Backend, c: OpCase): Promise<Float32Array | Float
   return captured.get(c.node.out)!;
 }
 
+/** The reference's result of each case, computed once however many devices run it. */
+const references = new WeakMap<OpCase, Promise<Float64Array>>();
+
 /** Runs an op case on the backend made by `make` and on the reference; compares. */
 export async function runOpParity(make: (weights: GraphWeights) => Promise<Backend>, c: OpCase): Promise<OpParityResult> {
   const weights = withRoles([c.node], c.weights);
-  const reference = new ReferenceBackend(weights);
-  const want = (await runOne(reference, c)) as Float64Array;
+  let reference = references.get(c);
+  if (!reference) references.set(c, (reference = runOne(new ReferenceBackend(weights), c) as Promise<Float64Array>));
+  const want = await reference;
   const backend = await make(weights);
   try {
     const got = await runOne(backend, c);
