@@ -36,7 +36,9 @@ function run(args: string[], input: string, env: NodeJS.ProcessEnv = process.env
 
 describe('#16.7 output that goes away or cannot be written', () => {
   it('| head -1: the reader closes the pipe after the first line; exit 0, nothing on stderr', async () => {
-    const child = spawn(process.execPath, [BIN, 'embed', '--model', 'synthetic:tiny', '--device', 'wasm', '--threads', '1', '--batch-size', '4'], { cwd: ROOT });
+    const child = spawn(process.execPath, [BIN, 'embed', '--model', 'synthetic:tiny', '--device', 'wasm', '--threads', '1', '--batch-size', '4'], {
+      cwd: ROOT,
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdin.end(lines(400));
@@ -85,7 +87,10 @@ describe('#16.5 the CLI never prints NaN', () => {
 
     const k = run(['embed', '--model', overflowDir, '--device', 'wasm', '--threads', '1', '--keep-going'], `${lines(1)}\nnot json\n${lines(1)}`);
     expect(k.stdout).not.toMatch(/[[,:]\s*-?(NaN|Infinity)/); // every line is JSON (parsed below)
-    const rows = k.stdout.trim().split('\n').map((l) => JSON.parse(l) as { error?: string });
+    const rows = k.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { error?: string });
     expect(rows.map((row) => row.error?.replace(/:.*/, ''))).toEqual(['line 1', 'line 2', 'line 3']);
     expect(k.code).toBe(1);
 

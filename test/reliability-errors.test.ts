@@ -23,7 +23,9 @@ describe('error codes', () => {
   });
 
   it('every code is raised somewhere in the library', () => {
-    const text = sources(join(ROOT, 'ts')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const text = sources(join(ROOT, 'ts'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     for (const code of Object.keys(DUALBERT_ERROR_CODES)) expect(text, code).toMatch(new RegExp(`'${code}'`));
     const raised = new Set([...text.matchAll(/new DualbertError\(\s*'([A-Z_]+)'/g)].map((m) => m[1]!));
     for (const code of raised) expect(Object.keys(DUALBERT_ERROR_CODES)).toContain(code);

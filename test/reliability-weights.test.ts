@@ -22,7 +22,9 @@ import { writeTinyModelDir } from './helpers/model-dir.js';
 
 const tiny = SYNTHETIC_MODELS.tiny.config;
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 const modelDir = (options: Parameters<typeof writeTinyModelDir>[0] = {}): string => {
   const d = writeTinyModelDir(options);
   dirs.push(d);
@@ -56,7 +58,11 @@ function rawSafetensors(headerText: string, data: Uint8Array): Uint8Array {
 
 describe('#16.5 non-finite weights are refused at load, naming the file, tensor and position', () => {
   it('NaN, +Inf and -Inf in an F32 tensor', async () => {
-    for (const [value, shown] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+    for (const [value, shown] of [
+      [NaN, 'NaN'],
+      [Infinity, 'Infinity'],
+      [-Infinity, '-Infinity'],
+    ] as const) {
       const dir = modelDir();
       const tensors = tinyTensors();
       tensors.get('bert.encoder.layer.1.output.dense.weight')!.data[256 * 3 + 5] = value; // [64, 256]: row 3, column 5
@@ -110,7 +116,11 @@ describe('#16.5 non-finite weights are refused at load, naming the file, tensor 
     const tensors = readSafetensors(new Uint8Array(readFileSync(join(dir, shard))));
     tensors.get('bert.encoder.layer.0.attention.self.key.bias')!.data[2] = NaN;
     writeFileSync(join(dir, shard), writeSafetensors(tensors));
-    await expectCode(loadModel(dir), 'INVALID_WEIGHTS', new RegExp(`${shard}: tensor "encoder\\.layer\\.0\\.attention\\.self\\.key\\.bias" holds NaN at \\[2\\]`));
+    await expectCode(
+      loadModel(dir),
+      'INVALID_WEIGHTS',
+      new RegExp(`${shard}: tensor "encoder\\.layer\\.0\\.attention\\.self\\.key\\.bias" holds NaN at \\[2\\]`),
+    );
 
     const checkpoint = syntheticCheckpoint(tiny);
     const poisoned = new Map([...checkpoint].map(([n, t]) => [n, { shape: t.shape, data: Float32Array.from(t.data) }]));
@@ -120,7 +130,11 @@ describe('#16.5 non-finite weights are refused at load, naming the file, tensor 
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(onnxDir, 'onnx'));
     writeFileSync(join(onnxDir, 'onnx', 'model.onnx'), bytes);
-    await expectCode(loadModel(onnxDir), 'INVALID_WEIGHTS', /onnx\/model\.onnx: tensor "encoder\.layer\.1\.intermediate\.dense\.weight" holds Infinity at \[0, 0\]/);
+    await expectCode(
+      loadModel(onnxDir),
+      'INVALID_WEIGHTS',
+      /onnx\/model\.onnx: tensor "encoder\.layer\.1\.intermediate\.dense\.weight" holds Infinity at \[0, 0\]/,
+    );
   });
 
   it('NaN in a Dense head is refused too', async () => {
@@ -151,7 +165,11 @@ describe('#16.5 tensors named twice are refused', () => {
     const tensors = tinyTensors();
     tensors.set('embeddings.position_embeddings.weight', tensors.get('bert.embeddings.position_embeddings.weight')!);
     writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(tensors));
-    await expectCode(loadModel(dir), 'INVALID_WEIGHTS', /tensors "bert\.embeddings\.position_embeddings\.weight" and "embeddings\.position_embeddings\.weight" are both "embeddings\.position_embeddings\.weight"/);
+    await expectCode(
+      loadModel(dir),
+      'INVALID_WEIGHTS',
+      /tensors "bert\.embeddings\.position_embeddings\.weight" and "embeddings\.position_embeddings\.weight" are both "embeddings\.position_embeddings\.weight"/,
+    );
   });
 
   it('an ONNX graph with two initializers of one name', () => {
@@ -202,7 +220,11 @@ describe('#16.8 special ids outside the vocabulary, an empty model name', () => 
     const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { padding: Record<string, unknown> | null };
     tok.padding = { strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: null, pad_id: 99999, pad_type_id: 0, pad_token: '[PAD]' };
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok));
-    await expectCode(loadModel(dir), 'INVALID_TOKENIZER', /tokenizer\.json: the padding id 99999 is outside the embedding table \(config\.json vocab_size 30522\)/);
+    await expectCode(
+      loadModel(dir),
+      'INVALID_TOKENIZER',
+      /tokenizer\.json: the padding id 99999 is outside the embedding table \(config\.json vocab_size 30522\)/,
+    );
     tok.padding = { ...tok.padding, pad_id: 0, pad_type_id: 7 };
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok));
     await expectCode(loadModel(dir), 'INVALID_TOKENIZER', /the padding type id 7 is outside config\.json's type_vocab_size 2/);

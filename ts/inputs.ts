@@ -44,8 +44,12 @@ export function textsOf(texts: unknown, call = 'embed'): string[] {
 export function streamTextsOf(texts: unknown): Iterable<string> | AsyncIterable<string> {
   if (typeof texts === 'string' || Array.isArray(texts)) return textsOf(texts, 'embedBatches');
   const t = texts as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
-  if (t && (typeof t[Symbol.iterator] === 'function' || typeof t[Symbol.asyncIterator] === 'function')) return texts as Iterable<string> | AsyncIterable<string>;
-  throw new DualbertError('INVALID_ARGUMENT', `embedBatches(texts): texts must be a string, an array, an iterable or an async iterable of strings, got ${describe(texts)}`);
+  if (t && (typeof t[Symbol.iterator] === 'function' || typeof t[Symbol.asyncIterator] === 'function'))
+    return texts as Iterable<string> | AsyncIterable<string>;
+  throw new DualbertError(
+    'INVALID_ARGUMENT',
+    `embedBatches(texts): texts must be a string, an array, an iterable or an async iterable of strings, got ${describe(texts)}`,
+  );
 }
 
 const CHECKS: Record<string, (v: unknown) => boolean> = {

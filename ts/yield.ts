@@ -19,7 +19,11 @@ type MessageChannelLike = { port1: { onmessage: (() => void) | null; close?: () 
  * @example for (const part of parts) { work(part); await yieldToEventLoop(); }
  */
 export function yieldToEventLoop(): Promise<void> {
-  const g = globalThis as { setImmediate?: (f: () => void) => unknown; scheduler?: { yield?: () => Promise<void> }; MessageChannel?: new () => MessageChannelLike };
+  const g = globalThis as {
+    setImmediate?: (f: () => void) => unknown;
+    scheduler?: { yield?: () => Promise<void> };
+    MessageChannel?: new () => MessageChannelLike;
+  };
   if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
   if (typeof g.scheduler?.yield === 'function') return g.scheduler.yield();
   if (typeof g.MessageChannel === 'function') {
@@ -43,6 +47,12 @@ export interface PacerOptions {
   yieldEveryMs?: number;
   /** Padded tokens of the first run, before any speed is known (default 256). */
   firstRunTokens?: number;
+  /**
+   * Fewest padded tokens in a slice (default 256): the wasm GEMMs reach full speed from about
+   * 128 rows (minilm, 1 thread: 31.1 GFLOP/s at 128 tokens, 27.3 at 16), so smaller slices would
+   * cost throughput, and a machine under load (slow wall-clock estimates) must not shrink them.
+   */
+  minTokens?: number;
 }
 
 const now = (): number => performance.now();
@@ -59,11 +69,21 @@ export class Pacer {
   private readonly sliceMs: number;
   private readonly yieldEveryMs: number;
   private readonly firstRunTokens: number;
+  private readonly minTokens: number;
 
   constructor(options: PacerOptions = {}) {
     this.sliceMs = options.sliceMs ?? 100;
     this.yieldEveryMs = options.yieldEveryMs ?? 10;
     this.firstRunTokens = options.firstRunTokens ?? 256;
+    this.minTokens = options.minTokens ?? 256;
+  }
+
+  /** Rows per slice for `rows` rows of `T` tokens: about `sliceMs` of work, at least `minTokens`. */
+  private rowsPerSlice(rows: number, T: number): number {
+    const minRows = Math.max(1, Math.ceil(this.minTokens / T));
+    const estimate = this.msPerToken! * rows * T;
+    if (estimate <= 1.5 * this.sliceMs) return rows;
+    return Math.min(rows, Math.max(minRows, Math.ceil(rows / Math.ceil(estimate / this.sliceMs))));
   }
 
   /** Gives the event loop a turn when it has waited `yieldEveryMs`, then honours the signal. */
@@ -95,11 +115,7 @@ export class Pacer {
     if (!inThread) return run(batch);
     const B = batch.batchSize;
     const T = batch.seqLen;
-    let rowsPerRun = this.msPerToken === undefined ? Math.max(1, Math.floor(this.firstRunTokens / T)) : B;
-    if (this.msPerToken !== undefined) {
-      const estimate = this.msPerToken * B * T;
-      if (estimate > 1.5 * this.sliceMs) rowsPerRun = Math.max(1, Math.ceil(B / Math.ceil(estimate / this.sliceMs)));
-    }
+    let rowsPerRun = this.msPerToken === undefined ? Math.max(1, Math.floor(this.firstRunTokens / T)) : this.rowsPerSlice(B, T);
     if (rowsPerRun >= B) return this.timed(batch, run);
     let output: Float32Array | Float64Array | undefined;
     let C = 0;
@@ -114,10 +130,7 @@ export class Pacer {
       output.set(part.output, start * C);
       start += n;
       // The speed is known after the first slice: size the rest of this batch by it.
-      if (this.msPerToken !== undefined) {
-        const estimate = this.msPerToken * (B - start) * T;
-        rowsPerRun = estimate > 1.5 * this.sliceMs ? Math.max(1, Math.ceil((B - start) / Math.ceil(estimate / this.sliceMs))) : B - start;
-      }
+      if (start < B) rowsPerRun = this.rowsPerSlice(B - start, T);
     }
     return { output: output!, captured: new Map() };
   }

@@ -154,7 +154,11 @@ export async function startFaultServer(dir: string): Promise<FaultServer> {
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (range && Number(range[1]) < data.length) {
       const start = Number(range[1]);
-      res.writeHead(206, { 'Content-Length': data.length - start, 'Content-Range': `bytes ${start}-${data.length - 1}/${data.length}`, 'Accept-Ranges': 'bytes' });
+      res.writeHead(206, {
+        'Content-Length': data.length - start,
+        'Content-Range': `bytes ${start}-${data.length - 1}/${data.length}`,
+        'Accept-Ranges': 'bytes',
+      });
       res.end(data.subarray(start));
       return;
     }

@@ -34,13 +34,14 @@ export class Output {
   write(text: string | Uint8Array): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
+      const fail = (e: unknown): void => {
+        this.failure ??= classify(e as NodeJS.ErrnoException);
+        reject(this.failure);
+      };
       try {
-        this.stream.write(text, (e) => {
-          if (e) reject((this.failure ??= classify(e as NodeJS.ErrnoException)));
-          else resolve();
-        });
+        this.stream.write(text, (e) => (e ? fail(e) : resolve()));
       } catch (e) {
-        reject((this.failure ??= classify(e as NodeJS.ErrnoException)));
+        fail(e);
       }
     });
   }

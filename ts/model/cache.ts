@@ -111,7 +111,10 @@ export function directoryCache(dir: string): FileCache {
   const writers = new Map<string, string>();
   const partialPath = (file: string, url: string): string => {
     let w = writers.get(url);
-    if (!w) writers.set(url, (w = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`));
+    if (!w) {
+      w = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+      writers.set(url, w);
+    }
     return `${file}.partial.${w}`;
   };
   return {

@@ -17,10 +17,7 @@ import { ProtobufError, readFields } from './protobuf.js';
  * is the exact length when the format gives it; `certain` when the format's own numbers say so,
  * rather than a parse that merely ran out of bytes); `unknown`: it proves neither.
  */
-export type Completeness =
-  | { status: 'complete' }
-  | { status: 'short'; expected?: number; certain: boolean; reason: string }
-  | { status: 'unknown' };
+export type Completeness = { status: 'complete' } | { status: 'short'; expected?: number; certain: boolean; reason: string } | { status: 'unknown' };
 
 const UNKNOWN: Completeness = { status: 'unknown' };
 
@@ -75,7 +72,8 @@ function onnxCompleteness(bytes: Uint8Array): Completeness {
   try {
     for (const f of readFields(bytes)) if (f.field === 7 && f.wire === 2) graph = true;
   } catch (e) {
-    if (e instanceof ProtobufError && /past the end|remain/.test(e.message)) return { status: 'short', certain: false, reason: `the protobuf message is cut short (${e.message})` };
+    if (e instanceof ProtobufError && /past the end|remain/.test(e.message))
+      return { status: 'short', certain: false, reason: `the protobuf message is cut short (${e.message})` };
     return UNKNOWN;
   }
   return graph ? { status: 'complete' } : UNKNOWN;

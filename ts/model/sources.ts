@@ -172,7 +172,7 @@ async function readCached(
   url: string,
   options: UrlSourceOptions,
 ): Promise<{ status: 'missing' } | { status: 'ok'; bytes: Uint8Array } | undefined> {
-  let entry;
+  let entry: Awaited<ReturnType<FileCache['get']>>;
   try {
     entry = await cache.get(url);
   } catch (e) {
@@ -567,7 +567,7 @@ export function memorySource(files: InMemoryFiles, location = 'in-memory files')
     // Drop the picked folder's name when every path has the same first segment.
     const first = paths[0]?.split('/')[0];
     const common = paths.length > 0 && paths.every((p) => p.includes('/') && p.split('/')[0] === first);
-    list.forEach((f, i) => map.set(common ? paths[i]!.slice(first!.length + 1) : paths[i]!, f));
+    for (const [i, f] of list.entries()) map.set(common ? paths[i]!.slice(first!.length + 1) : paths[i]!, f);
   } else if (files instanceof Map) {
     for (const [k, v] of files) map.set(k.replace(/^\.?\//, ''), v);
   } else {
