@@ -47,8 +47,12 @@ interface CaseResult {
   warnings?: string[];
 }
 
-/** Size budget (bytes): fails CI when a change makes a bundle or wasm build grow past it. */
-const BUDGET = { esmJs: 480_000, singleFile: 600_000, wasmEach: 32_000 };
+/**
+ * Size budget (bytes): fails CI when a change makes a bundle or wasm build grow past it. Raised
+ * from 480/600 kB when the tokenizers of every encoder family landed (BPE, Unigram, the
+ * SentencePiece charsmap, Oniguruma-compatible regexes and their Unicode classes: ~150 kB).
+ */
+const BUDGET = { esmJs: 600_000, singleFile: 660_000, wasmEach: 32_000 };
 
 describe('product bundles in Chromium', () => {
   it('stay within the size budget', () => {
