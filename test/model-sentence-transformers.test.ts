@@ -14,7 +14,7 @@ import type { Backend } from '../ts/backends/types.js';
 import { createWasmBackend } from '../ts/backends/wasm/index.js';
 import { buildBertGraph } from '../ts/graph/bert.js';
 import { type OpKernels, dispatchStep, runGraph } from '../ts/graph/execute.js';
-import type { DenseActivation, PoolingMode } from '../ts/graph/ops.js';
+import { type DenseActivation, type PoolingMode, isCoreNode } from '../ts/graph/ops.js';
 import { bindWeights } from '../ts/graph/weights.js';
 import { createEmbedder, DualbertError, loadModel } from '../ts/index.js';
 import { SYNTHETIC_MODELS, syntheticCheckpoint } from '../ts/model/synthetic.js';
@@ -251,31 +251,28 @@ describe('backends declare what they implement', () => {
   };
   const batch = batchFromIds([golden.texts[0]!.input_ids]);
 
-  it('a device that lacks a node refuses the whole graph with UNSUPPORTED_OP naming the device and the node; the reference runs it', async () => {
-    // wasm implements the first vocabulary (every op case, each node it lacks included, runs on
-    // every device in wasm-ops.test.ts and webgpu-ops.test.ts); the newer pooling modes and the
-    // Dense head come later.
-    const mean = graphOf('mean');
-    const wasm = await createWasmBackend(weightsFor(mean), { threads: 1 });
-    try {
-      expect(maxAbsDiff((await runGraph(mean, wasm, batch)).output, golden.texts[0]!.mean)).toBeLessThanOrEqual(1e-5);
-      for (const [g, what] of [
-        [graphOf('weightedmean'), 'pooling weightedmean'],
-        [graphOf('lasttoken'), 'pooling lasttoken'],
-        [graphOf('mean_sqrt_len'), 'pooling mean_sqrt_len'],
-        [graphOf('mean', true), 'Dense head \\(tanh\\)'],
-      ] as const) {
-        const b = await createWasmBackend(weightsFor(g), { threads: 1 });
-        try {
-          await expect(runGraph(g, b, batch)).rejects.toThrow(new RegExp(`device wasm does not implement ${what} yet`));
-          await expect(runGraph(g, b, batch)).rejects.toMatchObject({ code: 'UNSUPPORTED_OP' });
-        } finally {
-          b.dispose();
-        }
-        expect((await runGraph(g, new ReferenceBackend(weightsFor(g)), batch)).output.length).toBe(g.outputSize);
+  it('wasm runs every node (each pooling mode, the Dense head) as the reference does; a device that lacks a node refuses the whole graph with UNSUPPORTED_OP naming the device and the node', async () => {
+    // Op-level parity of these nodes on every device: head-ops.test.ts and op-parity.test.ts.
+    for (const [g, what] of [
+      [graphOf('mean'), 'op pool'],
+      [graphOf('weightedmean'), 'pooling weightedmean'],
+      [graphOf('lasttoken'), 'pooling lasttoken'],
+      [graphOf('mean_sqrt_len'), 'pooling mean_sqrt_len'],
+      [graphOf('mean', true), 'Dense head \\(tanh\\)'],
+    ] as const) {
+      const b = await createWasmBackend(weightsFor(g), { threads: 1 });
+      try {
+        const want = (await runGraph(g, new ReferenceBackend(weightsFor(g)), batch)).output;
+        expect(want.length).toBe(g.outputSize);
+        expect(maxAbsDiff((await runGraph(g, b, batch)).output, want), what).toBeLessThanOrEqual(1e-5);
+        if (what === 'op pool') continue;
+        // The same backend, claiming only the first vocabulary: refused before anything runs.
+        const lacking = Object.assign(Object.create(b) as Backend, { supports: isCoreNode });
+        await expect(runGraph(g, lacking, batch)).rejects.toThrow(new RegExp(`device wasm does not implement ${what} yet`));
+        await expect(runGraph(g, lacking, batch)).rejects.toMatchObject({ code: 'UNSUPPORTED_OP' });
+      } finally {
+        b.dispose();
       }
-    } finally {
-      wasm.dispose();
     }
   });
 

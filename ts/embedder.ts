@@ -9,15 +9,44 @@ import { streamInWindows } from './stream.js';
 import { Pacer } from './yield.js';
 import { type BertGraph, buildBertGraph } from './graph/bert.js';
 import { assertSupported, prepareGraph, type RunResult } from './graph/execute.js';
+import { tokenEmbeddingsGraph } from './graph/heads.js';
+import { type OutputPlan, applyOutput, checkTokenOptions, planOutput } from './output/embedding-output.js';
+import { type Embeddings, type SimilarityMatrix, type Vector, similarity } from './output/similarity.js';
+import { tokenMask, widenTokenRows } from './output/tokens.js';
+import type { DataOf, EmbeddingPrecision } from './output/quantize.js';
 import { type BatchInputs, POOLING_MODES, type PoolingMode } from './graph/ops.js';
 import { bindWeights } from './graph/weights.js';
 import { type LoadOptions, type LoadedModel, loadModel } from './model/load.js';
-import type { EmbedBatchesOptions, EmbedderOptions, EmbedderStats, EmbeddingBatch, EmbeddingResult, EmbedOptions } from './types.js';
+import type {
+  AnyEmbedOptions,
+  AnyEmbeddingResult,
+  EmbedBatchesOptions,
+  EmbedderOptions,
+  EmbedderStats,
+  EmbeddingBatch,
+  EmbeddingResult,
+  EmbedOptions,
+  QuantizedEmbedOptions,
+  TokenEmbedOptions,
+  TokenEmbeddingsResult,
+} from './types.js';
 import type { ModelSource } from './model/sources.js';
 import type { Tokenizer } from './tokenizer/index.js';
 import type { WorkerEmbedder, WorkerModeOptions } from './worker/worker-embedder.js';
 
-export type { EmbedBatchesOptions, EmbedderOptions, EmbedderStats, EmbeddingBatch, EmbeddingResult, EmbedOptions } from './types.js';
+export type {
+  AnyEmbedOptions,
+  AnyEmbeddingResult,
+  EmbedBatchesOptions,
+  EmbedderOptions,
+  EmbedderStats,
+  EmbeddingBatch,
+  EmbeddingResult,
+  EmbedOptions,
+  QuantizedEmbedOptions,
+  TokenEmbedOptions,
+  TokenEmbeddingsResult,
+} from './types.js';
 
 /** Per-call settings, validated. */
 interface EmbedPlan {
@@ -26,6 +55,10 @@ interface EmbedPlan {
   truncation: boolean;
   /** The prompt put before every text ('' for none). */
   prefix: string;
+  /** Per-token output (pooling 'none'): the graph ends at the last hidden state. */
+  tokens: boolean;
+  /** Truncation and quantization of the sentence embeddings (output/embedding-output.ts). */
+  output: OutputPlan;
 }
 
 
@@ -41,8 +74,10 @@ interface EmbedPlan {
 export class Embedder extends EventTarget {
   /** The model's tokenizer. */
   readonly tokenizer: Tokenizer;
-  /** Embedding width. */
+  /** Embedding width (the model's `truncate_dim` when it has one). */
   readonly dimension: number;
+  /** Width of the graph's sentence embeddings (before any Matryoshka truncation). */
+  private readonly width: number;
   private backend: Backend | undefined;
   private readonly graphs = new Map<string, BertGraph>();
   /** Calls run one after another: backends reuse their activation storage between batches. */
@@ -58,7 +93,8 @@ export class Embedder extends EventTarget {
     super();
     if (onWarning) this.addEventListener('warning', (e) => onWarning((e as CustomEvent<BackendWarning>).detail));
     this.tokenizer = model.tokenizer;
-    this.dimension = model.defaults.dense.at(-1)?.outFeatures ?? model.config.hiddenSize;
+    this.width = model.defaults.dense.at(-1)?.outFeatures ?? model.config.hiddenSize;
+    this.dimension = Math.min(model.defaults.truncateDim ?? this.width, this.width);
     this.backend = backend;
   }
 
@@ -114,11 +150,16 @@ export class Embedder extends EventTarget {
   }
 
   /**
-   * Embeds texts. Results are in input order.
+   * Embeds texts. Results are in input order. `precision` returns quantized embeddings,
+   * `dimensions` Matryoshka-truncated ones, `pooling: 'none'` per-token embeddings with their mask.
    * @example
    * const { data, dims } = await embedder.embed(['a cat', 'a dog']);   // dims = [2, 384]
+   * const codes = await embedder.embed(texts, { precision: 'ubinary', dimensions: 256 });   // Uint8Array, [n, 32]
    */
-  async embed(texts: string | readonly string[], options: EmbedOptions = {}): Promise<EmbeddingResult> {
+  embed(texts: string | readonly string[], options: TokenEmbedOptions): Promise<TokenEmbeddingsResult>;
+  embed<P extends EmbeddingPrecision>(texts: string | readonly string[], options: QuantizedEmbedOptions<P>): Promise<EmbeddingResult<DataOf<P>>>;
+  embed(texts: string | readonly string[], options?: EmbedOptions): Promise<EmbeddingResult>;
+  async embed(texts: string | readonly string[], options: AnyEmbedOptions = {}): Promise<AnyEmbeddingResult> {
     const list = textsOf(texts); // checked and copied now: the caller may change the array before the call runs
     const plan = this.plan(optionsOf(options));
     const run = this.queue.then(() => this.embedAll(list, plan));
@@ -134,15 +175,27 @@ export class Embedder extends EventTarget {
    *   store(offset, data, dims);
    * }
    */
-  embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions = {}): AsyncGenerator<EmbeddingBatch> {
+  embedBatches<P extends EmbeddingPrecision>(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions & QuantizedEmbedOptions<P>): AsyncGenerator<EmbeddingBatch<DataOf<P>>>;
+  embedBatches(texts: Iterable<string> | AsyncIterable<string>, options?: EmbedBatchesOptions): AsyncGenerator<EmbeddingBatch>;
+  embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions & AnyEmbedOptions = {}): AsyncGenerator<EmbeddingBatch<Float32Array | Int8Array | Uint8Array>> {
     const input = streamTextsOf(texts); // a string is one text
-    const { signal, ...rest } = optionsOf<EmbedBatchesOptions>(options, 'embedBatches');
-    const plan = this.plan(rest);
+    const { signal, ...rest } = optionsOf<EmbedBatchesOptions & AnyEmbedOptions>(options, 'embedBatches');
+    const plan = this.plan(rest, 'embedBatches');
     return streamInWindows(input, { batchSize: plan.batchSize, lookaheadBatches: rest.lookaheadBatches, signal }, (window) => {
-      const run = this.queue.then(() => this.embedAll(window, plan, signal));
+      const run = this.queue.then(() => this.embedAll(window, plan, signal) as Promise<EmbeddingResult<Float32Array | Int8Array | Uint8Array>>);
       this.queue = run.catch(() => undefined);
       return run;
     });
+  }
+
+  /**
+   * The similarity matrix of two sets of embeddings (or two vectors) under the model's
+   * `similarity_fn_name` (cosine unless the model says dot, euclidean or manhattan), as
+   * sentence-transformers' `model.similarity()`.
+   * @example const { data, dims } = embedder.similarity(await embedder.embed(queries), await embedder.embed(docs));
+   */
+  similarity(a: Vector | Embeddings, b: Vector | Embeddings): SimilarityMatrix {
+    return similarity(a, b, this.model.defaults.similarityFnName);
   }
 
   /** Frees the backend. The embedder cannot be used afterwards. */
@@ -152,21 +205,25 @@ export class Embedder extends EventTarget {
   }
 
   /** Validates per-call options once, before any work is queued. */
-  private plan(options: EmbedOptions): EmbedPlan {
-    const pooling = options.pooling ?? this.model.defaults.pooling;
+  private plan(options: AnyEmbedOptions, call: 'embed' | 'embedBatches' = 'embed'): EmbedPlan {
+    const tokens = options.pooling === 'none';
+    if (tokens) checkTokenOptions(options, call);
+    const pooling = options.pooling === undefined || options.pooling === 'none' ? this.model.defaults.pooling : options.pooling;
     if (!POOLING_MODES.includes(pooling)) {
-      throw new DualbertError('INVALID_ARGUMENT', `pooling "${String(pooling)}" is not one of ${POOLING_MODES.join(', ')}`);
+      throw new DualbertError('INVALID_ARGUMENT', `pooling "${String(pooling)}" is not one of ${[...POOLING_MODES, 'none'].join(', ')}`);
     }
-    const normalize = options.normalize ?? this.model.defaults.normalize;
+    const normalize = tokens ? false : (options.normalize ?? this.model.defaults.normalize);
+    const output = planOutput(options, { width: this.width, normalize, truncateDim: this.model.defaults.truncateDim }, call);
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new DualbertError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${String(batchSize)}`);
     }
-    return { graph: this.graph(pooling, normalize), batchSize, truncation: options.truncation ?? true, prefix: this.prompt(options) };
+    const graph = tokens ? this.tokenGraph() : this.graph(pooling, normalize);
+    return { graph, batchSize, truncation: options.truncation ?? true, prefix: this.prompt(options), tokens, output };
   }
 
   /** The prompt of a call: `prompt`, else the named or default prompt of the model, else ''. */
-  private prompt(options: EmbedOptions): string {
+  private prompt(options: Pick<EmbedOptions, 'prompt' | 'prompt_name'>): string {
     const { prompts, defaultPromptName, includePrompt } = this.model.defaults;
     let prefix = '';
     if (options.prompt !== undefined) {
@@ -193,10 +250,9 @@ export class Embedder extends EventTarget {
    * Tokenizes every text, sorts them by length so each batch holds texts of similar length
    * (little padding), runs the batches, and writes each embedding back at its input position.
    */
-  private async embedAll(texts: readonly string[], plan: EmbedPlan, signal?: AbortSignal): Promise<EmbeddingResult> {
+  private async embedAll(texts: readonly string[], plan: EmbedPlan, signal?: AbortSignal): Promise<AnyEmbeddingResult> {
     this.live();
-    const C = this.dimension;
-    const data = new Float32Array(texts.length * C);
+    const C = plan.graph.outputSize;
     const { maxLength, lowercaseInput } = this.model.defaults;
     const encodings = await this.pacer.map(texts, (t, i) => {
       const text = plan.prefix + t;
@@ -211,6 +267,10 @@ export class Embedder extends EventTarget {
     }, signal);
     // Longest first: the first batch sizes the backend's activation storage for the whole call.
     const order = texts.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length || a - b);
+    // Per-token output: every text padded to the call's longest (T rows of C each).
+    const T = plan.tokens && order.length ? encodings[order[0]!]!.ids.length : 0;
+    const width = plan.tokens ? T * C : C;
+    const data = new Float32Array(texts.length * width);
     for (let start = 0; start < order.length; start += plan.batchSize) {
       signal?.throwIfAborted();
       const rows = order.slice(start, start + plan.batchSize);
@@ -218,16 +278,31 @@ export class Embedder extends EventTarget {
         rows.map((i) => encodings[i]!),
         { direction: 'Right' },
       );
-      const { output } = await this.runBatch(plan.graph, batch, signal);
-      rows.forEach((textIndex, r) => data.set(output.subarray(r * C, (r + 1) * C), textIndex * C));
+      const { output } = await this.runBatch(plan.graph, batch, signal, plan.tokens ? { T, C } : undefined);
+      rows.forEach((textIndex, r) => data.set(output.subarray(r * width, (r + 1) * width), textIndex * width));
     }
-    return { data, dims: [texts.length, C] };
+    if (plan.tokens) return { data, dims: [texts.length, T, C], attentionMask: tokenMask(encodings.map((e) => e.ids.length), T) };
+    return applyOutput({ data, dims: [texts.length, C] }, plan.output);
   }
 
   /** Runs one batch (a GPU lost under device 'auto' is handled by the backend: see backends/fallback.ts). */
-  private runBatch(graph: BertGraph, batch: BatchInputs, signal?: AbortSignal): Promise<RunResult> {
+  private runBatch(graph: BertGraph, batch: BatchInputs, signal?: AbortSignal, tokens?: { T: number; C: number }): Promise<RunResult> {
     const inThread = this.live().device !== 'webgpu';
-    return this.pacer.run(batch, inThread, signal, (b) => prepareGraph(graph, this.live()).run(b));
+    return this.pacer.run(batch, inThread, signal, async (b) => {
+      const result = await prepareGraph(graph, this.live()).run(b);
+      // Token rows of a (slice of a) batch, widened to the call's length so slices line up.
+      return tokens ? { ...result, output: widenTokenRows(result.output, b.attentionMask, b.batchSize, b.seqLen, tokens.T, tokens.C) } : result;
+    });
+  }
+
+  /** The encoder without a head: its output is the last hidden state (pooling 'none'). */
+  private tokenGraph(): BertGraph {
+    let g = this.graphs.get('none');
+    if (!g) {
+      g = tokenEmbeddingsGraph(this.graph(this.model.defaults.pooling, false));
+      this.graphs.set('none', g);
+    }
+    return g;
   }
 
   private graph(pooling: PoolingMode, normalize: boolean): BertGraph {

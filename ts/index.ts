@@ -8,7 +8,24 @@
 export { createEmbedder, Embedder } from './embedder.js';
 export { WorkerEmbedder } from './worker/worker-embedder.js';
 export type { WorkerModeOptions } from './worker/worker-embedder.js';
-export type { EmbedderStats, EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbedOptions, EmbeddingResult } from './embedder.js';
+export type {
+  AnyEmbeddingResult,
+  AnyEmbedOptions,
+  EmbedderStats,
+  EmbedBatchesOptions,
+  EmbedderOptions,
+  EmbeddingBatch,
+  EmbedOptions,
+  EmbeddingResult,
+  QuantizedEmbedOptions,
+  TokenEmbedOptions,
+  TokenEmbeddingsResult,
+} from './embedder.js';
+export { cos_sim, dot, hamming, similarity, SIMILARITY_FUNCTIONS } from './output/similarity.js';
+export type { Embeddings, SimilarityFunction, SimilarityMatrix, Vector } from './output/similarity.js';
+export { quantizeEmbeddings, EMBEDDING_PRECISIONS } from './output/quantize.js';
+export type { DataOf, EmbeddingMatrix, EmbeddingPrecision, QuantizeOptions } from './output/quantize.js';
+export { truncateDimensions, truncateEmbeddings } from './output/dimensions.js';
 export type { BackendWarning, Device, DeviceOption } from './backends/types.js';
 export { DUALBERT_ERROR_CODES, DualbertError } from './errors.js';
 export { capabilities } from './detect.js';
@@ -16,7 +33,7 @@ export type { Capabilities, WasmReport, WebGpuReport } from './detect.js';
 export type { DualbertErrorCode } from './errors.js';
 export { Tokenizer } from './tokenizer/index.js';
 export type { BatchEncoding, Encoding, EncodeOptions } from './tokenizer/index.js';
-export { loadModel } from './model/load.js';
+export { loadCrossEncoderModel, loadModel } from './model/load.js';
 export type { LoadedModel, LoadOptions, ModelDefaults, ProgressCallback, ProgressEvent, WeightsDtype } from './model/load.js';
 export { directorySource, hubSource, memorySource, urlSource } from './model/sources.js';
 export type { HubOptions, InMemoryFiles, ModelSource, ReadOptions, UrlSourceOptions } from './model/sources.js';

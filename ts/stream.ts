@@ -6,9 +6,9 @@
  */
 import { DualbertError } from './errors.js';
 
-/** Embeddings as one row-major matrix (see EmbeddingResult in embedder.ts). */
+/** Embeddings as one row-major matrix in any precision (see EmbeddingResult in types.ts). */
 interface Matrix {
-  data: Float32Array;
+  data: Float32Array | Int8Array | Uint8Array;
   dims: [number, number];
 }
 
@@ -25,11 +25,11 @@ export function checkText(text: unknown, index: number): asserts text is string 
 }
 
 /** Yields `{ data, dims, offset }` per batch of `texts`, in input order. */
-export async function* streamInWindows(
+export async function* streamInWindows<M extends Matrix>(
   texts: Iterable<string> | AsyncIterable<string>,
   options: StreamOptions,
-  embedWindow: (window: string[]) => Promise<Matrix>,
-): AsyncGenerator<Matrix & { offset: number }> {
+  embedWindow: (window: string[]) => Promise<M>,
+): AsyncGenerator<M & { offset: number }> {
   const { batchSize, signal } = options;
   const lookahead = options.lookaheadBatches ?? 4;
   if (!Number.isInteger(lookahead) || lookahead < 1) {
@@ -39,7 +39,7 @@ export async function* streamInWindows(
   let offset = 0;
   let pending: string[] = [];
 
-  async function* flush(): AsyncGenerator<Matrix & { offset: number }> {
+  async function* flush(): AsyncGenerator<M & { offset: number }> {
     signal?.throwIfAborted();
     const window = pending;
     pending = [];
@@ -47,7 +47,7 @@ export async function* streamInWindows(
     const C = dims[1];
     for (let i = 0; i < window.length; i += batchSize) {
       const n = Math.min(batchSize, window.length - i);
-      yield { data: data.slice(i * C, (i + n) * C), dims: [n, C], offset: offset + i };
+      yield { data: data.slice(i * C, (i + n) * C), dims: [n, C], offset: offset + i } as M & { offset: number };
     }
     offset += window.length;
   }

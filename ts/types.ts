@@ -5,6 +5,11 @@
 import type { BackendOptions, BackendStats, BackendWarning, DeviceOption } from './backends/types.js';
 import type { PoolingMode } from './graph/ops.js';
 import type { LoadOptions, ProgressCallback, WeightsDtype } from './model/load.js';
+import type { EmbeddingPrecision, QuantizeOptions } from './output/quantize.js';
+import type { TokenEmbeddingsResult } from './output/tokens.js';
+
+export type { DataOf, EmbeddingPrecision, QuantizeOptions } from './output/quantize.js';
+export type { TokenEmbeddingsResult } from './output/tokens.js';
 
 /**
  * Options of {@link createEmbedder}: the device, its settings, and progress reporting.
@@ -51,7 +56,49 @@ export interface EmbedOptions {
    * Default: the model's `default_prompt_name`, if any.
    */
   prompt_name?: string;
+  /**
+   * Matryoshka: keep the first n dimensions of each embedding, renormalized when the call
+   * normalizes (sentence-transformers `encode(truncate_dim=n, normalize_embeddings=True)`).
+   * Default: the model's `truncate_dim`, if any.
+   */
+  dimensions?: number;
 }
+
+/**
+ * Options of an {@link Embedder.embed} call that returns quantized embeddings
+ * (sentence-transformers `precision`): `int8` / `uint8` (Int8Array / Uint8Array, calibrated by
+ * `ranges`, `calibration` embeddings, or else the call's own embeddings), `binary` / `ubinary`
+ * (the bits x > 0 packed MSB first: Int8Array / Uint8Array with `dims = [n, d/8]`).
+ * @example const { data, dims } = await embedder.embed(texts, { precision: 'ubinary' });   // Uint8Array, [n, 48]
+ */
+export interface QuantizedEmbedOptions<P extends EmbeddingPrecision = EmbeddingPrecision> extends EmbedOptions, QuantizeOptions {
+  precision: P;
+}
+
+/**
+ * Options of an {@link Embedder.embed} call that returns per-token embeddings (the last hidden
+ * state with its attention mask: late interaction) instead of pooled sentence embeddings.
+ * @example const { data, dims, attentionMask } = await embedder.embed(texts, { pooling: 'none' });
+ */
+export interface TokenEmbedOptions extends Omit<EmbedOptions, 'pooling' | 'dimensions' | 'normalize'> {
+  pooling: 'none';
+}
+
+/**
+ * Any options of an {@link Embedder.embed} call, when the kind of result is only known at run
+ * time (cast the result to the kind you asked for).
+ * @example const r = (await embedder.embed(texts, options as EmbedOptions)) as AnyEmbeddingResult;
+ */
+export interface AnyEmbedOptions extends Omit<EmbedOptions, 'pooling'>, QuantizeOptions {
+  pooling?: PoolingMode | 'none';
+  precision?: EmbeddingPrecision;
+}
+
+/**
+ * What an {@link Embedder.embed} call with {@link AnyEmbedOptions} returns.
+ * @example const r: AnyEmbeddingResult = await embedder.embed(texts, options); if (r.dims.length === 3) useTokens(r);
+ */
+export type AnyEmbeddingResult = EmbeddingResult<Float32Array | Int8Array | Uint8Array> | TokenEmbeddingsResult;
 
 /**
  * Options of {@link Embedder.embedBatches}.
@@ -71,16 +118,17 @@ export interface EmbedBatchesOptions extends EmbedOptions {
  * One slice of a stream of embeddings: rows `offset … offset + dims[0] − 1` of the input.
  * @example for await (const { data, dims, offset } of embedder.embedBatches(texts)) save(offset, data, dims);
  */
-export interface EmbeddingBatch extends EmbeddingResult {
+export interface EmbeddingBatch<D extends Float32Array | Int8Array | Uint8Array = Float32Array> extends EmbeddingResult<D> {
   offset: number;
 }
 
 /**
- * Embeddings as one row-major matrix, `dims = [texts, hidden]` (the transformers.js Tensor shape).
+ * Embeddings as one row-major matrix, `dims = [texts, hidden]` (the transformers.js Tensor shape);
+ * Int8Array or Uint8Array for a quantized `precision` (`dims[1]` is then d/8 for the binary ones).
  * @example const { data, dims } = await embedder.embed(['a', 'b']); const second = data.subarray(dims[1], 2 * dims[1]);
  */
-export interface EmbeddingResult {
-  data: Float32Array;
+export interface EmbeddingResult<D extends Float32Array | Int8Array | Uint8Array = Float32Array> {
+  data: D;
   dims: [number, number];
 }
 

@@ -30,6 +30,8 @@ const DISTILBERT_PARTS: [RegExp, string][] = [
   [/^transformer\.layer\.(\d+)\.ffn\.lin1\./, 'encoder.layer.$1.intermediate.dense.'],
   [/^transformer\.layer\.(\d+)\.ffn\.lin2\./, 'encoder.layer.$1.output.dense.'],
   [/^transformer\.layer\.(\d+)\.output_layer_norm\./, 'encoder.layer.$1.output.LayerNorm.'],
+  // DistilBertForSequenceClassification's head (dense + ReLU, then the output layer).
+  [/^(pre_classifier|classifier)\./, '$1.'],
 ];
 
 /**

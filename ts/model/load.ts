@@ -13,10 +13,13 @@ import { isNode } from '../env.js';
 import { DualbertError } from '../errors.js';
 import { buildBertGraph } from '../graph/bert.js';
 import type { BertConfig } from '../graph/config.js';
+import { CLASSIFIER_HEADS, classifierTensorShapes } from '../graph/heads.js';
 import type { PoolingMode } from '../graph/ops.js';
+import type { SimilarityFunction } from '../output/similarity.js';
 import { type Checkpoint, type Tensor, checkpointNames } from '../graph/weights.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { type ModelFamily, checkConfigAgainstWeights, familyTensorName, modelFamily, parseBertConfig } from './config.js';
+import { type CrossEncoderSettings, readCrossEncoderSettings } from './cross-encoder.js';
 import { checkFinite } from './finite.js';
 import { checkRequestOptions } from './deadline.js';
 import { canonicalOnnxName, parseOnnx, readOnnxCheckpoint } from './onnx.js';
@@ -32,7 +35,7 @@ import {
   urlSource,
   utf8,
 } from './sources.js';
-import { SYNTHETIC_MODELS, bertTensorShapes, isSyntheticName, syntheticCheckpoint } from './synthetic.js';
+import { SYNTHETIC_MODELS, bertTensorShapes, isSyntheticName, syntheticCheckpoint, syntheticTensor } from './synthetic.js';
 
 /**
  * Progress events, named as transformers.js names them: `initiate` when a file starts,
@@ -110,6 +113,10 @@ export interface ModelDefaults {
   defaultPromptName: string | undefined;
   /** Pooling `include_prompt`; false is not supported with a prompt (the call throws). */
   includePrompt: boolean;
+  /** `truncate_dim` (config_sentence_transformers.json): the Matryoshka width embed() returns by default. */
+  truncateDim: number | undefined;
+  /** `similarity_fn_name` (config_sentence_transformers.json): what `similarity()` computes. */
+  similarityFnName: SimilarityFunction;
 }
 
 /**
@@ -128,6 +135,8 @@ export interface LoadedModel {
   readonly defaults: ModelDefaults;
   /** The weights file(s) read, relative to the model root. */
   readonly weightFiles?: readonly string[];
+  /** A cross-encoder's head and scoring settings (models loaded with {@link loadCrossEncoderModel}). */
+  readonly classifier?: CrossEncoderSettings;
 }
 
 /** The checkpoint names any embedding graph of this config reads (Dense weights excluded). */
@@ -353,7 +362,14 @@ function neededShapes(config: BertConfig): Map<string, number[]> {
 }
 
 /** The encoder weights, from the first weights format the model has. */
-async function readEncoderWeights(files: FileReader, config: BertConfig, family: ModelFamily, options: LoadOptions): Promise<WeightsResult> {
+async function readEncoderWeights(
+  files: FileReader,
+  config: BertConfig,
+  family: ModelFamily,
+  options: LoadOptions,
+  /** Tensors of a task head (a classifier) to read too, with their shapes. */
+  extra: ReadonlyMap<string, readonly number[]> = new Map(),
+): Promise<WeightsResult> {
   const { source } = files;
   const canonicalName = (n: string): string | undefined => familyTensorName(family, n);
   const canonicalNames = function* (names: Iterable<string>): Generator<string> {
@@ -369,6 +385,7 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
   const needed = (): Set<string> => {
     if (!neededSet) {
       neededSet = neededTensors(config);
+      for (const name of extra.keys()) neededSet.add(name);
       if (family === 'distilbert') neededSet.delete('embeddings.token_type_embeddings.weight');
     }
     return neededSet;
@@ -385,7 +402,7 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
     checkConfigAgainstWeights(config, { file, bytes: single.bytes.byteLength, names: canonicalNames(single.header.entries.keys()) });
     const checkpoint = readSafetensors(single.bytes, { file, rename, header: single.header });
     addMissingTokenTypes(family, config, checkpoint);
-    checkTensors(checkpoint, neededShapes(config), () => file);
+    checkTensors(checkpoint, new Map([...neededShapes(config), ...extra]), () => file);
     checkFinite(checkpoint, () => file);
     return { checkpoint, files: ['model.safetensors'] };
   }
@@ -419,7 +436,7 @@ async function readEncoderWeights(files: FileReader, config: BertConfig, family:
     }
     addMissingTokenTypes(family, config, checkpoint);
     const fileOf = (n: string): string => where(source, shardOf.get(n) ?? 'model.safetensors.index.json');
-    checkTensors(checkpoint, neededShapes(config), fileOf);
+    checkTensors(checkpoint, new Map([...neededShapes(config), ...extra]), fileOf);
     checkFinite(checkpoint, fileOf);
     return { checkpoint, files: ['model.safetensors.index.json', ...shards] };
   }
@@ -503,7 +520,10 @@ interface MetaAndWeights {
   readWeights(): Promise<WeightsResult>;
 }
 
-async function openModel(spec: string | ModelSource, options: LoadOptions): Promise<MetaAndWeights> {
+/** What a model is loaded for: sentence embeddings, or scoring pairs with its classification head. */
+type ModelTask = 'embedding' | 'sequence-classification';
+
+async function openModel(spec: string | ModelSource, options: LoadOptions, task: ModelTask = 'embedding'): Promise<MetaAndWeights> {
   if (typeof spec !== 'string' && (typeof spec !== 'object' || spec === null || typeof (spec as ModelSource).read !== 'function')) {
     throw new DualbertError('INVALID_ARGUMENT', 'model must be a string (hub id, URL, directory, synthetic:name) or a ModelSource');
   }
@@ -520,6 +540,11 @@ async function openModel(spec: string | ModelSource, options: LoadOptions): Prom
   if ('synthetic' in resolved) {
     const { config, maxSeqLength } = SYNTHETIC_MODELS[resolved.synthetic];
     const tokenizer = await readTokenizer(new FileReader(bundledTokenizerSource(), name, progress), undefined);
+    // As a cross-encoder: the same encoder with the recipe's pooler and a one-label classifier,
+    // 512 tokens (ms-marco-MiniLM-L-6-v2's shapes and settings; test/fixtures/rerank).
+    const classifier: CrossEncoderSettings | undefined =
+      task === 'sequence-classification' ? { head: { ...CLASSIFIER_HEADS.bert, numLabels: 1 }, labels: ['LABEL_0'], activation: 'sigmoid', tokenTypes: true } : undefined;
+    const head = classifier ? classifierTensorShapes(config.hiddenSize, classifier.head) : new Map<string, number[]>();
     return {
       meta: {
         name,
@@ -529,14 +554,21 @@ async function openModel(spec: string | ModelSource, options: LoadOptions): Prom
           pooling: 'mean',
           normalize: true,
           dense: [],
-          maxLength: Math.min(maxSeqLength, config.maxPositions),
+          maxLength: classifier ? config.maxPositions : Math.min(maxSeqLength, config.maxPositions),
           lowercaseInput: false,
           prompts: {},
           defaultPromptName: undefined,
           includePrompt: true,
+          truncateDim: undefined,
+          similarityFnName: 'cosine',
         },
+        ...(classifier ? { classifier } : {}),
       },
-      readWeights: async () => ({ checkpoint: new Map(syntheticCheckpoint(config, neededTensors(config))), files: [] }),
+      readWeights: async () => {
+        const checkpoint = new Map(syntheticCheckpoint(config, new Set([...neededTensors(config), ...head.keys()])));
+        for (const [n, shape] of head) if (!checkpoint.has(n)) checkpoint.set(n, syntheticTensor(n, shape));
+        return { checkpoint, files: [] };
+      },
     };
   }
 
@@ -545,7 +577,8 @@ async function openModel(spec: string | ModelSource, options: LoadOptions): Prom
   const configFile = where(source, 'config.json');
   const parsedConfig = await files.parsed('config.json', (bytes) => {
     const text = utf8(bytes);
-    return { config: inFile(configFile, () => parseBertConfig(text)), family: modelFamily(JSON.parse(text)) };
+    const json: unknown = JSON.parse(text);
+    return { config: inFile(configFile, () => parseBertConfig(text)), family: modelFamily(json), json };
   });
   if (!parsedConfig) {
     throw new DualbertError('MODEL_NOT_FOUND', `${source.location}: no config.json (is this a Hugging Face model directory?)`);
@@ -554,9 +587,17 @@ async function openModel(spec: string | ModelSource, options: LoadOptions): Prom
   const tokenizer = await readTokenizer(files, config);
   const st = await readSentenceTransformersSettings(source, (path) => files.json(path));
   const maxLength = Math.min(st.maxSeqLength ?? tokenizer.modelMaxLength ?? config.maxPositions, config.maxPositions);
+  let classifier: CrossEncoderSettings | undefined;
+  if (task === 'sequence-classification') {
+    const tokenizerConfig = await files.json('tokenizer_config.json');
+    classifier = inFile(configFile, () => readCrossEncoderSettings(parsedConfig.json, family, { activationFn: st.activationFn, tokenizerConfig, warn: options.warn }));
+  } else if (st.modelType === 'CrossEncoder') {
+    throw new DualbertError('INVALID_ARGUMENT', `${where(source, 'config_sentence_transformers.json')}: this is a cross-encoder (model_type "CrossEncoder"), which scores pairs of texts: load it with createReranker`);
+  }
+  const head = classifier ? classifierTensorShapes(config.hiddenSize, classifier.head) : new Map<string, number[]>();
 
   const readWeights = async (): Promise<WeightsResult> => {
-    const encoder = await readEncoderWeights(files, config, family, options);
+    const encoder = await readEncoderWeights(files, config, family, options, head);
     if (st.dense.length === 0) return encoder;
     const dense = await readDenseWeights(files, st.dense);
     for (const [k, v] of dense.checkpoint) encoder.checkpoint.set(k, v);
@@ -576,7 +617,10 @@ async function openModel(spec: string | ModelSource, options: LoadOptions): Prom
         prompts: st.prompts,
         defaultPromptName: st.defaultPromptName,
         includePrompt: st.includePrompt,
+        truncateDim: st.truncateDim,
+        similarityFnName: st.similarityFnName,
       },
+      ...(classifier ? { classifier } : {}),
     },
     readWeights,
   };
@@ -597,6 +641,22 @@ export async function loadModel(spec: string | ModelSource, options: LoadOptions
   const { checkpoint, files } = await readWeights();
   options.progress_callback?.({ status: 'ready', name: meta.name, model: meta.name });
   return { ...meta, checkpoint, weightFiles: files };
+}
+
+/**
+ * Loads a cross-encoder (a `*ForSequenceClassification` model, e.g. one saved by
+ * sentence-transformers' CrossEncoder): the encoder, its classification head and its scoring
+ * settings (`classifier`). `synthetic:tiny` / `synthetic:minilm` load as cross-encoders with the
+ * recipe's pooler and a one-label classifier.
+ * @example
+ * const model = await loadCrossEncoderModel('hf:cross-encoder/ms-marco-MiniLM-L6-v2');
+ * console.log(model.classifier?.head.numLabels, model.classifier?.activation);   // 1 'sigmoid'
+ */
+export async function loadCrossEncoderModel(spec: string | ModelSource, options: LoadOptions = {}): Promise<LoadedModel & { classifier: CrossEncoderSettings }> {
+  const { meta, readWeights } = await openModel(spec, options, 'sequence-classification');
+  const { checkpoint, files } = await readWeights();
+  options.progress_callback?.({ status: 'ready', name: meta.name, model: meta.name });
+  return { ...meta, checkpoint, weightFiles: files, classifier: meta.classifier! };
 }
 
 /**

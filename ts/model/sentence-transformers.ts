@@ -14,6 +14,7 @@
 import { DualbertError } from '../errors.js';
 import type { DenseSpec } from '../graph/bert.js';
 import type { DenseActivation, PoolingMode } from '../graph/ops.js';
+import { SIMILARITY_FUNCTIONS, type SimilarityFunction } from '../output/similarity.js';
 import { type ModelSource, readJson } from './sources.js';
 
 /** A Dense module and where its weights are. */
@@ -41,6 +42,14 @@ export interface SentenceTransformersSettings {
   defaultPromptName: string | undefined;
   /** Pooling `include_prompt`: false means prompt tokens are left out of the pooling. */
   includePrompt: boolean;
+  /** `truncate_dim` of config_sentence_transformers.json: Matryoshka width embed() returns by default. */
+  truncateDim: number | undefined;
+  /** `similarity_fn_name` of config_sentence_transformers.json (default cosine). */
+  similarityFnName: SimilarityFunction;
+  /** `model_type` of config_sentence_transformers.json: "SentenceTransformer", "CrossEncoder"… */
+  modelType: string | undefined;
+  /** A CrossEncoder's `activation_fn` (a dotted class path, e.g. torch.nn.modules.activation.Sigmoid). */
+  activationFn: string | undefined;
 }
 
 interface ModuleEntry {
@@ -175,6 +184,22 @@ function readPrompts(json: unknown): { prompts: Record<string, string>; defaultP
   return { prompts, defaultPromptName: typeof def === 'string' ? def : undefined };
 }
 
+/** The model-level settings of config_sentence_transformers.json besides prompts. */
+function readModelConfig(json: unknown): Pick<SentenceTransformersSettings, 'truncateDim' | 'similarityFnName' | 'modelType' | 'activationFn'> {
+  const where = 'config_sentence_transformers.json';
+  const cfg = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
+  const dim = cfg['truncate_dim'];
+  if (dim !== undefined && dim !== null && (typeof dim !== 'number' || !Number.isInteger(dim) || dim <= 0)) {
+    throw new DualbertError('INVALID_CONFIG', `${where}: truncate_dim must be a positive integer, got ${JSON.stringify(dim)}`);
+  }
+  const fn = cfg['similarity_fn_name'] ?? 'cosine';
+  if (!SIMILARITY_FUNCTIONS.includes(fn as SimilarityFunction)) {
+    throw new DualbertError('INVALID_CONFIG', `${where}: similarity_fn_name ${JSON.stringify(fn)} is not one of ${SIMILARITY_FUNCTIONS.join(', ')}`);
+  }
+  const str = (key: string): string | undefined => (typeof cfg[key] === 'string' ? (cfg[key] as string) : undefined);
+  return { truncateDim: typeof dim === 'number' ? dim : undefined, similarityFnName: fn as SimilarityFunction, modelType: str('model_type'), activationFn: str('activation_fn') };
+}
+
 /**
  * The settings of a sentence-transformers model. A plain Hugging Face model (no modules.json)
  * gets what sentence-transformers gives it: mean pooling, no normalization.
@@ -194,6 +219,10 @@ export async function readSentenceTransformersSettings(
     prompts: {},
     defaultPromptName: undefined,
     includePrompt: true,
+    truncateDim: undefined,
+    similarityFnName: 'cosine',
+    modelType: undefined,
+    activationFn: undefined,
   };
   const json = readJsonFile;
 
@@ -219,7 +248,8 @@ export async function readSentenceTransformersSettings(
   }
   // sentence-transformers 6 keeps the max length in the tokenizer's config.
   settings.maxSeqLength ??= tokenizerMaxLength(await json('tokenizer_config.json'));
-  Object.assign(settings, readPrompts(await json('config_sentence_transformers.json')));
+  const modelConfig = await json('config_sentence_transformers.json');
+  Object.assign(settings, readPrompts(modelConfig), readModelConfig(modelConfig));
 
   if (!Array.isArray(modules)) throw new DualbertError('INVALID_CONFIG', 'modules.json must hold a JSON array');
   let pooled = false;

@@ -5,7 +5,21 @@
  */
 import { isNode } from '../env.js';
 import type { BackendStats, Device } from '../backends/types.js';
-import type { EmbedBatchesOptions, EmbedderOptions, EmbeddingBatch, EmbeddingResult, EmbedOptions } from '../types.js';
+import { checkTokenOptions, planOutput } from '../output/embedding-output.js';
+import type { DataOf, EmbeddingPrecision } from '../output/quantize.js';
+import { type Embeddings, type SimilarityMatrix, type Vector, similarity } from '../output/similarity.js';
+import type {
+  AnyEmbeddingResult,
+  AnyEmbedOptions,
+  EmbedBatchesOptions,
+  EmbedderOptions,
+  EmbeddingBatch,
+  EmbeddingResult,
+  EmbedOptions,
+  QuantizedEmbedOptions,
+  TokenEmbedOptions,
+  TokenEmbeddingsResult,
+} from '../types.js';
 import { DualbertError, type DualbertErrorCode } from '../errors.js';
 import { loadModelMeta, type ModelDefaults } from '../model/load.js';
 import { optionsOf, streamTextsOf, textsOf } from '../inputs.js';
@@ -155,22 +169,39 @@ export class WorkerEmbedder extends EventTarget {
    * Embeds texts in the worker. Results are in input order.
    * @example const { data, dims } = await embedder.embed(['a cat', 'a dog']);
    */
-  async embed(texts: string | readonly string[], options: EmbedOptions = {}): Promise<EmbeddingResult> {
+  embed(texts: string | readonly string[], options: TokenEmbedOptions): Promise<TokenEmbeddingsResult>;
+  embed<P extends EmbeddingPrecision>(texts: string | readonly string[], options: QuantizedEmbedOptions<P>): Promise<EmbeddingResult<DataOf<P>>>;
+  embed(texts: string | readonly string[], options?: EmbedOptions): Promise<EmbeddingResult>;
+  async embed(texts: string | readonly string[], options: AnyEmbedOptions = {}): Promise<AnyEmbeddingResult> {
     const list = textsOf(texts);
     const response = (await this.request({ type: 'embed', texts: list, options: optionsOf(options) })) as Extract<WorkerResponse, { type: 'embedded' }>;
     this.currentDevice = response.device;
-    return { data: response.data, dims: response.dims };
+    return response.result;
+  }
+
+  /**
+   * The similarity matrix of two sets of embeddings under the model's `similarity_fn_name` (see
+   * Embedder.similarity); computed here, no round trip.
+   * @example embedder.similarity(await embedder.embed(queries), await embedder.embed(docs)).data
+   */
+  similarity(a: Vector | Embeddings, b: Vector | Embeddings): SimilarityMatrix {
+    return similarity(a, b, this.defaults.similarityFnName);
   }
 
   /**
    * Streams embeddings batch by batch, in input order (see Embedder.embedBatches).
    * @example for await (const { data, offset } of embedder.embedBatches(texts, { batchSize: 64 })) save(offset, data);
    */
-  embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions = {}): AsyncGenerator<EmbeddingBatch> {
+  embedBatches<P extends EmbeddingPrecision>(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions & QuantizedEmbedOptions<P>): AsyncGenerator<EmbeddingBatch<DataOf<P>>>;
+  embedBatches(texts: Iterable<string> | AsyncIterable<string>, options?: EmbedBatchesOptions): AsyncGenerator<EmbeddingBatch>;
+  embedBatches(texts: Iterable<string> | AsyncIterable<string>, options: EmbedBatchesOptions & AnyEmbedOptions = {}): AsyncGenerator<EmbeddingBatch<Float32Array | Int8Array | Uint8Array>> {
     const input = streamTextsOf(texts);
-    const { signal, lookaheadBatches, ...embedOptions } = optionsOf<EmbedBatchesOptions>(options, 'embedBatches');
+    const { signal, lookaheadBatches, ...embedOptions } = optionsOf<EmbedBatchesOptions & AnyEmbedOptions>(options, 'embedBatches');
     const batchSize = embedOptions.batchSize ?? 32;
-    return streamInWindows(input, { batchSize, lookaheadBatches, signal }, (window) => this.embed(window, embedOptions));
+    // The same checks as in-thread streaming (no per-token output, calibrated int8), before the worker sees a window.
+    if ((embedOptions as AnyEmbedOptions).pooling === 'none') checkTokenOptions(embedOptions, 'embedBatches');
+    planOutput(embedOptions, { width: Number.MAX_SAFE_INTEGER, normalize: false, truncateDim: undefined }, 'embedBatches');
+    return streamInWindows(input, { batchSize, lookaheadBatches, signal }, (window) => this.embed(window, embedOptions as QuantizedEmbedOptions) as Promise<EmbeddingResult<Float32Array | Int8Array | Uint8Array>>);
   }
 
   /**

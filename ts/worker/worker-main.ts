@@ -4,6 +4,7 @@
  */
 import { createEmbedder, type Embedder } from '../embedder.js';
 import { DualbertError } from '../errors.js';
+import type { AnyEmbeddingResult, AnyEmbedOptions } from '../types.js';
 import type { WorkerRequest, WorkerResponse } from './protocol.js';
 
 interface Port {
@@ -64,8 +65,10 @@ void connect().then((port) => {
         }
         case 'embed': {
           if (!embedder) throw new DualbertError('DISPOSED', 'worker: no embedder (create failed or disposed)');
-          const { data, dims } = await embedder.embed(request.texts, request.options);
-          port.post({ id: request.id, type: 'embedded', data, dims, device: embedder.device }, [data.buffer]);
+          const result = await (embedder.embed as (t: string[], o: AnyEmbedOptions) => Promise<AnyEmbeddingResult>)(request.texts, request.options);
+          const transfer: Transferable[] = [result.data.buffer as ArrayBuffer];
+          if ('attentionMask' in result) transfer.push(result.attentionMask.buffer as ArrayBuffer);
+          port.post({ id: request.id, type: 'embedded', result, device: embedder.device }, transfer);
           return;
         }
         case 'stats':
