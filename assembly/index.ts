@@ -8,7 +8,8 @@
 //   build/dualbert-*-threads.wasm       asc --target <above>-threads (+ threads, shared memory)
 //
 // Kernels live in one file per op: gemm.ts (linear layers), attention.ts, layernorm.ts,
-// rows.ts (embedding, pooling, normalization, Dense activations), math.ts (exp, erf, GELU); layout.ts holds the
+// gemm-q8.ts (linear layers in int8, ONNX dynamic quantization), rows.ts (embedding, pooling,
+// normalization, Dense activations), math.ts (exp, erf, GELU); layout.ts holds the
 // job control block shared with the host, jobs.ts the dispatch of parallel jobs.
 //
 // Optimization: asc -O3 (optimizeLevel 3, shrinkLevel 0, converge, noAssert), then Binaryen's
@@ -59,11 +60,12 @@ export { embed, pool, normalize, activate } from './rows';
 export { attentionScratchBytes } from './attention';
 export {
   CTRL_GEN, CTRL_QUIT, CTRL_TASK, CTRL_FINISHED, CTRL_ARGS, CTRL_BYTES, MAX_TASKS,
-  OP_GEMM, OP_ATTENTION, OP_LAYERNORM, EPI_BIAS, EPI_GELU, EPI_RESIDUAL, POOL_MEAN, POOL_CLS, POOL_MAX,
+  OP_GEMM, OP_ATTENTION, OP_LAYERNORM, OP_Q8_GEMM, OP_Q8_MINMAX, EPI_BIAS, EPI_GELU, EPI_RESIDUAL, POOL_MEAN, POOL_CLS, POOL_MAX,
   POOL_MEAN_SQRT_LEN, POOL_WEIGHTEDMEAN, POOL_LASTTOKEN, ACT_TANH, ACT_RELU, ACT_SIGMOID,
 } from './layout';
 
 import { TILE_BYTES } from './gemm';
+export { gemmQ8ScratchBytes } from './gemm-q8';
 
 /** Bytes of scratch one thread needs for a GEMM job with MC-row blocks of K columns (packed A). */
 export function gemmScratchBytes(MC: i32, K: i32): usize {

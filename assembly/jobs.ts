@@ -1,10 +1,11 @@
 // Dispatch of parallel jobs: every thread calls runJob with its id and the job's generation; the
 // op code in the control block picks the kernel, whose tasks the threads share (layout.ts).
 
-import { OP_ATTENTION, OP_GEMM, OP_LAYERNORM, argI32 } from './layout';
+import { OP_ATTENTION, OP_GEMM, OP_LAYERNORM, OP_Q8_GEMM, OP_Q8_MINMAX, argI32 } from './layout';
 import { gemmJob } from './gemm';
 import { attentionJob } from './attention';
 import { layerNormJob } from './layernorm';
+import { gemmQ8Job, q8MinMaxJob } from './gemm-q8';
 
 /**
  * Runs this thread's share of job `gen` (the generation the thread saw published), described at
@@ -15,4 +16,6 @@ export function runJob(ctrl: usize, tid: i32, gen: i32): void {
   if (op == OP_GEMM) gemmJob(ctrl, tid, gen);
   else if (op == OP_ATTENTION) attentionJob(ctrl, tid, gen);
   else if (op == OP_LAYERNORM) layerNormJob(ctrl, tid, gen);
+  else if (op == OP_Q8_GEMM) gemmQ8Job(ctrl, tid, gen);
+  else if (op == OP_Q8_MINMAX) q8MinMaxJob(ctrl, tid, gen);
 }

@@ -35,6 +35,8 @@ export const MAX_TASKS: i32 = 65535;
 export const OP_GEMM: i32 = 1;
 export const OP_ATTENTION: i32 = 2;
 export const OP_LAYERNORM: i32 = 3;
+export const OP_Q8_GEMM: i32 = 4;
+export const OP_Q8_MINMAX: i32 = 5;
 
 /** GEMM epilogues (the `epi` argument): out = x·Wᵀ + b, then nothing / erf-GELU / + residual. */
 export const EPI_BIAS: i32 = 0;

@@ -16,6 +16,7 @@ const EXPORTED_FUNCTIONS = [
   'activate',
   'attentionScratchBytes',
   'embed',
+  'gemmQ8ScratchBytes',
   'gemmScratchBytes',
   'heapBase',
   'normalize',

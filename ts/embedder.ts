@@ -15,7 +15,7 @@ import { type Embeddings, type SimilarityMatrix, type Vector, similarity } from 
 import { tokenMask, widenTokenRows } from './output/tokens.js';
 import type { DataOf, EmbeddingPrecision } from './output/quantize.js';
 import { type BatchInputs, POOLING_MODES, type PoolingMode } from './graph/ops.js';
-import { bindWeights } from './graph/weights.js';
+import { bindWeights, quantizedNames } from './graph/weights.js';
 import { type LoadOptions, type LoadedModel, loadModel } from './model/load.js';
 import type {
   AnyEmbedOptions,
@@ -105,7 +105,7 @@ export class Embedder extends EventTarget {
     for (const k of Object.keys(loadOptions) as (keyof LoadOptions)[]) if (loadOptions[k] === undefined) delete loadOptions[k];
     const loaded = await loadModel(model, loadOptions);
     const { pooling, normalize, dense } = loaded.defaults;
-    const graph = buildBertGraph(loaded.config, { pooling, normalize, dense });
+    const graph = buildBertGraph(loaded.config, { pooling, normalize, dense }, { quantized: quantizedNames(loaded.checkpoint) });
     const weights = bindWeights(graph.weights, loaded.checkpoint);
     const opts: BackendOptions = { ...backendOptions, ...(dtype === 'fp16' || dtype === 'fp32' ? { dtype } : {}) };
     const threads = await boundThreads(opts.threads, (message) => onWarning?.({ code: 'SLOW_PATH', message }));
@@ -309,7 +309,7 @@ export class Embedder extends EventTarget {
     const key = `${pooling}/${normalize}`;
     let g = this.graphs.get(key);
     if (!g) {
-      g = buildBertGraph(this.model.config, { pooling, normalize, dense: this.model.defaults.dense });
+      g = buildBertGraph(this.model.config, { pooling, normalize, dense: this.model.defaults.dense }, { quantized: quantizedNames(this.model.checkpoint) });
       this.graphs.set(key, g);
     }
     return g;

@@ -10,7 +10,7 @@ import type { Backend } from '../../ts/backends/types.js';
 import { PreparedGraph } from '../../ts/graph/execute.js';
 import type { ActivationSpec, BatchInputs, GraphNode, RowKind } from '../../ts/graph/ops.js';
 import type { Graph } from '../../ts/graph/plan.js';
-import { type GraphWeights, type Tensor, weightRoles, withRoles } from '../../ts/graph/weights.js';
+import { type GraphWeights, type QuantizedMatrix, type Tensor, quantizedTensor, weightRoles, withRoles } from '../../ts/graph/weights.js';
 
 /** A deterministic PRNG (mulberry32), so failures reproduce. */
 export function rng(seed: number): () => number {
@@ -58,7 +58,7 @@ export function opGraph(c: OpCase): Graph {
   for (const [id, a] of c.activations) activations.set(id, { id, rows: a.rows, cols: a.cols });
   activations.set(c.node.out, { id: c.node.out, rows: c.out.rows, cols: c.out.cols });
   const roles = weightRoles([c.node]);
-  const weights = [...c.weights].map(([name, t]) => ({ name, shape: t.shape, role: roles.get(name) ?? ('vector' as const) }));
+  const weights = [...c.weights].map(([name, t]) => ({ name, shape: t.shape, role: roles.get(name) ?? ('vector' as const), ...(t.quantized ? { precision: 'q8' as const } : {}) }));
   return { nodes: [c.node], activations, weights };
 }
 
@@ -433,4 +433,82 @@ export function headOpCases(seed = 2): OpCase[] {
  */
 export function allOpCases(): OpCase[] {
   return [...standardOpCases(), ...edgeOpCases(), ...headOpCases()];
+}
+
+/** A random [M, K] int8 or uint8 matrix with per-row (or one) scales and zero points. */
+export function randomQuantized(M: number, K: number, random: () => number, dtype: 'int8' | 'uint8', perRow: boolean, zeroPoints?: number[]): Tensor {
+  const values = dtype === 'int8' ? new Int8Array(M * K) : new Uint8Array(M * K);
+  const [lo, hi] = dtype === 'int8' ? [-128, 127] : [0, 255];
+  for (let i = 0; i < values.length; i++) values[i] = lo + Math.floor(random() * (hi - lo + 1));
+  const n = perRow ? M : 1;
+  const scale = Float32Array.from({ length: n }, () => 0.001 + 0.01 * random());
+  const zeroPoint = Int32Array.from({ length: n }, (_, i) => zeroPoints?.[i % zeroPoints.length] ?? (dtype === 'int8' ? 0 : 128));
+  const q: QuantizedMatrix = { dtype, values, scale, zeroPoint };
+  return quantizedTensor([M, K], q);
+}
+
+/**
+ * Op cases of the q8 linear (ONNX dynamic quantization): int8 and uint8 weights, per-row and
+ * per-tensor scales, zero points at their extremes, odd sizes, the three epilogues; inputs that
+ * are all positive, all negative, all zero (scale 1), and exact ties of x / scale (round half
+ * to even). The q8 kernels must give the reference's float32 results: the integer sums are
+ * exact, and every float step is the same float32 operation.
+ */
+export function q8OpCases(seed = 3): OpCase[] {
+  const random = rng(seed);
+  const cases: OpCase[] = [];
+  const act = (rows: RowKind, cols: number, values: Float32Array) => ({ rows, cols, values });
+  const shapes: [number, number, number, 'int8' | 'uint8', boolean, number[] | undefined][] = [
+    // rows, K, M, weights, per-row scales, zero points
+    [5, 7, 5, 'uint8', false, [0]],
+    [16, 64, 64, 'int8', true, undefined],
+    [26, 37, 29, 'uint8', true, [0, 255, 3, 128]],
+    [3, 64, 192, 'int8', false, [-128, 127, 5]],
+    [66, 384, 96, 'uint8', false, undefined],
+    [51, 1536, 40, 'int8', true, undefined],
+  ];
+  for (const [N, K, M, dtype, perRow, zeros] of shapes) {
+    for (const epilogue of ['none', 'gelu', 'residual'] as const) {
+      const inputs = maskedBatch([N], N, random);
+      const weights = new Map<string, Tensor>([
+        ['W', randomQuantized(M, K, random, dtype, perRow, zeros)],
+        ['b', randomTensor([M], random, 0.1)],
+      ]);
+      const activations = new Map([['x', act('tokens', K, randomTensor([N, K], random, 2, epilogue === 'gelu' ? 0.5 : 0).data)]]);
+      if (epilogue === 'residual') activations.set('res', act('tokens', M, randomTensor([N, M], random, 2).data));
+      cases.push({
+        name: `q8 linear ${N}x${K}→${M} ${dtype} ${perRow ? 'per row' : 'per tensor'} ${epilogue}`,
+        node: { op: 'linear', out: 'y', x: 'x', weight: 'W', bias: 'b', epilogue, precision: 'q8', ...(epilogue === 'residual' ? { residual: 'res' } : {}) },
+        weights,
+        inputs,
+        activations,
+        out: { rows: 'tokens', cols: M },
+      });
+    }
+  }
+  // Special inputs: all ≥ 0 (zero point 0), all ≤ 0 (zero point 255), all zero (scale 1), and
+  // values k/256 with min −255/128: scale 1/128 exactly, x / scale = −k/2 (ties at odd k).
+  const N = 9;
+  const K = 57;
+  const special: [string, (i: number) => number][] = [
+    ['x ≥ 0', () => random() * 3],
+    ['x ≤ 0', () => -random() * 3],
+    ['x = 0', () => 0],
+    ['ties of x / scale', (i) => (i === 0 ? -255 / 128 : -(i % 511) / 256)],
+  ];
+  for (const [what, value] of special) {
+    const x = Float32Array.from({ length: N * K }, (_, i) => value(i));
+    cases.push({
+      name: `q8 linear ${what}`,
+      node: { op: 'linear', out: 'y', x: 'x', weight: 'W', bias: 'b', epilogue: 'none', precision: 'q8' },
+      weights: new Map<string, Tensor>([
+        ['W', randomQuantized(24, K, random, 'uint8', true)],
+        ['b', randomTensor([24], random, 0.1)],
+      ]),
+      inputs: maskedBatch([N], N, random),
+      activations: new Map([['x', act('tokens', K, x)]]),
+      out: { rows: 'tokens', cols: 24 },
+    });
+  }
+  return cases;
 }

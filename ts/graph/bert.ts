@@ -44,8 +44,22 @@ export interface BertGraph {
 /** sentence-transformers' epsilon of `Normalize` (torch.nn.functional.normalize default). */
 export const NORMALIZE_EPS = 1e-12;
 
-/** Builds the graph of a BERT encoder followed by pooling and optional normalization. */
-export function buildBertGraph(config: BertConfig, head: HeadOptions): BertGraph {
+/** How the graph computes (see {@link buildBertGraph}). */
+export interface GraphOptions {
+  /**
+   * Checkpoint names of the Linear weights stored as int8/uint8 (ONNX dynamic quantization, e.g.
+   * from `quantizedNames(checkpoint)`): those layers compute in q8 (see `LinearNode.precision`).
+   * The fused Q/K/V projection is q8 when all three are.
+   */
+  quantized?: ReadonlySet<string>;
+}
+
+/**
+ * Builds the graph of a BERT encoder followed by pooling and optional normalization.
+ * @example
+ * const graph = buildBertGraph(model.config, { pooling: 'mean', normalize: true }, { quantized: quantizedNames(model.checkpoint) });
+ */
+export function buildBertGraph(config: BertConfig, head: HeadOptions, options: GraphOptions = {}): BertGraph {
   const C = config.hiddenSize;
   const I = config.intermediateSize;
   const HS = headSize(config);
@@ -53,11 +67,13 @@ export function buildBertGraph(config: BertConfig, head: HeadOptions): BertGraph
   const activations = new Map<string, ActivationSpec>();
   const nodes: GraphNode[] = [];
 
-  const weight = (name: string, shape: number[], concatOf?: string[]): string => {
+  const weight = (name: string, shape: number[], concatOf?: string[], precision?: 'q8'): string => {
     const role = shape.length === 1 ? 'vector' : 'linear';
-    weights.push(concatOf ? { name, shape, role, concatOf } : { name, shape, role });
+    weights.push({ name, shape, role, ...(concatOf ? { concatOf } : {}), ...(precision ? { precision } : {}) });
     return name;
   };
+  /** 'q8' when every checkpoint tensor of this Linear weight is quantized. */
+  const precisionOf = (parts: string[]): 'q8' | undefined => (parts.every((p) => options.quantized?.has(p)) ? 'q8' : undefined);
   const table = (name: string, shape: number[]): string => {
     weights.push({ name, shape, role: 'table' });
     return name;
@@ -86,14 +102,16 @@ export function buildBertGraph(config: BertConfig, head: HeadOptions): BertGraph
     epilogue: 'none' | 'gelu' | 'residual' = 'none',
     residual?: string,
   ): string => {
+    const precision = precisionOf([`${prefix}.weight`]);
     nodes.push({
       op: 'linear',
       out: act(out, outFeatures),
       x,
-      weight: weight(`${prefix}.weight`, [outFeatures, inFeatures]),
+      weight: weight(`${prefix}.weight`, [outFeatures, inFeatures], undefined, precision),
       bias: weight(`${prefix}.bias`, [outFeatures]),
       epilogue,
       ...(residual ? { residual } : {}),
+      ...(precision ? { precision } : {}),
     });
     return out;
   };
@@ -113,9 +131,11 @@ export function buildBertGraph(config: BertConfig, head: HeadOptions): BertGraph
     const p = `encoder.layer.${l}`;
     const self = `${p}.attention.self`;
     // Q, K and V in one GEMM: W_qkv = [W_q; W_k; W_v] is [3C, C].   qkv is [N, 3C]
-    const qkvW = weight(`${self}.qkv.weight`, [3 * C, C], ['query', 'key', 'value'].map((n) => `${self}.${n}.weight`));
+    const qkvParts = ['query', 'key', 'value'].map((n) => `${self}.${n}.weight`);
+    const qkvPrecision = precisionOf(qkvParts);
+    const qkvW = weight(`${self}.qkv.weight`, [3 * C, C], qkvParts, qkvPrecision);
     const qkvB = weight(`${self}.qkv.bias`, [3 * C], ['query', 'key', 'value'].map((n) => `${self}.${n}.bias`));
-    nodes.push({ op: 'linear', out: act(`${p}.qkv`, 3 * C), x: hidden, weight: qkvW, bias: qkvB, epilogue: 'none' });
+    nodes.push({ op: 'linear', out: act(`${p}.qkv`, 3 * C), x: hidden, weight: qkvW, bias: qkvB, epilogue: 'none', ...(qkvPrecision ? { precision: qkvPrecision } : {}) });
     // Scaled dot-product attention per head.          [N, C]
     nodes.push({
       op: 'attention',

@@ -29,11 +29,20 @@ export interface ActivationSpec {
  */
 export type WeightRole = 'linear' | 'table' | 'vector';
 
+/**
+ * How a linear weight is stored and multiplied: 'fp32' (the default), or 'q8' — int8/uint8
+ * values with a scale and zero point per output row, multiplied as ONNX dynamic quantization
+ * does it (see {@link LinearNode.precision}).
+ */
+export type WeightPrecision = 'fp32' | 'q8';
+
 /** A weight tensor the graph reads, by its Hugging Face `BertModel` name. */
 export interface WeightSpec {
   readonly name: string;
   readonly shape: readonly number[];
   readonly role: WeightRole;
+  /** 'q8' for a linear weight kept in int8 (the checkpoint must hold it quantized); absent: float. */
+  readonly precision?: WeightPrecision;
   /**
    * Set when this weight is not stored in the checkpoint but made at load time by concatenating
    * others along dim 0 (the fused Q/K/V projection: one [3C, C] GEMM instead of three [C, C]).
@@ -79,6 +88,16 @@ export interface LinearNode {
   readonly epilogue: 'none' | 'gelu' | 'residual';
   /** The activation added after the bias when epilogue is 'residual'. */
   readonly residual?: string;
+  /**
+   * 'q8': ONNX dynamic quantization, as onnxruntime computes DynamicQuantizeLinear →
+   * MatMulInteger → Cast → Mul → Add. x is quantized to uint8 with one scale and zero point for
+   * the whole [rows, K] input (its range widened to include 0: xs = (max − min) / 255,
+   * xz = round-half-even(clamp(−min / xs, 0, 255)), xq = saturate(round-half-even(x / xs) + xz));
+   * the integer sums Σ (xq − xz)(wq − wz) are exact in int32; then
+   * out = float(sum) · (xs · ws[m]) + b[m], each step rounded to float32, then the epilogue.
+   * The weight is q8 (int8 or uint8, scale and zero point per output row). Absent: float.
+   */
+  readonly precision?: WeightPrecision;
 }
 
 /** out[n] = (x[n] − mean) / sqrt(var + eps) · gamma + beta, statistics over the C columns. */

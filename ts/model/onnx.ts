@@ -9,12 +9,16 @@
  * graph: the MatMul (or Gemm, or int8 MatMulInteger) whose output feeds the Add of a named bias
  * owns the weight of that bias, and its layout follows from the op (MatMul right operand: [in, out];
  * Gemm transB=1 or a Transpose node in front: [out, in]). Embeddings and LayerNorm parameters are
- * taken by name. Every weight comes back as float32 in PyTorch layout; fp16 is widened exactly,
- * int8/uint8 weights are dequantized ((q − zero_point) · scale) with a warning.
+ * taken by name. Every weight comes back in PyTorch layout: float32 (fp16 widened exactly), or,
+ * for the Linear weights of ONNX dynamic quantization (DynamicQuantizeLinear → MatMulInteger),
+ * the int8/uint8 values with their scales and zero points as the file has them (`quantized`), so
+ * the graph can compute as onnxruntime does. Other int8 weights (QDQ's DequantizeLinear,
+ * GatherQuant tables) are dequantized exactly as the graph does it; a MatMulInteger fed by
+ * a fixed (static) quantization is dequantized with a warning. 4-bit MatMulNBits is refused.
  */
 import { DualbertError } from '../errors.js';
 import type { BertConfig } from '../graph/config.js';
-import type { Tensor } from '../graph/weights.js';
+import { type Tensor, quantizedTensor } from '../graph/weights.js';
 import { ProtobufError, type ProtoField, protoString, readFields, repeatedInts, toSigned64 } from './protobuf.js';
 import { fromHalfBits } from '../half.js';
 import { bertTensorShapes } from './synthetic.js';
@@ -348,6 +352,14 @@ export function readOnnxCheckpoint(
     }
   };
 
+  const blockQuantized = model.nodes.find((n) => n.opType === 'MatMulNBits' || n.opType === 'GatherBlockQuantized');
+  if (blockQuantized) {
+    throw new DualbertError(
+      'UNSUPPORTED_DTYPE',
+      `${file}: node "${blockQuantized.name}" is ${blockQuantized.opType} (block-quantized 4-bit weights, a q4 export), which dualbert does not run; load the q8, fp16 or fp32 export instead (dtype 'q8': onnx/model_quantized.onnx)`,
+    );
+  }
+
   const producers = new Map<string, OnnxNode>();
   const consumers = new Map<string, OnnxNode[]>();
   for (const node of model.nodes) {
@@ -419,6 +431,44 @@ export function readOnnxCheckpoint(
     out.set(name, t);
   };
 
+  /**
+   * The weight of a MatMulInteger as ONNX dynamic quantization leaves it — x quantized at run
+   * time by a DynamicQuantizeLinear whose scale enters the rescale Mul — kept as int8/uint8 in
+   * [out, in] layout with its scale and zero point (one, or one per output column); undefined
+   * when the activation quantization is not dynamic or the weight is not 8-bit.
+   */
+  const dynamicQuantization = (node: OnnxNode, wq: Resolved, wScale: Tensor, wZero: Tensor | undefined, scaleNode: OnnxNode | undefined): Tensor | undefined => {
+    const dql = producers.get(node.inputs[0]!);
+    if (dql?.opType !== 'DynamicQuantizeLinear' || node.inputs[2] !== dql.outputs[2]) return undefined;
+    if (!(scaleNode?.opType === 'Mul' && scaleNode.inputs.includes(dql.outputs[1]!))) return undefined;
+    const dataType = model.initializers.get(wq.source)?.dataType;
+    if (dataType !== DT.INT8 && dataType !== DT.UINT8) return undefined;
+    const [K, N] = wq.tensor.shape as [number, number];
+    const perColumn = (t: Tensor | undefined, what: string): Float32Array => {
+      if (!t) return new Float32Array(1);
+      if (t.data.length !== 1 && t.data.length !== N) {
+        throw new DualbertError('INVALID_WEIGHTS', `${file}: the ${what} of "${wq.source}" has ${t.data.length} values; its [${K}, ${N}] weight needs 1 or ${N}`);
+      }
+      return t.data;
+    };
+    const scale = perColumn(wScale, 'quantization scale');
+    const zeros = perColumn(wZero, 'zero point');
+    const [lo, hi] = dataType === DT.INT8 ? [-128, 127] : [0, 255];
+    if (zeros.some((z) => !(z >= lo && z <= hi))) throw new DualbertError('INVALID_WEIGHTS', `${file}: a zero point of "${wq.source}" lies outside ${DT_NAMES[dataType]}`);
+    if (scale.some((v) => !(v > 0) || !Number.isFinite(v))) throw new DualbertError('INVALID_WEIGHTS', `${file}: a quantization scale of "${wq.source}" is not a positive finite number`);
+    // One scale and zero point per row of the [N, K] weight (or one for all).
+    const rows = scale.length === zeros.length ? scale.length : N;
+    const values = dataType === DT.INT8 ? new Int8Array(N * K) : new Uint8Array(N * K);
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) values[n * K + k] = wq.tensor.data[k * N + n]!;
+    const at = (a: Float32Array, i: number): number => a[a.length === 1 ? 0 : i]!;
+    return quantizedTensor([N, K], {
+      dtype: dataType === DT.INT8 ? 'int8' : 'uint8',
+      values,
+      scale: Float32Array.from({ length: rows }, (_, i) => at(scale, i)),
+      zeroPoint: Int32Array.from({ length: rows }, (_, i) => at(zeros, i)),
+    });
+  };
+
   // 1. Linear layers, found through the graph.
   interface Site {
     weight: Tensor; // [out, in]
@@ -450,7 +500,6 @@ export function readOnnxCheckpoint(
         weight = transpose2d(w.tensor); // MatMul(x, W): W is [in, out]
         bias = biasAfter(node.outputs[0]!, weight.shape[0]!);
       }
-      if (w.dequantized) warn(`${file}: int8 weights were dequantized to float32 (results differ from the float model by the quantization error)`);
       sites.push({ weight, bias, node });
     } else if (node.opType === 'MatMulInteger') {
       // DynamicQuantizeLinear(x) → MatMulInteger(xq, Wq, x_zp, W_zp) → Cast → Mul(·, x_scale · W_scale) → Add(bias)
@@ -466,9 +515,14 @@ export function readOnnxCheckpoint(
       const scaleNode = producers.get(scaleValue);
       if (!wScale && scaleNode?.opType === 'Mul') wScale = resolve(scaleNode.inputs[0]!) ?? resolve(scaleNode.inputs[1]!);
       if (!wScale) continue;
-      const deq = dequantize(wq.tensor, wScale.tensor, wzp?.tensor, 1, wq.source, file);
-      warn(`${file}: int8 weights were dequantized to float32 (results differ from the float model by the quantization error)`);
-      const weight = transpose2d(deq);
+      const quantized = dynamicQuantization(node, wq, wScale.tensor, wzp?.tensor, scaleNode);
+      let weight: Tensor;
+      if (quantized) {
+        weight = quantized;
+      } else {
+        weight = transpose2d(dequantize(wq.tensor, wScale.tensor, wzp?.tensor, 1, wq.source, file));
+        warn(`${file}: int8 weights with a fixed activation quantization were dequantized to float32 (results differ from onnxruntime's by the quantization of activations)`);
+      }
       sites.push({ weight, bias: biasAfter(mul.outputs[0]!, weight.shape[0]!), node });
     }
   }
@@ -535,7 +589,6 @@ export function readOnnxCheckpoint(
         throw new DualbertError('INVALID_WEIGHTS', `${file}: initializer "${initName}" is ${DT_NAMES[init.dataType] ?? init.dataType} and no DequantizeLinear gives its float values`);
       }
     }
-    if (r.dequantized) warn(`${file}: int8 weights were dequantized to float32 (results differ from the float model by the quantization error)`);
     put(name, r.tensor, initName);
   }
 

@@ -19,6 +19,7 @@ import type { GraphPlan, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeights, Tensor } from '../../graph/weights.js';
 import type { Backend, BackendStats, RunIO } from '../types.js';
 import { gelu } from './math.js';
+import { quantizedLinear } from './quantized.js';
 
 /** A float64 activation [rows, cols]. */
 export interface RefTensor {
@@ -49,7 +50,7 @@ export class ReferenceBackend implements Backend {
 
   stats(): BackendStats {
     let weightBytes = 0;
-    for (const t of this.weights.values()) weightBytes += t.data.byteLength;
+    for (const t of this.weights.values()) weightBytes += t.quantized ? t.quantized.values.byteLength : t.data.byteLength;
     return { device: 'reference', threads: 1, weightBytes, activationBytes: 0 };
   }
 
@@ -95,6 +96,7 @@ class ReferenceKernels implements OpKernels<RefTensor> {
 
   // x is [rows, K], W is [M, K], out is [rows, M]: out = x·Wᵀ + b, then the epilogue.
   linear(node: LinearNode, x: RefTensor, out: RefTensor, residual: RefTensor | undefined): boolean {
+    if (node.precision === 'q8') return this.linearQ8(node, x, out, residual);
     const W = this.weight(node.weight).data;
     const b = this.weight(node.bias).data;
     const K = x.cols;
@@ -139,6 +141,19 @@ class ReferenceKernels implements OpKernels<RefTensor> {
         else if (node.epilogue === 'residual') v += residual!.data[oRow + m]!;
         out.data[oRow + m] = v;
       }
+    }
+    return false;
+  }
+
+  // The same in int8, as onnxruntime runs a quantize_dynamic file (./quantized.ts), then the epilogue.
+  private linearQ8(node: LinearNode, x: RefTensor, out: RefTensor, residual: RefTensor | undefined): boolean {
+    const w = this.weight(node.weight);
+    if (!w.quantized) throw new Error(`reference: "${node.weight}" is not quantized, the graph computes it in q8`);
+    const M = out.cols;
+    out.data.set(quantizedLinear(x.data, x.rows, x.cols, w.quantized, M, this.weight(node.bias).data));
+    for (let i = 0; i < out.data.length; i++) {
+      if (node.epilogue === 'gelu') out.data[i] = gelu(out.data[i]!);
+      else if (node.epilogue === 'residual') out.data[i] = out.data[i]! + residual!.data[i]!;
     }
     return false;
   }

@@ -24,6 +24,8 @@ export interface KernelExports {
   activate(x: number, n: number, act: number): void;
   attentionScratchBytes(T: number, HS: number): number;
   gemmScratchBytes(MC: number, K: number): number;
+  /** Per-thread scratch of a q8 GEMM job (assembly/gemm-q8.ts). */
+  gemmQ8ScratchBytes(MC: number, K: number): number;
 }
 
 /**
@@ -36,7 +38,7 @@ export const CTRL = { GEN: 0, QUIT: 8, ERR: 12, TASK: 64, FINISHED: 72, ARGS: 12
 export const MAX_TASKS = 65535;
 
 /** Job op codes (ARGS word 0). */
-export const OP = { GEMM: 1, ATTENTION: 2, LAYERNORM: 3 } as const;
+export const OP = { GEMM: 1, ATTENTION: 2, LAYERNORM: 3, Q8_GEMM: 4, Q8_MINMAX: 5 } as const;
 
 /** GEMM epilogues (the graph's 'none' is `bias`: the bias is always added). */
 export const EPI = { bias: 0, gelu: 1, residual: 2 } as const;
@@ -59,6 +61,8 @@ export const ABI_GLOBALS: Readonly<Record<string, number>> = {
   OP_GEMM: OP.GEMM,
   OP_ATTENTION: OP.ATTENTION,
   OP_LAYERNORM: OP.LAYERNORM,
+  OP_Q8_GEMM: OP.Q8_GEMM,
+  OP_Q8_MINMAX: OP.Q8_MINMAX,
   EPI_BIAS: EPI.bias,
   EPI_GELU: EPI.gelu,
   EPI_RESIDUAL: EPI.residual,

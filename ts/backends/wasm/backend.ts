@@ -8,10 +8,12 @@
  *   weights            written once when the backend is created, laid out by role: vectors as
  *                      they are (padded to 8 floats with zeros, so kernels may read a full 8-lane
  *                      bias), tables row-major, linear weights as [⌈M/8⌉][K][8] GEMM panels;
- *                      then zeros as wide as the widest linear weight (the bias of a Dense
- *                      head that has none: the GEMM always adds one)
- *   batch arena        per batch: token ids, type ids and mask (i32), then the plan's slots
- *                      (each sized for this batch), then per-thread kernel scratch. It grows the
+ *                      q8 linear weights as int8 panels with their zero points and scales
+ *                      (assembly/gemm-q8.ts), a quarter of the bytes; then zeros as wide as the
+ *                      widest linear weight (the bias of a Dense head that has none: the GEMM
+ *                      always adds one)
+ *   batch arena        per batch: token ids, type ids and mask (i32), the q8 min/max stats, then
+ *                      the plan's slots (each sized for this batch), then per-thread kernel scratch. It grows the
  *                      memory as needed, never past the memory's maximum (a clear error instead).
  */
 import { DualbertError } from '../../errors.js';
@@ -44,7 +46,12 @@ interface WeightSlot {
   /** 2-D: [rows, cols] = [M, K] or [table rows, C]; 1-D: [n, 1]. */
   readonly rows: number;
   readonly cols: number;
+  /** q8 linear weights: byte offsets of the effective zero points (i32) and scales (f32) per row. */
+  readonly q8?: { readonly zpe: number; readonly scale: number };
 }
+
+/** Tasks of a q8 min/max job at most (its stats: one (min, max) pair of f32 per task). */
+const Q8_STATS_TASKS = 64;
 
 /** Everything a backend instance is made of (see index.ts, which assembles it). */
 export interface WasmBackendParts {
@@ -60,21 +67,33 @@ export interface WasmBackendParts {
 /** Bytes a set of weights takes in this backend's layout (for sizing the initial memory). */
 export function weightBytes(weights: GraphWeights): number {
   let bytes = 0;
-  for (const t of weights.values()) bytes += align(slotFloats(t) * 4);
+  for (const t of weights.values()) bytes += slotBytes(t);
   return bytes;
 }
 
-/** Floats reserved for a weight: linear weights rounded up to whole 8-row panels; others padded to 8. */
-function slotFloats(t: GraphWeight): number {
-  if (t.role === 'linear') return Math.ceil(t.shape[0]! / 8) * 8 * t.shape[1]!;
-  return Math.ceil(t.data.length / 8) * 8;
+/**
+ * Bytes reserved for a weight: linear weights rounded up to whole 8-row panels (q8: one byte per
+ * weight over K rounded up to 4, then a zero point and a scale per row); others padded to 8 floats.
+ */
+function slotBytes(t: GraphWeight): number {
+  if (t.role === 'linear' && t.quantized) {
+    const M8 = Math.ceil(t.shape[0]! / 8) * 8;
+    return align(M8 * q8PaddedK(t.shape[1]!)) + 2 * align(M8 * 4);
+  }
+  if (t.role === 'linear') return align(Math.ceil(t.shape[0]! / 8) * 8 * t.shape[1]! * 4);
+  return align(Math.ceil(t.data.length / 8) * 8 * 4);
 }
+
+/** K rounded up to 4: the q8 panels and packed rows are zero past K (assembly/gemm-q8.ts). */
+const q8PaddedK = (K: number): number => Math.ceil(K / 4) * 4;
 
 /** Where the arena put this batch's inputs, slots and scratch. */
 interface ArenaLayout {
   readonly idsAt: number;
   readonly typeIdsAt: number;
   readonly maskAt: number;
+  /** The (min, max) pairs of a q8 min/max job. */
+  readonly statsAt: number;
   readonly slotAt: readonly number[];
   readonly scratchAt: number;
   readonly scratchPerThread: number;
@@ -122,11 +141,17 @@ export class WasmBackend implements Backend {
     this.workers = parts.pool;
     let at = align(this.ctrl + CTRL.BYTES);
     for (const [name, tensor] of weights) {
-      const is2d = tensor.shape.length === 2;
-      const slot: WeightSlot = { offset: at, rows: is2d ? tensor.shape[0]! : tensor.data.length, cols: is2d ? tensor.shape[1]! : 1 };
-      at = align(at + slotFloats(tensor) * 4);
-      this.grow(at, 'the model weights');
-      writeWeight(new Float32Array(this.memory.buffer, slot.offset, slotFloats(tensor)), tensor);
+      const bytes = slotBytes(tensor);
+      this.grow(at + bytes, 'the model weights');
+      let slot: WeightSlot;
+      if (tensor.role === 'linear' && tensor.quantized) {
+        slot = writeQ8Weight(this.memory.buffer, at, tensor);
+      } else {
+        const is2d = tensor.shape.length === 2;
+        slot = { offset: at, rows: is2d ? tensor.shape[0]! : tensor.data.length, cols: is2d ? tensor.shape[1]! : 1 };
+        writeWeight(new Float32Array(this.memory.buffer, at, bytes / 4), tensor);
+      }
+      at += bytes;
       this.slots.set(name, slot);
     }
     let widest = 8;
@@ -218,7 +243,8 @@ export class WasmBackend implements Backend {
     const idsAt = this.arenaStart;
     const typeIdsAt = align(idsAt + n * 4);
     const maskAt = align(typeIdsAt + n * 4);
-    let top = align(maskAt + n * 4);
+    const statsAt = align(maskAt + n * 4);
+    let top = align(statsAt + Q8_STATS_TASKS * 8);
     const slotAt = plan.slots.map((s) => {
       const bytes = (s.rows === 'tokens' ? n : batch.batchSize) * s.cols * 4;
       if (bytes > this.maxPages * PAGE) {
@@ -236,7 +262,7 @@ export class WasmBackend implements Backend {
     const scratchPerThread = align(scratch);
     this.arenaEnd = top + scratchPerThread * this.threads;
     this.grow(this.arenaEnd, `a batch of ${batch.batchSize} × ${batch.seqLen} tokens`);
-    return { idsAt, typeIdsAt, maskAt, slotAt, scratchAt: top, scratchPerThread };
+    return { idsAt, typeIdsAt, maskAt, statsAt, slotAt, scratchAt: top, scratchPerThread };
   }
 
   /** Writes a job's arguments (ARGS words 1..) and runs it on every thread. */
@@ -324,6 +350,39 @@ function writeWeight(dst: Float32Array, t: GraphWeight): void {
   }
 }
 
+/**
+ * Writes a q8 linear weight at byte `at` (layout of assembly/gemm-q8.ts): ⌈M/8⌉ panels of Kp/2
+ * steps, a step being the int8 weights of the panel's 8 rows at k and k+1
+ * ([r0k0 r0k1 r1k0 r1k1 … r7k1]); uint8 weights as int8 (w − 128) with their zero points moved
+ * by 128; zeros past K and past M. Then the effective zero points (i32) and the scales (f32),
+ * one per row, padded to 8.
+ */
+function writeQ8Weight(buffer: ArrayBufferLike, at: number, t: GraphWeight): WeightSlot {
+  const q = t.quantized!;
+  const M = t.shape[0]!;
+  const K = t.shape[1]!;
+  const Kp = q8PaddedK(K);
+  const M8 = Math.ceil(M / 8) * 8;
+  const panels = new Int8Array(buffer, at, M8 * Kp);
+  panels.fill(0);
+  const shift = q.dtype === 'uint8' ? 128 : 0;
+  for (let m = 0; m < M; m++) {
+    const base = (m >> 3) * Kp * 8 + (m & 7) * 2;
+    const row = m * K;
+    for (let k = 0; k < K; k++) panels[base + (k >> 1) * 16 + (k & 1)] = q.values[row + k]! - shift;
+  }
+  const zpeAt = at + align(M8 * Kp);
+  const scaleAt = zpeAt + align(M8 * 4);
+  const zpe = new Int32Array(buffer, zpeAt, M8).fill(0);
+  const scale = new Float32Array(buffer, scaleAt, M8).fill(0);
+  for (let m = 0; m < M; m++) {
+    const i = q.scale.length === 1 ? 0 : m;
+    zpe[m] = q.zeroPoint[i]! - shift;
+    scale[m] = q.scale[i]!;
+  }
+  return { offset: at, rows: M, cols: K, q8: { zpe: zpeAt, scale: scaleAt } };
+}
+
 /** An activation of this batch: its byte offset in the arena and its [rows, cols]. */
 interface Span {
   readonly at: number;
@@ -347,6 +406,7 @@ class WasmKernels implements OpKernels<Span> {
     if (node.op !== 'linear' && node.op !== 'dense') return 0;
     const w = this.backend.weight(node.weight);
     const plan = gemmPlan(rowsOf(step.out, this.batch), w.cols, w.rows, this.backend.threads);
+    if (w.q8) return this.backend.exports.gemmQ8ScratchBytes(plan.MC, w.cols);
     return plan.packA ? this.backend.exports.gemmScratchBytes(plan.MC, w.cols) : 128;
   }
 
@@ -363,6 +423,7 @@ class WasmKernels implements OpKernels<Span> {
   // x is [rows, K], W is [M, K], out (and residual) [rows, M]: out = x·Wᵀ + b, then the epilogue;
   // with `norm`, each task also normalizes its rows (when its tasks cover whole rows).
   linear(node: LinearNode, x: Span, out: Span, residual: Span | undefined, norm: { node: LayerNormNode; out: Span } | undefined): boolean {
+    if (node.precision === 'q8') return this.linearQ8(node, this.backend.weight(node.weight), x, out, residual, norm);
     const bias = this.backend.weight(node.bias).offset;
     return this.gemm(node.weight, bias, x, out, EPI[node.epilogue === 'none' ? 'bias' : node.epilogue], residual, norm);
   }
@@ -406,6 +467,50 @@ class WasmKernels implements OpKernels<Span> {
       [A.GEMM_LN_EPS, ln ? ln.node.eps : 0, 'f32'],
     ];
     this.backend.job(OP.GEMM, Math.ceil(N / plan.MC) * Math.ceil(Math.ceil(M / 8) / plan.PG), args);
+    return ln !== undefined;
+  }
+
+  // The same in int8 (assembly/gemm-q8.ts): a min/max job over x, then the q8 GEMM job.
+  private linearQ8(node: LinearNode, w: WeightSlot, x: Span, out: Span, residual: Span | undefined, norm: { node: LayerNormNode; out: Span } | undefined): boolean {
+    if (!w.q8) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: "${node.weight}" is not a q8 weight, the graph computes it in q8`);
+    const M = w.rows;
+    const K = w.cols;
+    const N = x.rows;
+    const count = N * K;
+    const chunk = Math.max(4096, Math.ceil(count / Q8_STATS_TASKS / 4) * 4);
+    const statsCount = Math.ceil(count / chunk);
+    const { scratchAt, scratchPerThread, statsAt } = this.layout;
+    this.backend.job(OP.Q8_MINMAX, statsCount, [
+      [A.Q8MM_X, x.at],
+      [A.Q8MM_COUNT, count],
+      [A.Q8MM_STATS, statsAt],
+      [A.Q8MM_CHUNK, chunk],
+    ]);
+    const plan = gemmPlan(N, K, M, this.backend.threads);
+    const ln = norm && plan.PG * 8 >= M ? norm : undefined;
+    this.backend.job(OP.Q8_GEMM, Math.ceil(N / plan.MC) * Math.ceil(Math.ceil(M / 8) / plan.PG), [
+      [A.Q8_X, x.at],
+      [A.Q8_W, w.offset],
+      [A.Q8_ZPE, w.q8.zpe],
+      [A.Q8_WSCALE, w.q8.scale],
+      [A.Q8_BIAS, this.backend.weight(node.bias).offset],
+      [A.Q8_OUT, out.at],
+      [A.Q8_RESIDUAL, residual?.at ?? 0],
+      [A.Q8_N, N],
+      [A.Q8_K, K],
+      [A.Q8_M, M],
+      [A.Q8_EPI, EPI[node.epilogue === 'none' ? 'bias' : node.epilogue]],
+      [A.Q8_SCRATCH, scratchAt],
+      [A.Q8_SCRATCH_PER_THREAD, scratchPerThread],
+      [A.Q8_MC, plan.MC],
+      [A.Q8_PG, plan.PG],
+      [A.Q8_LN_OUT, ln ? ln.out.at : 0],
+      [A.Q8_LN_GAMMA, ln ? this.backend.weight(ln.node.gamma).offset : 0],
+      [A.Q8_LN_BETA, ln ? this.backend.weight(ln.node.beta).offset : 0],
+      [A.Q8_LN_EPS, ln ? ln.node.eps : 0, 'f32'],
+      [A.Q8_STATS, statsAt],
+      [A.Q8_STATS_COUNT, statsCount],
+    ]);
     return ln !== undefined;
   }
 

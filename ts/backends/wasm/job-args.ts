@@ -47,3 +47,34 @@ export const LN_N = 5;
 export const LN_C = 6;
 /** f32 */
 export const LN_EPS = 7;
+
+// q8 GEMM (assembly/gemm-q8.ts): out = f32(Σ x'·w) · (xs · ws) + b, then the epilogue; x is
+// quantized per task from the STATS written by the min/max job. LN_* as for the GEMM.
+export const Q8_X = 1;
+export const Q8_W = 2;
+export const Q8_ZPE = 3;
+export const Q8_WSCALE = 4;
+export const Q8_BIAS = 5;
+export const Q8_OUT = 6;
+export const Q8_RESIDUAL = 7;
+export const Q8_N = 8;
+export const Q8_K = 9;
+export const Q8_M = 10;
+export const Q8_EPI = 11;
+export const Q8_SCRATCH = 12;
+export const Q8_SCRATCH_PER_THREAD = 13;
+export const Q8_MC = 14;
+export const Q8_PG = 15;
+export const Q8_LN_OUT = 16;
+export const Q8_LN_GAMMA = 17;
+export const Q8_LN_BETA = 18;
+/** f32 */
+export const Q8_LN_EPS = 19;
+export const Q8_STATS = 20;
+export const Q8_STATS_COUNT = 21;
+
+// Min and max of COUNT f32 values, CHUNK values per task: (min, max) pairs at STATS.
+export const Q8MM_X = 1;
+export const Q8MM_COUNT = 2;
+export const Q8MM_STATS = 3;
+export const Q8MM_CHUNK = 4;

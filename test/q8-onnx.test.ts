@@ -1,0 +1,240 @@
+/**
+ * Files made by onnxruntime's own quantize_dynamic (test/fixtures/q8, see PROVENANCE.md there),
+ * run by dualbert and by onnxruntime-web (wasm) on the same token ids: q8 with uint8 and int8
+ * weights, per tensor and per channel, within 2e-4 (max abs, mean pooling + L2 normalization)
+ * of onnxruntime's output for single texts and a padded batch; fp32 of the same repository
+ * within 1e-5; the q4 file (MatMulNBits) refused with UNSUPPORTED_DTYPE.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-web';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReferenceBackend } from '../ts/backends/reference/reference-backend.js';
+import type { Backend } from '../ts/backends/types.js';
+import { createWasmBackend, type WasmBackend } from '../ts/backends/wasm/index.js';
+import { createEmbedder } from '../ts/index.js';
+import { buildBertGraph } from '../ts/graph/bert.js';
+import type { BertConfig } from '../ts/graph/config.js';
+import { runGraph } from '../ts/graph/execute.js';
+import type { BatchInputs } from '../ts/graph/ops.js';
+import { type Checkpoint, bindWeights, quantizedNames } from '../ts/graph/weights.js';
+import { parseBertConfig } from '../ts/model/config.js';
+import { loadModelMeta } from '../ts/model/load.js';
+import { readOnnxCheckpoint } from '../ts/model/onnx.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/q8/', import.meta.url));
+const MODEL_DIR = `${FIXTURES}tiny-bert`;
+const config: BertConfig = parseBertConfig(readFileSync(`${MODEL_DIR}/config.json`, 'utf8'));
+const C = config.hiddenSize;
+
+interface Reference {
+  texts: string[];
+  batch_texts: string[];
+  inputs: { singles: { input_ids: number[] }[]; batch: { input_ids: number[][]; attention_mask: number[][] } };
+  outputs: Record<string, { singles: number[][]; batch: number[][] }>;
+}
+const reference = JSON.parse(readFileSync(`${FIXTURES}reference.json`, 'utf8')) as Reference;
+
+/** The batches every engine runs: each text alone, then the padded batch of four. */
+const batches: BatchInputs[] = [
+  ...reference.inputs.singles.map(({ input_ids }) => batchOf([input_ids], [input_ids.map(() => 1)])),
+  batchOf(reference.inputs.batch.input_ids, reference.inputs.batch.attention_mask),
+];
+
+function batchOf(ids: number[][], mask: number[][]): BatchInputs {
+  const B = ids.length;
+  const T = ids[0]!.length;
+  return {
+    batchSize: B,
+    seqLen: T,
+    ids: Int32Array.from(ids.flat()),
+    typeIds: new Int32Array(B * T),
+    attentionMask: Uint8Array.from(mask.flat()),
+  };
+}
+
+/** Mean pooling over the mask, then L2 normalization, in float64 (as transformers.js does for onnxruntime). */
+function meanNormalize(hidden: Float32Array, batch: BatchInputs): Float64Array {
+  const { batchSize: B, seqLen: T, attentionMask } = batch;
+  const out = new Float64Array(B * C);
+  for (let b = 0; b < B; b++) {
+    const v = out.subarray(b * C, (b + 1) * C);
+    let n = 0;
+    for (let t = 0; t < T; t++) {
+      if (!attentionMask[b * T + t]) continue;
+      n++;
+      for (let c = 0; c < C; c++) v[c]! += hidden[(b * T + t) * C + c]!;
+    }
+    const norm = Math.hypot(...v.map((x) => x / n));
+    for (let c = 0; c < C; c++) v[c] = v[c]! / n / norm;
+  }
+  return out;
+}
+
+/** onnxruntime-web's sentence vectors for every batch, on the file at `path`. */
+async function onnxruntime(bytes: Uint8Array): Promise<Float64Array[]> {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  try {
+    const results: Float64Array[] = [];
+    for (const batch of batches) {
+      const dims = [batch.batchSize, batch.seqLen];
+      const i64 = (a: ArrayLike<number>): BigInt64Array => BigInt64Array.from(Array.from(a), (v) => BigInt(v));
+      const out = await session.run({
+        input_ids: new ort.Tensor('int64', i64(batch.ids), dims),
+        attention_mask: new ort.Tensor('int64', i64(batch.attentionMask), dims),
+        token_type_ids: new ort.Tensor('int64', i64(batch.typeIds), dims),
+      });
+      results.push(meanNormalize(out['last_hidden_state']!.data as Float32Array, batch));
+    }
+    return results;
+  } finally {
+    await session.release();
+  }
+}
+
+/** dualbert's sentence vectors for every batch on `backend`. */
+async function dualbert(checkpoint: Checkpoint, make: (weights: ReturnType<typeof bindWeights>) => Promise<Backend> | Backend): Promise<Float64Array[]> {
+  const graph = buildBertGraph(config, { pooling: 'mean', normalize: true }, { quantized: quantizedNames(checkpoint) });
+  const backend = await make(bindWeights(graph.weights, checkpoint));
+  try {
+    const results: Float64Array[] = [];
+    for (const batch of batches) results.push(Float64Array.from((await runGraph(graph, backend, batch)).output));
+    return results;
+  } finally {
+    backend.dispose();
+  }
+}
+
+const maxAbs = (a: Float64Array[], b: Float64Array[]): number => Math.max(...a.map((x, i) => Math.max(...x.map((v, j) => Math.abs(v - b[i]![j]!)))));
+
+const read = (path: string): Uint8Array => new Uint8Array(readFileSync(`${FIXTURES}${path}`));
+const checkpointOf = (path: string, warnings: string[] = []): Checkpoint =>
+  readOnnxCheckpoint(read(path), config, { file: path, warn: (m) => warnings.push(m) });
+
+const wasm = (threads: number, simd = true) => (weights: ReturnType<typeof bindWeights>) =>
+  createWasmBackend(weights, { threads, wasm: { simd } }, { relaxedSimd: false });
+
+beforeAll(() => {
+  ort.env.wasm.numThreads = 1;
+});
+
+describe('q8 files of onnxruntime quantize_dynamic', () => {
+  const FILES = [
+    { what: 'uint8 weights per tensor', path: 'tiny-bert/onnx/model_quantized.onnx', dtype: 'uint8', perChannel: false },
+    { what: 'uint8 weights per channel', path: 'tiny-bert/onnx/model_uint8.onnx', dtype: 'uint8', perChannel: true },
+    { what: 'int8 weights per tensor', path: 'tiny-bert/onnx/model_int8.onnx', dtype: 'int8', perChannel: false },
+    { what: 'int8 weights per channel', path: 'variants/model_int8_per_channel.onnx', dtype: 'int8', perChannel: true },
+    { what: 'int8 weights, reduce_range (7 bits)', path: 'variants/model_int8_reduce_range.onnx', dtype: 'int8', perChannel: false },
+  ] as const;
+
+  it.each(FILES.map((f) => [f.what, f] as const))('%s: within 2e-4 of onnxruntime-web (singles and a padded batch)', async (_, file) => {
+    const warnings: string[] = [];
+    const checkpoint = checkpointOf(file.path, warnings);
+    expect(warnings).toEqual([]); // nothing dequantized: the file's integers are used as they are
+    const up = checkpoint.get('encoder.layer.1.intermediate.dense.weight')!;
+    expect(up.quantized?.dtype).toBe(file.dtype);
+    expect(up.quantized?.scale.length).toBe(file.perChannel ? config.intermediateSize : 1);
+    expect(quantizedNames(checkpoint).size).toBe(6 * config.numLayers);
+
+    const want = await onnxruntime(read(file.path));
+    const simd = await dualbert(checkpoint, wasm(1));
+    const threaded = await dualbert(checkpoint, wasm(2, false)); // scalar build, 2 threads
+    const oracle = await dualbert(checkpoint, (weights) => new ReferenceBackend(weights));
+    const figures = { simd: maxAbs(simd, want), scalar2t: maxAbs(threaded, want), reference: maxAbs(oracle, want) };
+    console.log(`${file.path}: max |Δ| vs onnxruntime-web ${JSON.stringify(Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, v.toExponential(2)])))}`);
+    expect(figures.simd).toBeLessThanOrEqual(2e-4);
+    expect(figures.scalar2t).toBeLessThanOrEqual(2e-4);
+    expect(figures.reference).toBeLessThanOrEqual(2e-4);
+    // The dequantized float model is further away: the activations' quantization matters.
+    const float = await dualbert(new Map([...checkpoint].map(([k, t]) => [k, { shape: t.shape, data: t.data }])), wasm(1));
+    expect(maxAbs(float, want)).toBeGreaterThan(figures.simd);
+  });
+
+  it('keeps the weights in int8: a quarter of the float32 bytes in wasm memory', async () => {
+    const q8 = checkpointOf('tiny-bert/onnx/model_quantized.onnx');
+    const fp32 = checkpointOf('tiny-bert/onnx/model.onnx');
+    const bytes = async (checkpoint: Checkpoint): Promise<{ linear: number; total: number }> => {
+      const graph = buildBertGraph(config, { pooling: 'mean', normalize: true }, { quantized: quantizedNames(checkpoint) });
+      const weights = bindWeights(graph.weights, checkpoint);
+      const backend = (await createWasmBackend(weights, { threads: 1 })) as WasmBackend;
+      const total = backend.stats().weightBytes;
+      backend.dispose();
+      const linear = graph.weights.filter((w) => w.role === 'linear').reduce((s, w) => s + w.shape[0]! * w.shape[1]!, 0);
+      return { linear, total };
+    };
+    const a = await bytes(q8);
+    const b = await bytes(fp32);
+    // Embedding tables are float in both (GatherQuant tables are dequantized at load).
+    const tables = b.total - 4 * b.linear;
+    console.log(`weight bytes in wasm memory: q8 ${a.total}, fp32 ${b.total} (linear weights ${a.total - tables} vs ${4 * b.linear})`);
+    expect(a.total - tables).toBeLessThan(0.3 * 4 * b.linear);
+  });
+
+  it('fp32 export of the same repository: within 1e-5 of onnxruntime-web', async () => {
+    const want = await onnxruntime(read('tiny-bert/onnx/model.onnx'));
+    const got = await dualbert(checkpointOf('tiny-bert/onnx/model.onnx'), wasm(1));
+    const d = maxAbs(got, want);
+    console.log(`fp32 model.onnx: max |Δ| vs onnxruntime-web ${d.toExponential(2)}`);
+    expect(d).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('fp16 export: weights widened exactly, within 2e-3 of the float64 PyTorch model', async () => {
+    const got = await dualbert(checkpointOf('tiny-bert/onnx/model_fp16.onnx'), wasm(1));
+    const golden = [...reference.outputs['torch_float64']!.singles.map((v) => Float64Array.from(v)), Float64Array.from(reference.outputs['torch_float64']!.batch.flat())];
+    const d = maxAbs(got, golden);
+    console.log(`fp16 model_fp16.onnx: max |Δ| vs PyTorch float64 ${d.toExponential(2)}`);
+    expect(d).toBeLessThanOrEqual(2e-3);
+  });
+
+  it('the q4 file (MatMulNBits) is refused with UNSUPPORTED_DTYPE naming the op', () => {
+    expect(() => checkpointOf('variants/model_q4.onnx')).toThrowError(
+      expect.objectContaining({ code: 'UNSUPPORTED_DTYPE', message: expect.stringMatching(/variants\/model_q4\.onnx: node .* is MatMulNBits \(block-quantized 4-bit weights, a q4 export\)/) }),
+    );
+  });
+});
+
+describe('createEmbedder with dtype q8, int8, uint8 (the tokenizer, loader and wasm device together)', () => {
+  const texts = reference.texts;
+  let want: Float64Array[];
+  beforeAll(async () => {
+    want = await onnxruntime(read('tiny-bert/onnx/model_quantized.onnx'));
+  });
+  afterAll(() => undefined);
+
+  it("dualbert's tokenizer gives the reference's token ids", async () => {
+    const { tokenizer } = await loadModelMeta(MODEL_DIR);
+    texts.forEach((t, i) => expect(Array.from(tokenizer.encode(t, { maxLength: 64 }).ids)).toEqual(reference.inputs.singles[i]!.input_ids));
+  });
+
+  it("dtype 'q8' (model_quantized.onnx) embeds each text as onnxruntime does, and the padded batch", async () => {
+    const embedder = await createEmbedder(MODEL_DIR, { dtype: 'q8', device: 'wasm', threads: 1 });
+    try {
+      const singles = await embedder.embed(texts, { batchSize: 1, pooling: 'mean', normalize: true });
+      const got = texts.map((_, i) => Float64Array.from(singles.data.subarray(i * C, (i + 1) * C)));
+      expect(maxAbs(got, want.slice(0, texts.length))).toBeLessThanOrEqual(2e-4);
+      // The four texts of the padded batch, in one batch (embed() sorts them; the quantization
+      // scale covers the whole padded batch, so each vector depends on its batch, as in onnxruntime).
+      const batch = await embedder.embed(reference.batch_texts, { batchSize: 4, pooling: 'mean', normalize: true });
+      expect(maxAbs([Float64Array.from(batch.data)], [want.at(-1)!])).toBeLessThanOrEqual(2e-4);
+    } finally {
+      embedder.dispose();
+    }
+  });
+
+  it("dtypes 'int8' and 'uint8' pick model_int8.onnx and model_uint8.onnx", async () => {
+    for (const [dtype, path] of [
+      ['int8', 'tiny-bert/onnx/model_int8.onnx'],
+      ['uint8', 'tiny-bert/onnx/model_uint8.onnx'],
+    ] as const) {
+      const expected = await onnxruntime(read(path));
+      const embedder = await createEmbedder(MODEL_DIR, { dtype, device: 'wasm', threads: 1 });
+      try {
+        const { data } = await embedder.embed(texts.slice(0, 2), { batchSize: 1, pooling: 'mean', normalize: true });
+        const got = [0, 1].map((i) => Float64Array.from(data.subarray(i * C, (i + 1) * C)));
+        expect(maxAbs(got, expected.slice(0, 2)), dtype).toBeLessThanOrEqual(2e-4);
+      } finally {
+        embedder.dispose();
+      }
+    }
+  });
+});
