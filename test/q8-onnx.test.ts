@@ -13,6 +13,7 @@ import { ReferenceBackend } from '../ts/backends/reference/reference-backend.js'
 import type { Backend } from '../ts/backends/types.js';
 import { createWasmBackend, type WasmBackend } from '../ts/backends/wasm/index.js';
 import { createEmbedder } from '../ts/index.js';
+import { registerBackend } from '../ts/backends/registry.js';
 import { buildBertGraph } from '../ts/graph/bert.js';
 import type { BertConfig } from '../ts/graph/config.js';
 import { runGraph } from '../ts/graph/execute.js';
@@ -235,6 +236,38 @@ describe('createEmbedder with dtype q8, int8, uint8 (the tokenizer, loader and w
       } finally {
         embedder.dispose();
       }
+    }
+  });
+});
+
+describe("device 'auto' with a q8 model", () => {
+  it('passes over a device that lacks int8 linear layers, with a warning', async () => {
+    let disposed = 0;
+    // A GPU-like device first in line that runs only float linear layers (as webgpu today).
+    registerBackend(
+      {
+        device: 'webgpu',
+        create: async () => ({
+          device: 'webgpu',
+          threads: 1,
+          supports: (node) => !(node.op === 'linear' && node.precision === 'q8'),
+          execute: async () => {
+            throw new Error('not used');
+          },
+          stats: () => ({ device: 'webgpu', threads: 1, weightBytes: 0, activationBytes: 0 }),
+          dispose: () => void disposed++,
+        }),
+      },
+      { before: 'wasm' },
+    );
+    const warnings: string[] = [];
+    const embedder = await createEmbedder(MODEL_DIR, { dtype: 'q8', threads: 1, onWarning: (w) => warnings.push(`${w.code}: ${w.message}`) });
+    try {
+      expect(embedder.device).toBe('wasm');
+      expect(disposed).toBe(1);
+      expect(warnings).toEqual(['SLOW_PATH: webgpu does not implement int8 (q8) linear layers; using wasm']);
+    } finally {
+      embedder.dispose();
     }
   });
 });

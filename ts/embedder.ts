@@ -113,7 +113,7 @@ export class Embedder extends EventTarget {
     // Warnings during creation happen before anyone can listen: they go to onWarning directly;
     // later ones (a GPU lost mid-session) are dispatched as `warning` events.
     let sink: ((w: BackendWarning) => void) | undefined = onWarning;
-    const backend = await createBackend(device, weights, opts, (w) => sink?.(w));
+    const backend = await createBackend(device, weights, opts, (w) => sink?.(w), graph.nodes);
     try {
       assertSupported(backend, graph.nodes); // e.g. a Dense head on a device that lacks it: fail now, clearly
     } catch (e) {

@@ -5,6 +5,7 @@
  * failure mid-session moves the work to the next device (see fallback.ts).
  */
 import { DualbertError } from '../errors.js';
+import { type GraphNode, describeNode } from '../graph/ops.js';
 import type { GraphWeights } from '../graph/weights.js';
 import { FallbackBackend } from './fallback.js';
 import { referenceProvider } from './reference/provider.js';
@@ -34,24 +35,26 @@ export function deviceOptions(): DeviceOption[] {
 
 /**
  * Creates the backend for a device option, with the model's weights uploaded once. 'auto' takes
- * the first device whose probe accepts this machine and that starts; a device that fails later
- * (a lost GPU) hands the work to the next one, with a warning.
+ * the first device whose probe accepts this machine, that starts, and that implements every
+ * node of `nodes` when given (e.g. int8 linear layers); a device that fails later (a lost GPU)
+ * hands the work to the next one, with a warning.
  */
 export async function createBackend(
   device: DeviceOption,
   weights: GraphWeights,
   options: BackendOptions = {},
   onWarning: (w: BackendWarning) => void = () => undefined,
+  nodes: readonly GraphNode[] = [],
 ): Promise<Backend> {
   if (device !== 'auto') {
     const provider = providers.find((p) => p.device === device);
     if (!provider) throw new DualbertError('INVALID_ARGUMENT', `unknown device "${String(device)}": choose one of ${deviceOptions().join(', ')}`);
     return provider.create(weights, options);
   }
-  return createFrom(0, weights, options, onWarning);
+  return createFrom(0, weights, options, onWarning, nodes);
 }
 
-async function createFrom(start: number, weights: GraphWeights, options: BackendOptions, onWarning: (w: BackendWarning) => void): Promise<Backend> {
+async function createFrom(start: number, weights: GraphWeights, options: BackendOptions, onWarning: (w: BackendWarning) => void, nodes: readonly GraphNode[]): Promise<Backend> {
   for (let i = start; i < providers.length; i++) {
     const provider = providers[i]!;
     const last = i === providers.length - 1;
@@ -65,8 +68,14 @@ async function createFrom(start: number, weights: GraphWeights, options: Backend
       onWarning({ code: provider.slowerNext ?? 'SLOW_PATH', message: `${provider.device} could not start (${e.message}); using ${next.device}` });
       continue;
     }
+    const missing = last ? undefined : nodes.find((n) => !backend.supports(n));
+    if (missing) {
+      backend.dispose();
+      onWarning({ code: 'SLOW_PATH', message: `${provider.device} does not implement ${describeNode(missing)}; using ${providers[i + 1]!.device}` });
+      continue;
+    }
     if (!provider.mayFailLater || last) return backend;
-    return new FallbackBackend(backend, () => createFrom(i + 1, weights, withoutGpu(options), onWarning), onWarning);
+    return new FallbackBackend(backend, () => createFrom(i + 1, weights, withoutGpu(options), onWarning, nodes), onWarning);
   }
   throw new DualbertError('DEVICE_UNAVAILABLE', 'no device could run the model');
 }

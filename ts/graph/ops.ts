@@ -196,13 +196,15 @@ export function isCoreNode(node: GraphNode): boolean {
   }
 }
 
-/** A short description of a node for messages, e.g. "pooling weightedmean" or "Dense head (tanh)". */
+/** A short description of a node for messages, e.g. "pooling weightedmean", "Dense head (tanh)" or "int8 (q8) linear layers". */
 export function describeNode(node: GraphNode): string {
   switch (node.op) {
     case 'pool':
       return `pooling ${node.mode}`;
     case 'dense':
       return `Dense head (${node.activation})`;
+    case 'linear':
+      return node.precision === 'q8' ? 'int8 (q8) linear layers' : 'op linear';
     default:
       return `op ${node.op}`;
   }

@@ -171,9 +171,12 @@ export class WebGpuBackend implements Backend {
     return { device: 'webgpu', threads: 1, weightBytes: this.weightBytes, activationBytes: webgpu.activationBytes, webgpu };
   }
 
-  /** Every node of the op vocabulary has a kernel here: every pooling mode and the Dense head. */
-  supports(_node: GraphNode): boolean {
-    return true;
+  /**
+   * Every node of the op vocabulary has a kernel here (every pooling mode and the Dense head), in
+   * float: int8 (q8) linear layers do not (device 'auto' runs q8 models on wasm).
+   */
+  supports(node: GraphNode): boolean {
+    return !(node.op === 'linear' && node.precision === 'q8');
   }
 
   /**
