@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // CPU benchmark: dualbert's wasm path (simd, relaxed-SIMD and scalar builds, 1 and 2 threads) against
 // onnxruntime-web's wasm backend (1 and 2 threads) on the same synthetic all-MiniLM-L6-v2
-// weights (ONNX written by bench/onnx/bert-onnx.mjs), over the built dist/.
+// weights (ONNX written by bench/onnx/bert-onnx.mjs), over the built dist/. The q8 rows run the
+// int8 file both ways (dualbert's q8 kernels, onnxruntime's MatMulInteger): the Linear layers
+// quantized as onnxruntime's quantize_dynamic does (uint8 weights, per tensor).
 //
 //   npm run bench:cpu                      every case and engine (about 10 minutes on 2 cores)
 //   options: --runs N (default 5, min 5; at least 21 for single sequences)  --warmup N (default 1)  --json FILE
-//            --only CASE[,CASE]  --engines NAME[,NAME]  --profile (per-op ms for dualbert)
+//            --only CASE[,CASE]  --engines NAME[,NAME] (matched against "name Nt", e.g. "q8 simd 1t")
+//            --profile (per-op ms for dualbert)
 //            --no-cold
 //
 // Cases: minilm B1 T16, B1 T128, B32 T128, and "B32 corpus": the first 64 texts of
@@ -58,6 +61,14 @@ const ENGINES = [
   { name: 'dualbert scalar', engine: 'dualbert', build: 'scalar', threads: 2 },
   { name: 'onnxruntime-web', engine: 'ort', threads: 1 },
   { name: 'onnxruntime-web', engine: 'ort', threads: 2 },
+  { name: 'dualbert q8 simd', engine: 'dualbert', dtype: 'q8', build: 'simd', threads: 1 },
+  { name: 'dualbert q8 simd', engine: 'dualbert', dtype: 'q8', build: 'simd', threads: 2 },
+  { name: 'dualbert q8 relaxed', engine: 'dualbert', dtype: 'q8', build: 'relaxed', threads: 1, nodeFlags: RELAXED_FLAGS },
+  { name: 'dualbert q8 relaxed', engine: 'dualbert', dtype: 'q8', build: 'relaxed', threads: 2, nodeFlags: RELAXED_FLAGS },
+  { name: 'dualbert q8 scalar', engine: 'dualbert', dtype: 'q8', build: 'scalar', threads: 1 },
+  { name: 'dualbert q8 scalar', engine: 'dualbert', dtype: 'q8', build: 'scalar', threads: 2 },
+  { name: 'onnxruntime-web q8', engine: 'ort', dtype: 'q8', threads: 1 },
+  { name: 'onnxruntime-web q8', engine: 'ort', dtype: 'q8', threads: 2 },
 ].filter((e) => !args.engines || args.engines.split(',').some((n) => `${e.name} ${e.threads}t`.includes(n)));
 
 // ---- cases ----
@@ -116,12 +127,17 @@ for (const c of CASES) {
     if (engine.build === 'scalar' && c.name === 'B32 corpus' && !args['scalar-corpus']) continue;
     const r = run(engine, c, 'timing');
     const ms = median(r.times);
-    rows.push({ case: c.name, engine: engine.name, build: r.phases.build ?? null, threads: r.phases.threads, ms, times: r.times, tokensPerS: realTokens(c) / (ms / 1000), gflops: flops(c) / (ms / 1000) / 1e9, first: r.first, profile: r.profile });
+    rows.push({ case: c.name, engine: engine.name, dtype: engine.dtype ?? 'fp32', build: r.phases.build ?? null, threads: r.phases.threads, ms, times: r.times, tokensPerS: realTokens(c) / (ms / 1000), gflops: flops(c) / (ms / 1000) / 1e9, first: r.first, profile: r.profile });
   }
-  // Sanity: every engine embeds the first text to the same vector.
-  for (const row of rows) row.maxDiffVsFirstEngine = Math.max(...row.first.map((v, i) => Math.abs(v - rows[0].first[i])));
+  // Sanity: every engine of one dtype embeds the first text to the same vector (q8 and fp32
+  // differ by the quantization: ~1e-2).
   for (const row of rows) {
-    const ort = rows.find((x) => x.engine === 'onnxruntime-web' && x.threads === row.threads);
+    const first = rows.find((x) => x.dtype === row.dtype);
+    row.maxDiffVsFirstEngine = Math.max(...row.first.map((v, i) => Math.abs(v - first.first[i])));
+  }
+  for (const row of rows) {
+    // Against onnxruntime-web on the same file (fp32 or q8) with the same threads.
+    const ort = rows.find((x) => x.engine.startsWith('onnxruntime-web') && x.dtype === row.dtype && x.threads === row.threads);
     row.vsOrt = ort ? ort.ms / row.ms : null;
     console.log(`| ${c.name} | ${row.engine} | ${row.threads} | ${row.ms.toFixed(1)} | ${row.tokensPerS.toFixed(0)} | ${row.gflops.toFixed(1)} | ${row.vsOrt ? `${row.vsOrt.toFixed(2)}×` : '–'} |`);
     delete row.first;
@@ -151,6 +167,27 @@ console.log('\n| case | simd 1t vs ORT 1t | simd 2t vs ORT 2t | simd 2t vs 1t | 
 console.log('|---|---:|---:|---:|---:|---:|');
 const fx = (v) => (v == null ? '–' : `${v.toFixed(2)}×`);
 for (const [c, s] of Object.entries(summary)) console.log(`| ${c} | ${fx(s.simdVsOrt1t)} | ${fx(s.simdVsOrt2t)} | ${fx(s.simd2tVs1t)} | ${fx(s.scalarVsSimd1t)} | ${fx(s.relaxedVsOrt1t)} |`);
+
+// q8: dualbert's int8 kernels against onnxruntime-web on the same q8 file, and against dualbert fp32.
+const q8Summary = {};
+for (const c of CASES.map((x) => x.name)) {
+  const ratio = (a, b) => (a && b ? b.ms / a.ms : null);
+  q8Summary[c] = {};
+  for (const t of [1, 2]) {
+    for (const build of ['simd', 'relaxed', 'scalar']) {
+      const q = find(c, `dualbert q8 ${build}`, t);
+      q8Summary[c][`${build} ${t}t`] = { vsOrtQ8: ratio(q, find(c, 'onnxruntime-web q8', t)), vsFp32: ratio(q, find(c, `dualbert ${build}`, t)) };
+    }
+  }
+}
+console.log('\n| case | threads | q8 simd vs ORT q8 | q8 relaxed vs ORT q8 | q8 scalar vs ORT q8 | q8 simd vs fp32 simd | q8 relaxed vs fp32 relaxed | q8 scalar vs fp32 scalar |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+for (const [c, s] of Object.entries(q8Summary)) {
+  for (const t of [1, 2]) {
+    const g = (b) => s[`${b} ${t}t`];
+    console.log(`| ${c} | ${t} | ${fx(g('simd').vsOrtQ8)} | ${fx(g('relaxed').vsOrtQ8)} | ${fx(g('scalar').vsOrtQ8)} | ${fx(g('simd').vsFp32)} | ${fx(g('relaxed').vsFp32)} | ${fx(g('scalar').vsFp32)} |`);
+  }
+}
 
 if (args.profile) {
   console.log('\nper-op ms per forward (dualbert, B32 T128 when run):');
@@ -192,6 +229,7 @@ const report = {
   cases: CASES.map((c) => ({ name: c.name, batches: c.batches.length, realTokens: realTokens(c), paddedTokens: paddedTokens(c), gflop: flops(c) / 1e9 })),
   results,
   summary,
+  q8Summary,
   cold,
 };
 writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -3,7 +3,7 @@
 // JSON line. A process per (case, engine) keeps runs independent, and onnxruntime-web only takes
 // its thread count before its first session, so each ORT configuration needs its own process.
 //
-// Job: { engine: 'dualbert' | 'ort', build?: 'simd' | 'scalar' | 'relaxed', threads, mode: 'timing' | 'cold',
+// Job: { engine: 'dualbert' | 'ort', dtype?: 'fp32' | 'q8', build?: 'simd' | 'scalar' | 'relaxed', threads, mode: 'timing' | 'cold',
 //        runs, warmup, profile?, case: { name, batches: [{ B, T, ids: number[], mask: number[] }] } }
 // Result: { times: ms[] (one per run over all batches), coldMs?, phases?, profile?, first: number[] }
 import { readFileSync } from 'node:fs';
@@ -14,6 +14,10 @@ const dist = (p) => new URL(`../../dist/${p}`, import.meta.url).href;
 const { SYNTHETIC_MODELS, syntheticCheckpoint } = await import(dist('model/synthetic.js'));
 const config = SYNTHETIC_MODELS.minilm.config;
 const C = config.hiddenSize;
+const { writeBertOnnx } = await import(new URL('../onnx/bert-onnx.mjs', import.meta.url).href);
+// q8: both engines run the same file, the Linear layers as onnxruntime's quantize_dynamic writes them.
+const q8 = job.dtype === 'q8';
+const onnxBytes = () => writeBertOnnx(config, syntheticCheckpoint(config), q8 ? { quantize: 'uint8' } : {});
 const batches = job.case.batches.map(({ B, T, ids, mask }) => ({
   B,
   T,
@@ -52,9 +56,11 @@ if (job.engine === 'dualbert') {
   const { createWasmBackend } = await import(dist('backends/wasm/index.js'));
   const { buildBertGraph } = await import(dist('graph/bert.js'));
   const { runGraph } = await import(dist('graph/execute.js'));
-  const { bindWeights } = await import(dist('graph/weights.js'));
-  const graph = buildBertGraph(config, { pooling: 'mean', normalize: true });
-  const weights = bindWeights(graph.weights, syntheticCheckpoint(config));
+  const { bindWeights, quantizedNames } = await import(dist('graph/weights.js'));
+  const { readOnnxCheckpoint } = await import(dist('model/onnx.js'));
+  const checkpoint = q8 ? readOnnxCheckpoint(onnxBytes(), config) : syntheticCheckpoint(config);
+  const graph = buildBertGraph(config, { pooling: 'mean', normalize: true }, { quantized: quantizedNames(checkpoint) });
+  const weights = bindWeights(graph.weights, checkpoint);
   const tc = performance.now();
   const backend = await createWasmBackend(weights, { threads: job.threads, wasm: { simd: job.build !== 'scalar' } }, { relaxedSimd: job.build === 'relaxed' });
   if (!backend.build.startsWith(job.build)) throw new Error(`asked for the ${job.build} build, got ${backend.build}`);
@@ -71,9 +77,8 @@ if (job.engine === 'dualbert') {
   dispose = () => backend.dispose();
 } else {
   const ort = await import('onnxruntime-web');
-  const { writeBertOnnx } = await import(new URL('../onnx/bert-onnx.mjs', import.meta.url).href);
   ort.env.wasm.numThreads = job.threads;
-  const bytes = writeBertOnnx(config, syntheticCheckpoint(config));
+  const bytes = onnxBytes();
   const tc = performance.now();
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   phases.createMs = performance.now() - tc;

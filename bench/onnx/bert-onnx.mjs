@@ -8,13 +8,22 @@
  * Output: last_hidden_state (float32 [batch, sequence, hidden]). Pooling is left to the caller,
  * as transformers.js does it in JS.
  *
+ * With `{ quantize: 'uint8' }` every Linear layer is written as onnxruntime's quantize_dynamic
+ * writes it with its defaults (QUInt8 weights, per tensor): DynamicQuantizeLinear (one per
+ * input, shared by Q, K and V) → MatMulInteger → Cast → Mul(·, x_scale · w_scale) → Add(bias),
+ * the weights quantized as its quantize_data does (range with 0, scale (max − min)/255, zero
+ * point and values rounded half to even): the q8 file for benchmarks of minilm's shape, which
+ * onnxruntime's own tools cannot make here. (The embedding tables stay float.)
+ *
  *   import { writeBertOnnx } from './bench/onnx/bert-onnx.mjs';
  *   const bytes = writeBertOnnx(config, checkpoint);   // config: BertConfig, checkpoint: Map<name, {shape, data}>
+ *   const q8 = writeBertOnnx(config, checkpoint, { quantize: 'uint8' });
  */
 import { ProtoWriter } from './protobuf.mjs';
 
 // ONNX enums (onnx.proto3).
 const FLOAT = 1;
+const UINT8 = 2;
 const INT64 = 7;
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
@@ -54,15 +63,17 @@ class GraphBuilder {
   initializers = [];
   #count = 0;
 
+  /** `output`: a name, or the names of several outputs (the first is returned). */
   node(opType, inputs, attrs = {}, output = undefined) {
     const name = `${opType}_${this.#count++}`;
-    output ??= `${name}_out`;
+    const outputs = Array.isArray(output) ? output : [output ?? `${name}_out`];
     const n = new ProtoWriter();
     for (const i of inputs) n.bytes(1, i);
-    n.bytes(2, output).bytes(3, name).bytes(4, opType);
+    for (const o of outputs) n.bytes(2, o);
+    n.bytes(3, name).bytes(4, opType);
     for (const [k, v] of Object.entries(attrs)) n.bytes(5, attribute(k, v));
     this.nodes.push(n);
-    return output;
+    return outputs[0];
   }
 
   init(name, dims, dataType, data) {
@@ -95,13 +106,34 @@ function transpose(data, rows, cols) {
   return out;
 }
 
+const roundHalfEven = (v) => {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+/** uint8 per-tensor quantization of a weight, as onnxruntime's quantize_data (asymmetric, range with 0). */
+function quantizeUint8(data) {
+  let min = 0;
+  let max = 0;
+  for (const v of data) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const scale = Math.fround((max - min) / 255) || 1;
+  const zeroPoint = Math.max(0, Math.min(255, roundHalfEven(0 - min / scale)));
+  const q = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) q[i] = Math.max(0, Math.min(255, roundHalfEven(Math.fround(data[i] / scale)) + zeroPoint));
+  return { q, scale, zeroPoint };
+}
+
 /**
  * Serializes the encoder.
  * @param {import('../../ts/graph/config.js').BertConfig} config
  * @param {ReadonlyMap<string, {shape: readonly number[], data: Float32Array}>} checkpoint Hugging Face names
+ * @param {{ quantize?: 'uint8' }} [options] quantize: the Linear layers as onnxruntime's quantize_dynamic does
  * @returns {Uint8Array} the .onnx file
  */
-export function writeBertOnnx(config, checkpoint) {
+export function writeBertOnnx(config, checkpoint, options = {}) {
   const C = config.hiddenSize;
   const I = config.intermediateSize;
   const NH = config.numHeads;
@@ -114,7 +146,24 @@ export function writeBertOnnx(config, checkpoint) {
       axis: -1,
       epsilon: config.layerNormEps,
     });
-  const linear = (x, prefix, out, inp) => g.node('Add', [g.node('MatMul', [x, linearWeight(`${prefix}.weight`, out, inp)]), weight(`${prefix}.bias`, [out])]);
+  const floatLinear = (x, prefix, out, inp) => g.node('Add', [g.node('MatMul', [x, linearWeight(`${prefix}.weight`, out, inp)]), weight(`${prefix}.bias`, [out])]);
+  const dynamicQuantized = new Map(); // input → [xq, x_scale, x_zero_point]
+  const quantizedLinear = (x, prefix, out, inp) => {
+    if (!dynamicQuantized.has(x)) {
+      const name = `${x}_dql`;
+      g.node('DynamicQuantizeLinear', [x], {}, [`${name}_q`, `${name}_scale`, `${name}_zero_point`]);
+      dynamicQuantized.set(x, [`${name}_q`, `${name}_scale`, `${name}_zero_point`]);
+    }
+    const [xq, xs, xz] = dynamicQuantized.get(x);
+    const name = `${prefix}.weight`;
+    const { q, scale, zeroPoint } = quantizeUint8(transpose(get(checkpoint, name, [out, inp]), out, inp));
+    const wq = g.init(`${name}_quantized`, [inp, out], UINT8, q);
+    const ws = g.init(`${name}_scale`, [], FLOAT, Float32Array.of(scale));
+    const wz = g.init(`${name}_zero_point`, [], UINT8, Uint8Array.of(zeroPoint));
+    const product = g.node('Mul', [g.node('Cast', [g.node('MatMulInteger', [xq, wq, xz, wz])], { to: FLOAT }), g.node('Mul', [xs, ws])]);
+    return g.node('Add', [product, weight(`${prefix}.bias`, [out])]);
+  };
+  const linear = options.quantize === 'uint8' ? quantizedLinear : floatLinear;
 
   // Constants.
   const one = g.floatConst('one', 1);
