@@ -80,7 +80,10 @@ export class Pacer {
 
   /** Rows per slice for `rows` rows of `T` tokens: about `sliceMs` of work, at least `minTokens`. */
   private rowsPerSlice(rows: number, T: number): number {
-    const minRows = Math.max(1, Math.ceil(this.minTokens / T));
+    // The floor protects fast kernels' throughput; on a backend so slow that `minTokens` would
+    // take over a second (the float64 reference on a real model), responsiveness wins.
+    const slow = this.msPerToken! * this.minTokens > 10 * this.sliceMs;
+    const minRows = slow ? 1 : Math.max(1, Math.ceil(this.minTokens / T));
     const estimate = this.msPerToken! * rows * T;
     if (estimate <= 1.5 * this.sliceMs) return rows;
     return Math.min(rows, Math.max(minRows, Math.ceil(rows / Math.ceil(estimate / this.sliceMs))));
