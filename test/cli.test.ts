@@ -168,8 +168,23 @@ describe('dualbert CLI', () => {
     expect(report.model.encoderParameters).toBe(22_565_376);
   });
 
-  it('--threads and --format are validated', () => {
+  it('--threads, --format and --dtype are validated', () => {
     expect(run(['embed', '-m', 'synthetic:tiny', '--threads', '0']).stderr).toMatch(/--threads must be a positive integer/);
     expect(run(['embed', '-m', 'synthetic:tiny', '--format', 'csv']).stderr).toMatch(/--format must be jsonl or npy/);
+    expect(run(['embed', '-m', 'synthetic:tiny', '--dtype', 'q4']).stderr).toMatch(/--dtype must be one of fp32, fp16, q8, int8, uint8/);
+  });
+
+  it('embed --dtype q8 runs model_quantized.onnx in int8 (onnxruntime\'s vectors within 2e-4)', () => {
+    const fixtures = join(ROOT, 'test/fixtures/q8');
+    const reference = JSON.parse(readFileSync(join(fixtures, 'reference.json'), 'utf8')) as { texts: string[]; outputs: Record<string, { singles: number[][] }> };
+    const input = reference.texts.slice(0, 3).map((text) => JSON.stringify({ text })).join('\n');
+    const r = run(['embed', '-m', join(fixtures, 'tiny-bert'), '--dtype', 'q8', '-d', 'wasm', '-t', '1', '-b', '1', '-p', 'mean'], input);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    jsonl(r.stdout).forEach((row, i) => {
+      const v = row['embedding'] as number[];
+      const norm = Math.hypot(...v);
+      expect(maxAbsDiff(v.map((x) => x / norm), reference.outputs['onnx/model_quantized.onnx']!.singles[i]!), `line ${i + 1}`).toBeLessThanOrEqual(2e-4);
+    });
   });
 });

@@ -3,7 +3,8 @@
  *
  *   dualbert tokenize --model <dir|synthetic:NAME> [--input FILE] [--no-truncation]
  *   dualbert embed --model <dir|synthetic:NAME> [--device auto|reference|wasm|webgpu] [--threads N]
- *                  [--pooling mean|cls|max] [--no-normalize] [--batch-size N] [--format jsonl|npy]
+ *                  [--dtype fp32|fp16|q8|int8|uint8] [--pooling mean|cls|max] [--no-normalize]
+ *                  [--batch-size N] [--format jsonl|npy]
  *   dualbert info [--model <dir|synthetic:NAME>]
  *
  * Input: one JSON object per line with a string field "text" (stdin or --input).
@@ -18,7 +19,7 @@ import { createEmbedder } from '../embedder.js';
 import { DualbertError } from '../errors.js';
 import type { PoolingMode } from '../graph/ops.js';
 import { capabilities } from '../detect.js';
-import { loadModelMeta, loadModelTokenizer } from '../model/load.js';
+import { ONNX_VARIANTS, type WeightsDtype, loadModelMeta, loadModelTokenizer } from '../model/load.js';
 import { allFinite } from '../model/finite.js';
 import { probeGpu } from './gpu-probe.js';
 import { float32Bytes, npyHeader } from './npy.js';
@@ -73,6 +74,9 @@ stderr when it is a terminal.
 Options:
 ${COMMON_HELP}  --device, -d DEVICE   auto | reference | wasm | webgpu            (default auto)
   --threads, -t N       CPU threads for the wasm device             (default: all cores)
+  --dtype DTYPE         fp32 | fp16 | q8 | int8 | uint8: the ONNX variant of a model without
+                        safetensors (onnx/model.onnx, model_fp16, model_quantized, model_int8,
+                        model_uint8); int8 files run in int8 on the wasm device  (default fp32)
   --pooling, -p MODE    mean | cls | max                           (default: the model's)
   --no-normalize        do not L2-normalize                        (default: the model's)
   --batch-size, -b N    texts per forward pass                     (default 32)
@@ -165,6 +169,7 @@ const COMMAND_OPTIONS: Record<Command, Options> = {
   embed: {
     device: { type: 'string', short: 'd' },
     threads: { type: 'string', short: 't' },
+    dtype: { type: 'string' },
     pooling: { type: 'string', short: 'p' },
     'no-normalize': { type: 'boolean' },
     'batch-size': { type: 'string', short: 'b' },
@@ -221,6 +226,8 @@ async function run(command: string | undefined, rest: string[], stdout: Output):
     if (pooling !== undefined && !['mean', 'cls', 'max'].includes(pooling)) throw new UsageError('--pooling must be mean, cls or max');
     const batchSize = positiveInt(values['batch-size'], 'batch-size', 32)!;
     const threads = positiveInt(values.threads, 'threads', undefined);
+    const dtype = values.dtype as string | undefined;
+    if (dtype !== undefined && !(dtype in ONNX_VARIANTS)) throw new UsageError(`--dtype must be one of ${Object.keys(ONNX_VARIANTS).join(', ')}`);
     const format = (values.format as string | undefined) ?? 'jsonl';
     if (format !== 'jsonl' && format !== 'npy') throw new UsageError('--format must be jsonl or npy');
 
@@ -248,7 +255,7 @@ async function run(command: string | undefined, rest: string[], stdout: Output):
     let chosen = device as DeviceOption;
     if (device === 'auto' && !verbose && (await probeGpu())?.useGpu === false) chosen = 'wasm';
     const onWarning = (w: { message: string }): void => void process.stderr.write(`dualbert: warning: ${w.message}\n`);
-    const embedder = await createEmbedder(model, { device: chosen, onWarning, ...(threads ? { threads } : {}) });
+    const embedder = await createEmbedder(model, { device: chosen, onWarning, ...(threads ? { threads } : {}), ...(dtype ? { dtype: dtype as WeightsDtype } : {}) });
     try {
       const options = {
         batchSize,

@@ -66,7 +66,7 @@ export type ProgressCallback = (event: ProgressEvent) => void;
  * Which ONNX export to read when the model has no safetensors (transformers.js `dtype` names):
  * fp32 `model.onnx`, fp16 `model_fp16.onnx`, q8 `model_quantized.onnx`, int8 `model_int8.onnx`, uint8 `model_uint8.onnx`.
  * @example
- * await loadModel('hf:Xenova/all-MiniLM-L6-v2', { dtype: 'q8' });   // onnx/model_quantized.onnx, dequantized with a warning
+ * await loadModel('hf:Xenova/all-MiniLM-L6-v2', { dtype: 'q8' });   // onnx/model_quantized.onnx: int8 Linear weights kept as int8
  */
 export type WeightsDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8';
 
@@ -88,7 +88,8 @@ export interface LoadOptions extends HubOptions {
   progress_callback?: ProgressCallback;
   /**
    * The ONNX variant to read when the model has only ONNX weights (default 'fp32': `onnx/model.onnx`).
-   * fp16 weights are widened exactly; int8 weights are dequantized to float32 with a warning.
+   * fp16 weights are widened exactly; the int8 Linear weights of dynamic quantization are kept
+   * as int8 (with their scales and zero points) and computed in int8 as onnxruntime does.
    */
   dtype?: WeightsDtype;
 }
