@@ -72,7 +72,10 @@ const ENGINES = [
 ].filter((e) => !args.engines || args.engines.split(',').some((n) => `${e.name} ${e.threads}t`.includes(n)));
 
 // ---- cases ----
-const rng = (seed) => () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const rng = (seed) => () => {
+  seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+  return seed / 2 ** 32;
+};
 function fixedCase(name, B, T) {
   const r = rng(B * 1000 + T);
   const ids = Array.from({ length: B * T }, (_, i) => (i % T === 0 ? 101 : i % T === T - 1 ? 102 : 1000 + Math.floor(r() * 28000)));

@@ -33,7 +33,12 @@ describe('ONNX writer', () => {
       const T = Math.max(...rows.map((r) => r.length));
       const ids = new BigInt64Array(B * T);
       const mask = new BigInt64Array(B * T);
-      rows.forEach((r, b) => r.forEach((id, j) => ((ids[b * T + j] = BigInt(id)), (mask[b * T + j] = 1n))));
+      rows.forEach((r, b) => {
+        r.forEach((id, j) => {
+          ids[b * T + j] = BigInt(id);
+          mask[b * T + j] = 1n;
+        });
+      });
       const feeds = {
         input_ids: new ort.Tensor('int64', ids, [B, T]),
         attention_mask: new ort.Tensor('int64', mask, [B, T]),

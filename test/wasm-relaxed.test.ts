@@ -32,7 +32,7 @@ if (relaxedSimdSupported()) {
       timeout: 280_000,
     });
     // eslint-disable-next-line no-control-regex
-    const out = `${r.stdout}\n${r.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
+    const out = `${r.stdout}\n${r.stderr}`.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), ''); // ANSI colours
     expect(r.status, out.slice(-4000)).toBe(0);
     expect(out).toMatch(/Tests\s+\d+ passed/);
     expect(out).not.toMatch(/\d+ failed/);

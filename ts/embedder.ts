@@ -279,7 +279,7 @@ export class Embedder extends EventTarget {
         { direction: 'Right' },
       );
       const { output } = await this.runBatch(plan.graph, batch, signal, plan.tokens ? { T, C } : undefined);
-      rows.forEach((textIndex, r) => data.set(output.subarray(r * width, (r + 1) * width), textIndex * width));
+      for (const [r, textIndex] of rows.entries()) data.set(output.subarray(r * width, (r + 1) * width), textIndex * width);
     }
     if (plan.tokens) return { data, dims: [texts.length, T, C], attentionMask: tokenMask(encodings.map((e) => e.ids.length), T) };
     return applyOutput({ data, dims: [texts.length, C] }, plan.output);

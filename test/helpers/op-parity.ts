@@ -76,7 +76,10 @@ const references = new WeakMap<OpCase, Promise<Float64Array>>();
 export async function runOpParity(make: (weights: GraphWeights) => Promise<Backend>, c: OpCase): Promise<OpParityResult> {
   const weights = withRoles([c.node], c.weights);
   let reference = references.get(c);
-  if (!reference) references.set(c, (reference = runOne(new ReferenceBackend(weights), c) as Promise<Float64Array>));
+  if (!reference) {
+    reference = runOne(new ReferenceBackend(weights), c) as Promise<Float64Array>;
+    references.set(c, reference);
+  }
   const want = await reference;
   const backend = await make(weights);
   try {

@@ -42,6 +42,6 @@ export function widenTokenRows(output: Float32Array | Float64Array, mask: Uint8A
  */
 export function tokenMask(lengths: readonly number[], T: number): Uint8Array {
   const mask = new Uint8Array(lengths.length * T);
-  lengths.forEach((n, i) => mask.fill(1, i * T, i * T + n));
+  for (const [i, n] of lengths.entries()) mask.fill(1, i * T, i * T + n);
   return mask;
 }

@@ -45,7 +45,7 @@ function vectorBase64(row: Float32Array): string {
   const bytes = Buffer.from(row.buffer, row.byteOffset, row.byteLength);
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) return bytes.toString('base64');
   const le = Buffer.alloc(row.byteLength);
-  row.forEach((v, i) => le.writeFloatLE(v, i * 4));
+  for (const [i, v] of row.entries()) le.writeFloatLE(v, i * 4);
   return le.toString('base64');
 }
 

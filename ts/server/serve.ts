@@ -186,7 +186,7 @@ export async function serve(argv: string[]): Promise<number> {
     return 1;
   }
   const { embedder, worker } = loaded;
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(embedder, args.server);
   } catch (e) {

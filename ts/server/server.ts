@@ -141,7 +141,7 @@ export async function startServer(embedder: ServedEmbedder, options: ServerOptio
     async (work: WorkInput<Payload>[]): Promise<PassResult[]> => {
       const left = options.requestTimeoutMs - (performance.now() - started);
       if (left <= 0) throw timedOut();
-      let ticket;
+      let ticket: ReturnType<typeof batcher.submit>;
       try {
         ticket = batcher.submit(work);
       } catch (e) {

@@ -112,7 +112,8 @@ let numericSet: CodePointSet | undefined;
  */
 export function isNumericChar(cp: number): boolean {
   if (cp < 0x80) return cp >= 0x30 && cp <= 0x39;
-  return (numericSet ??= CodePointSet.fromGapRanges(NUMERIC)).has(cp);
+  numericSet ??= CodePointSet.fromGapRanges(NUMERIC);
+  return numericSet.has(cp);
 }
 
 let compatSet: CodePointSet | undefined;
@@ -122,5 +123,6 @@ let compatSet: CodePointSet | undefined;
  * @example hasCompatDecomposition(0xfb01) // true: 'ﬁ' → 'fi'
  */
 export function hasCompatDecomposition(cp: number): boolean {
-  return (compatSet ??= CodePointSet.fromGapRanges(COMPAT_DECOMPOSABLE)).has(cp);
+  compatSet ??= CodePointSet.fromGapRanges(COMPAT_DECOMPOSABLE);
+  return compatSet.has(cp);
 }

@@ -86,7 +86,8 @@ function inRanges(ranges: Uint32Array, cp: number): boolean {
 }
 
 function has(cp: number, flag: number): boolean {
-  const t = (tables ??= buildTables());
+  tables ??= buildTables();
+  const t = tables;
   if (cp < 0x10000) return (t.bmp[cp]! & flag) !== 0;
   return inRanges(t.astral.get(flag)!, cp);
 }
@@ -201,7 +202,8 @@ function buildLowercaseMap(): Map<number, string> {
  * @example lowercaseCodePoint(0x130) // 'i\u0307'
  */
 export function lowercaseCodePoint(cp: number): string | undefined {
-  return (lowercaseMap ??= buildLowercaseMap()).get(cp);
+  lowercaseMap ??= buildLowercaseMap();
+  return lowercaseMap.get(cp);
 }
 
 /**
@@ -209,7 +211,8 @@ export function lowercaseCodePoint(cp: number): string | undefined {
  * @example lowercaseText('ΟΔΟΣ') // 'οδοσ'
  */
 export function lowercaseText(text: string): string {
-  const map = (lowercaseMap ??= buildLowercaseMap());
+  lowercaseMap ??= buildLowercaseMap();
+  const map = lowercaseMap;
   let out = '';
   let copiedUpTo = 0;
   for (let i = 0; i < text.length; i++) {
@@ -289,7 +292,8 @@ export function nfd(text: string): string {
   while (i < text.length && text.charCodeAt(i) < 0xc0) i++;
   if (i === text.length) return text;
 
-  const t = (nfdTables ??= buildNfdTables());
+  nfdTables ??= buildNfdTables();
+  const t = nfdTables;
   const cps: number[] = [];
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
@@ -345,7 +349,8 @@ const engineVerdict = new Map<number, number>();
 
 /** True when the reference sees `cp` as a plain starter: no decomposition, combining class 0. */
 function referenceTrivial(cp: number): boolean {
-  const t = (nfdTables ??= buildNfdTables());
+  nfdTables ??= buildNfdTables();
+  const t = nfdTables;
   if (cp >= HANGUL_S_BASE && cp < HANGUL_S_BASE + HANGUL_S_COUNT) return false;
   if (t.decompositions.has(cp) || hasCompatDecomposition(cp)) return false;
   return (cp < 0x10000 ? t.bmpClass[cp]! : (t.astralClass.get(cp) ?? 0)) === 0;

@@ -45,7 +45,7 @@ export function parseVocabTxt(vocabTxt: string): Map<string, number> {
   if (lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0) invalid('vocab.txt', 'is empty');
   const vocab = new Map<string, number>();
-  lines.forEach((token, id) => vocab.set(token, id));
+  for (const [id, token] of lines.entries()) vocab.set(token, id);
   return vocab;
 }
 

@@ -125,11 +125,15 @@ export class WorkerEmbedder extends EventTarget {
     const onMessage = (m: WorkerResponse): void => {
       if (m.type === 'warning') {
         if (embedder) embedder.dispatchEvent(new CustomEvent('warning', { detail: m.warning }));
-        return onWarning?.(m.warning);
+        onWarning?.(m.warning);
+        return;
       }
       const p = pending.get(m.id);
       if (!p) return;
-      if (m.type === 'progress') return p.progress?.(m.event);
+      if (m.type === 'progress') {
+        p.progress?.(m.event);
+        return;
+      }
       pending.delete(m.id);
       if (m.type === 'error') p.reject(new DualbertError((m.error.code ?? 'WORKER_FAILED') as DualbertErrorCode, m.error.message));
       else p.resolve(m);
