@@ -7,6 +7,18 @@
  */
 export { createEmbedder, Embedder } from './embedder.js';
 export { WorkerEmbedder } from './worker/worker-embedder.js';
+export { createReranker, Reranker } from './rerank/reranker.js';
+export type {
+  CrossEncoderSettings,
+  PredictOptions,
+  PredictResult,
+  RankOptions,
+  RankResult,
+  RerankerOptions,
+  RerankPair,
+  ScoreActivation,
+  ScoreOptions,
+} from './rerank/reranker.js';
 export type { WorkerModeOptions } from './worker/worker-embedder.js';
 export type {
   AnyEmbeddingResult,
