@@ -31,7 +31,12 @@ export interface BackendOptions {
    * where the `dualbert-<build>.wasm` files are when a bundler or CDN moved them (a base URL, or
    * a function of the build name returning a URL, `data:` URLs included).
    */
-  wasm?: { simd?: boolean; wasmPaths?: string | URL | ((build: string) => string | URL) };
+  wasm?: {
+    /** false: the scalar build, for engines without SIMD128 (default: SIMD where it validates). */
+    simd?: boolean;
+    /** Where the `dualbert-<build>.wasm` files are: a base URL, or a function of the build name. */
+    wasmPaths?: string | URL | ((build: string) => string | URL);
+  };
   /** webgpu: storage/compute precision (default 'fp32'; 'fp16' where the adapter has shader-f16). */
   dtype?: 'fp32' | 'fp16';
   /** webgpu: run on this device / ask this `GPU` for the adapter (default: navigator.gpu or Dawn). */
