@@ -253,7 +253,10 @@ function writerAlive(pid: number): boolean {
   }
 }
 
-/** Options of {@link browserCache}. */
+/**
+ * Options of {@link browserCache}.
+ * @example const cache = browserCache('dualbert-models', { opfsAbove: 64 * 2 ** 20 });
+ */
 export interface BrowserCacheOptions {
   /**
    * Files of at least this many bytes go to the origin private file system (OPFS) where the

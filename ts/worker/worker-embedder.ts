@@ -36,7 +36,10 @@ interface WorkerHandle {
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; progress?: EmbedderOptions['progress_callback'] };
 
 
-/** Options of worker mode: the embedder's options, plus where the worker script is. */
+/**
+ * Options of worker mode: the embedder's options, plus where the worker script is.
+ * @example await createEmbedder('synthetic:minilm', { worker: true, workerUrl: '/assets/worker-main.js' });
+ */
 export interface WorkerModeOptions extends EmbedderOptions {
   worker: true;
   /** URL of `worker/worker-main.js` when a bundler moved it (default: next to this module). */
