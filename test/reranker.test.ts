@@ -5,6 +5,7 @@
  * order; the ms-marco-MiniLM-L-6-v2-shaped one is `synthetic:minilm` (the same recipe weights).
  * Prints the worst |Δ| per model and device.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { type TestContext, afterAll, describe, expect, it } from 'vitest';
 import { DualbertError, createEmbedder, createReranker, type Reranker, type RerankerOptions } from '../ts/index.js';
 import { readCrossEncoderSettings } from '../ts/model/cross-encoder.js';
+import { ROOT, ensureDistBuilt } from './helpers/build.js';
 import { skipOrFail } from './helpers/ci.js';
 import { maxAbsDiff } from './helpers/golden.js';
 import { closeTestGpu, getNodeGpu, noAdapterHint, openTestGpu } from './helpers/webgpu.js';
@@ -283,5 +285,47 @@ describe('bad inputs and models are refused clearly', () => {
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, id2label: { 0: 'a', 1: 'b' } }));
     await expectCode(createReranker(dir, { device: 'reference' }), 'INVALID_WEIGHTS', /tensor "classifier\.weight" has shape \[1, 32\], the config needs \[2, 32\]/);
+  });
+});
+
+describe('dualbert rerank (the built CLI)', () => {
+  const cli = (args: string[], input: string): { code: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'dualbert.js'), 'rerank', ...args], { input, encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const input = golden.pairs.map(([query, document]) => JSON.stringify({ query, document })).join('\n');
+
+  it('{"query", "document"} lines → {"score"} lines in order, as CrossEncoder.predict; --raw gives the logits; several labels give "scores"', () => {
+    ensureDistBuilt();
+    const r = cli(['--model', TINY, '--device', 'wasm', '--batch-size', '7'], input);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const scores = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { score: number }).score);
+    expect(maxAbsDiff(scores, flat(golden['tiny-ce'].scores))).toBeLessThanOrEqual(1e-5);
+    const raw = cli(['--model', TINY, '--device', 'reference', '--raw'], input);
+    expect(maxAbsDiff(raw.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { score: number }).score), flat(golden['tiny-ce'].logits))).toBeLessThanOrEqual(1e-9);
+    const three = cli(['--model', TINY3, '--device', 'reference'], input.split('\n').slice(0, 2).join('\n'));
+    expect(three.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { scores: number[] }).scores)).toSatisfy((rows: number[][]) => maxAbsDiff(rows.flat(), (golden['tiny3-ce'].scores as number[][]).slice(0, 2).flat()) <= 1e-9);
+  });
+
+  it('bad lines: reported with their number (exit 1, nothing written) or, with --keep-going, {"error"} in their place; usage errors exit 2', () => {
+    const lines = [JSON.stringify({ query: 'q', document: 'd' }), '{"query": "q"}', 'not json', JSON.stringify({ query: 'a', document: 'b' })].join('\n');
+    const strict = cli(['--model', TINY, '--device', 'reference'], lines);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toBe('');
+    expect(strict.stderr).toMatch(/line 2: missing string field "document"/);
+    expect(strict.stderr).toMatch(/line 3: not valid JSON/);
+    const going = cli(['--model', TINY, '--device', 'reference', '--keep-going'], lines);
+    expect(going.code).toBe(1);
+    const out = going.stdout.trim().split('\n').map((l) => JSON.parse(l) as { score?: number; error?: string });
+    expect(out.map((o) => (o.error ? 'error' : typeof o.score))).toEqual(['number', 'error', 'error', 'number']);
+    expect(cli([], '').code).toBe(2);
+    expect(cli(['--model', TINY, '--batch-size', '0'], '').stderr).toMatch(/--batch-size must be a positive integer/);
+    const help = cli(['--help'], '');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/dualbert rerank — score query–document pairs/);
+    const notCe = cli(['--model', fixture('tokenizers/models/bert-st6'), '--device', 'reference'], input);
+    expect(notCe.code).toBe(1);
+    expect(notCe.stderr).toMatch(/no \*ForSequenceClassification head/);
   });
 });

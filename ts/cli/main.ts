@@ -1,5 +1,6 @@
 /**
- * The `dualbert` command line: `tokenize` and `embed` over JSONL, and `info`.
+ * The `dualbert` command line: `tokenize` and `embed` over JSONL, and `info` (`rerank`: rerank.ts;
+ * `serve`: ts/server).
  *
  *   dualbert tokenize --model <dir|synthetic:NAME> [--input FILE] [--no-truncation]
  *   dualbert embed --model <dir|synthetic:NAME> [--device auto|reference|wasm|webgpu] [--threads N]
@@ -36,6 +37,7 @@ Usage:
   dualbert tokenize --model <dir|url|synthetic:tiny|synthetic:minilm> [options]
   dualbert embed    --model <dir|url|synthetic:tiny|synthetic:minilm> [options]
   dualbert info     [--model <spec>]
+  dualbert rerank   --model <cross-encoder> [options]   ({"query", "document"} lines → {"score"} lines)
   dualbert serve    --model <spec> [--device …] [--host 127.0.0.1] [--port 8080]   (HTTP server)
   dualbert <command> --help
 
@@ -189,6 +191,7 @@ function positiveInt(value: string | boolean | undefined, name: string, fallback
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'serve') return (await import('../server/serve.js')).serve(rest);
+  if (command === 'rerank') return (await import('./rerank.js')).rerank(rest);
   const stdout = new Output(process.stdout);
   try {
     return await run(command, rest, stdout);
