@@ -65,7 +65,10 @@ for (const { script, outputs, inputs } of BUILDS) {
 
 // 2. Static checks of the whole tree (on a full run only: `npm test -- file` skips them). Each
 // counts as one test in the summary.
-const STATIC_CHECKS = [{ name: 'no import cycle in ts/ (scripts/check-cycles.mjs)', cmd: [process.execPath, join(ROOT, 'scripts', 'check-cycles.mjs')] }];
+const STATIC_CHECKS = [
+  { name: 'no import cycle in ts/ (scripts/check-cycles.mjs)', cmd: [process.execPath, join(ROOT, 'scripts', 'check-cycles.mjs')] },
+  { name: 'lint (biome lint, biome.json)', cmd: [process.execPath, join(ROOT, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint', '--diagnostic-level=error', '--max-diagnostics=50'] },
+];
 const staticResults = { passed: 0, failed: 0, notes: [] };
 if (process.argv.length <= 2) {
   for (const check of STATIC_CHECKS) {

@@ -315,7 +315,7 @@ export class Reranker extends EventTarget {
       );
       const inThread = this.live().device !== 'webgpu';
       const { output } = await this.pacer.run(batch, inThread, signal, (b) => prepareGraph(this.graph, this.live()).run(b));
-      rows.forEach((pair, r) => out.set(output.subarray(r * L, (r + 1) * L), pair * L));
+      for (const [r, pair] of rows.entries()) out.set(output.subarray(r * L, (r + 1) * L), pair * L);
     }
     return out;
   }
