@@ -1,5 +1,5 @@
 /**
- * What the server runs: one embedder (and, once dualbert has cross-encoders, one reranker),
+ * What the server runs: one embedder (and, with --reranker, one cross-encoder for /rerank),
  * the preparation of request inputs into batcher work (token counts, prompts, token-id inputs)
  * and the forward pass that the batcher calls.
  */
@@ -23,8 +23,8 @@ export interface ServedEmbedder {
 }
 
 /**
- * The cross-encoder the /rerank route needs. dualbert has no `createReranker` yet; when it does,
- * an adapter to this interface is all the server needs (the route, batching and metrics are here).
+ * The cross-encoder the /rerank route needs: the library's reranker through servedReranker()
+ * (served-reranker.ts), or any scorer of this shape (the route, batching and metrics are here).
  */
 export interface ServedReranker {
   /** The reranker's tokenizer: a pair (query, text) is encoded with its pair template. */
@@ -113,7 +113,7 @@ export class Engine {
       throw new HttpError(
         501,
         'not_implemented',
-        '/rerank needs a cross-encoder (reranker) model, and this server has none: the served model is an embedding model, and dualbert cannot load cross-encoders yet (createReranker is not in the library). Use /embed or /v1/embeddings and compare vectors instead.',
+        '/rerank needs a cross-encoder (reranker) model, and this server has none: start it with --reranker SPEC (a cross-encoder such as hf:cross-encoder/ms-marco-MiniLM-L6-v2, loaded with createReranker), or use /embed and compare vectors.',
       );
     }
     const key = this.key({ kind: 'rerank', raw: options.raw });

@@ -10,9 +10,11 @@ import { parseArgs } from 'node:util';
 import { deviceOptions } from '../backends/registry.js';
 import type { DeviceOption } from '../backends/types.js';
 import { createEmbedder } from '../embedder.js';
+import { createReranker } from '../rerank/reranker.js';
 import { DualbertError } from '../errors.js';
 import type { WeightsDtype } from '../model/load.js';
-import type { ServedEmbedder } from './engine.js';
+import type { ServedEmbedder, ServedReranker } from './engine.js';
+import { servedReranker } from './served-reranker.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions, startServer } from './server.js';
 
 /** Help of `dualbert serve --help`. */
@@ -26,6 +28,8 @@ batches. SIGTERM (or Ctrl-C) stops accepting, answers everything queued, and exi
 
 Options:
   --model, -m SPEC          model directory, URL base, hf:owner/name, or synthetic:tiny / synthetic:minilm
+  --reranker SPEC           a cross-encoder for POST /rerank (e.g. hf:cross-encoder/ms-marco-MiniLM-L6-v2);
+                            without one /rerank answers 501. It runs in the server's thread.
   --device, -d DEVICE       auto | reference | wasm | webgpu                        (default auto)
   --dtype DTYPE             fp32 | fp16 | q8 | int8 | uint8                         (default fp32)
   --threads, -t N           CPU threads for the wasm device                         (default: all cores)
@@ -56,6 +60,8 @@ class ServeUsageError extends Error {}
 /** The parsed command line of `dualbert serve`. */
 export interface ServeArgs {
   model: string;
+  /** The cross-encoder of /rerank, if any. */
+  reranker?: string;
   device: DeviceOption;
   dtype?: WeightsDtype;
   threads?: number;
@@ -83,6 +89,7 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
       strict: true,
       options: {
         model: { type: 'string', short: 'm' },
+        reranker: { type: 'string' },
         device: { type: 'string', short: 'd' },
         dtype: { type: 'string' },
         threads: { type: 'string', short: 't' },
@@ -123,8 +130,10 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
   if (maxInputs > maxQueue) throw new ServeUsageError(`--max-inputs (${maxInputs}) cannot be more than --max-queue (${maxQueue}): such a request could never be queued`);
   const apiKey = str('api-key') ?? env['DUALBERT_API_KEY'];
   const threads = str('threads') === undefined ? undefined : count(str('threads'), 'threads', 1);
+  const reranker = str('reranker');
   return {
     model,
+    ...(reranker ? { reranker } : {}),
     device,
     ...(dtype ? { dtype } : {}),
     ...(threads ? { threads } : {}),
@@ -163,6 +172,21 @@ export async function loadServedEmbedder(args: Pick<ServeArgs, 'model' | 'device
   return { embedder: await inWorker(), worker: true };
 }
 
+/**
+ * Loads the cross-encoder of /rerank (when `--reranker` names one) on the same device settings,
+ * in this thread (its passes yield to the event loop between slices: see ts/yield.ts).
+ */
+export async function loadServedReranker(args: Pick<ServeArgs, 'reranker' | 'device' | 'dtype' | 'threads'>): Promise<ServedReranker | undefined> {
+  if (!args.reranker) return undefined;
+  const reranker = await createReranker(args.reranker, { device: args.device, ...(args.dtype ? { dtype: args.dtype } : {}), ...(args.threads ? { threads: args.threads } : {}) });
+  try {
+    return servedReranker(reranker);
+  } catch (e) {
+    reranker.dispose();
+    throw e;
+  }
+}
+
 /** Runs `dualbert serve`; resolves with the exit code after a shutdown. */
 export async function serve(argv: string[]): Promise<number> {
   let args: ServeArgs | 'help';
@@ -186,11 +210,21 @@ export async function serve(argv: string[]): Promise<number> {
     return 1;
   }
   const { embedder, worker } = loaded;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let reranker: ServedReranker | undefined;
   try {
-    server = await startServer(embedder, args.server);
+    reranker = await loadServedReranker(args);
   } catch (e) {
     embedder.dispose();
+    if (!(e instanceof DualbertError)) throw e;
+    process.stderr.write(`dualbert serve: --reranker: ${e.message}\n`);
+    return 1;
+  }
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(embedder, args.server, reranker);
+  } catch (e) {
+    embedder.dispose();
+    reranker?.dispose();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       process.stderr.write(`dualbert serve: cannot listen on ${args.server.host}:${args.server.port} (${code})\n`);
@@ -199,7 +233,8 @@ export async function serve(argv: string[]): Promise<number> {
     throw e;
   }
   const where = `${embedder.device}, ${embedder.threads} thread${embedder.threads === 1 ? '' : 's'}${worker ? ', in a worker' : ''}`;
-  process.stderr.write(`dualbert serve: listening on ${server.url} (model ${args.server.modelName}, ${where}${args.server.apiKey ? ', API key required' : ''})\n`);
+  const rerank = args.reranker ? `, reranker ${args.reranker}` : '';
+  process.stderr.write(`dualbert serve: listening on ${server.url} (model ${args.server.modelName}, ${where}${rerank}${args.server.apiKey ? ', API key required' : ''})\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const first = (s: NodeJS.Signals): void => {
       process.off('SIGTERM', first).off('SIGINT', first);
