@@ -252,7 +252,7 @@ describe('backends declare what they implement', () => {
   const batch = batchFromIds([golden.texts[0]!.input_ids]);
 
   it('wasm runs every node (each pooling mode, the Dense head) as the reference does; a device that lacks a node refuses the whole graph with UNSUPPORTED_OP naming the device and the node', async () => {
-    // Op-level parity of these nodes on every device: head-ops.test.ts and op-parity.test.ts.
+    // Op-level parity of these nodes on every device: wasm-ops.test.ts and webgpu-ops.test.ts.
     for (const [g, what] of [
       [graphOf('mean'), 'op pool'],
       [graphOf('weightedmean'), 'pooling weightedmean'],

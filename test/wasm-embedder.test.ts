@@ -88,7 +88,7 @@ describe('createEmbedder with device "wasm"', () => {
       // A batch that would need more memory than a 32-bit memory can hold: refused up front.
       const huge = Array.from({ length: 4096 }, () => Array(512).fill(7));
       expect((await rejection(runGraph(graph, backend, batchFromIds(huge)))).message).toMatch(/MiB of WebAssembly memory, which cannot grow past/);
-      // Every pooling mode has a wasm kernel now (op parity: test/head-ops.test.ts).
+      // Every pooling mode has a wasm kernel now (op parity: test/wasm-ops.test.ts).
       const weighted = buildBertGraph(config, { pooling: 'weightedmean', normalize: true });
       expect(backend.supports(weighted.nodes.find((n) => n.op === 'pool')!)).toBe(true);
       // The backend still works after all of that.

@@ -36,7 +36,9 @@ describe.each(['tiny', 'minilm'] as const)('wasm backend on %s', (name) => {
     const { output } = await runGraph(meanGraph, b, batchFromIds(ids));
     // Without reuse every activation of the graph would take its own bytes.
     const all = [...meanGraph.activations.values()].reduce((sum, a) => sum + (a.rows === 'tokens' ? B * T : B) * a.cols * 4, 0);
-    console.log(`[wasm ${name}] ${B}×${T} tokens: arena ${(b.arenaBytes / 2 ** 20).toFixed(1)} MiB; all activations would take ${(all / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `[wasm ${name}] ${B}×${T} tokens: arena ${(b.arenaBytes / 2 ** 20).toFixed(1)} MiB; all activations would take ${(all / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(b.arenaBytes).toBeLessThan(all / (name === 'tiny' ? 2 : 5)); // 2 layers share less than 6
     // The same batch with every hidden state captured: same output, and the captures are
     // the hidden states a capture-free run computes (the last one is what mean pooling saw).
@@ -49,7 +51,10 @@ describe.each(['tiny', 'minilm'] as const)('wasm backend on %s', (name) => {
 
   it('all builds and thread counts give bit-identical vectors', async (ctx) => {
     // Short and long golden texts mixed, so most rows carry padding.
-    const idx = golden.texts.map((_, i) => i).sort((a, c) => ((a * 7919) % 41) - ((c * 7919) % 41)).slice(0, 6);
+    const idx = golden.texts
+      .map((_, i) => i)
+      .sort((a, c) => ((a * 7919) % 41) - ((c * 7919) % 41))
+      .slice(0, 6);
     const batch = batchFromIds(idx.map((i) => golden.texts[i]!.input_ids));
     const outputs: Float32Array[] = [];
     for (const device of WASM_DEVICES) outputs.push((await runGraph(meanGraph, await create(device, ctx), batch)).output as Float32Array);

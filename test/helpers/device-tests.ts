@@ -144,7 +144,9 @@ export function describeGoldenModels(devices: readonly TestDevice[]): void {
               worst = Math.max(worst, d);
             });
           }
-          console.log(`${label} hidden states of ${withStates.length} texts, ${meanGraph.hiddenStates.length} layers: max |Δ| (relative) ${worst.toExponential(2)}`);
+          console.log(
+            `${label} hidden states of ${withStates.length} texts, ${meanGraph.hiddenStates.length} layers: max |Δ| (relative) ${worst.toExponential(2)}`,
+          );
         });
       }
     });
@@ -162,7 +164,12 @@ export function describeOpParity(devices: readonly TestDevice[], cases: readonly
     // What a device implements does not depend on the weights: one weightless backend answers
     // supports() for every case (a threaded wasm backend takes ~0.2 s to start its workers).
     let probe: Backend | undefined;
-    afterAll(() => probe?.dispose());
+    // The worst max |Δ| / max(1, |want|) per op (pooling per mode), printed once per device.
+    const worst = new Map<string, number>();
+    afterAll(() => {
+      probe?.dispose();
+      if (worst.size) console.log(`[${device.name}] op parity, max |Δ| (relative): ${[...worst].map(([op, d]) => `${op} ${d.toExponential(2)}`).join(', ')}`);
+    });
 
     it.for(cases.map((c) => [c.name, c] as const))('%s', async ([, c], ctx) => {
       probe ??= await device.create(new Map(), ctx);
@@ -173,6 +180,8 @@ export function describeOpParity(devices: readonly TestDevice[], cases: readonly
         expect((error as DualbertError).message).toContain(`device ${device.device} does not implement ${describeNode(c.node)}`);
       } else {
         const r = await runOpParity((w) => device.create(w, ctx), c);
+        const op = c.node.op === 'pool' ? `pool ${c.node.mode}` : c.node.op;
+        worst.set(op, Math.max(worst.get(op) ?? 0, r.maxRel));
         expect(r.got.length).toBe(r.want.length);
         expect(r.want.length).toBeGreaterThan(0);
         const first = `${Array.from(r.got.slice(0, 3), (v) => v.toFixed(6))} / ${Array.from(r.want.slice(0, 3), (v) => v.toFixed(6))}`;
