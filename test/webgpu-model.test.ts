@@ -21,7 +21,8 @@ describe('webgpu backend, dtype fp16 (where the adapter has shader-f16)', () => 
     if (!adapter) skipOrFail(ctx, noAdapterHint());
     // A legitimate absence, not a broken setup: SwiftShader (CI) and Dawn on the H200's driver
     // offer no shader-f16 (webgpu-backend.test.ts checks that fp16 is then refused clearly).
-    if (!adapter.features.has('shader-f16')) ctx.skip(`this adapter (${adapter.info.vendor} ${adapter.info.architecture}) has no shader-f16: the fp16 path is untested here`);
+    if (!adapter.features.has('shader-f16'))
+      ctx.skip(`this adapter (${adapter.info.vendor} ${adapter.info.architecture}) has no shader-f16: the fp16 path is untested here`);
     for (const name of ['tiny', 'minilm'] as const) {
       const golden = loadGolden(name);
       const config = SYNTHETIC_MODELS[name].config;

@@ -58,7 +58,12 @@ export function opGraph(c: OpCase): Graph {
   for (const [id, a] of c.activations) activations.set(id, { id, rows: a.rows, cols: a.cols });
   activations.set(c.node.out, { id: c.node.out, rows: c.out.rows, cols: c.out.cols });
   const roles = weightRoles([c.node]);
-  const weights = [...c.weights].map(([name, t]) => ({ name, shape: t.shape, role: roles.get(name) ?? ('vector' as const), ...(t.quantized ? { precision: 'q8' as const } : {}) }));
+  const weights = [...c.weights].map(([name, t]) => ({
+    name,
+    shape: t.shape,
+    role: roles.get(name) ?? ('vector' as const),
+    ...(t.quantized ? { precision: 'q8' as const } : {}),
+  }));
   return { nodes: [c.node], activations, weights };
 }
 

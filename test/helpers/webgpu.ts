@@ -31,9 +31,7 @@ export function getNodeGpu(): GPU {
  * Request an adapter from Dawn; null when there is none (no Vulkan loader or driver found,
  * e.g. when run outside `npm test` on a machine without libvulkan1).
  */
-export async function getNodeGpuAdapter(
-  options?: GPURequestAdapterOptions,
-): Promise<GPUAdapter | null> {
+export async function getNodeGpuAdapter(options?: GPURequestAdapterOptions): Promise<GPUAdapter | null> {
   try {
     return await getNodeGpu().requestAdapter(options);
   } catch (err) {
