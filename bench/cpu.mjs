@@ -9,7 +9,7 @@
 //   options: --runs N (default 5, min 5; at least 21 for single sequences)  --warmup N (default 1)  --json FILE
 //            --only CASE[,CASE]  --engines NAME[,NAME] (matched against "name Nt", e.g. "q8 simd 1t")
 //            --profile (per-op ms for dualbert)
-//            --no-cold
+//            --no-cold  --no-rerank
 //
 // Cases: minilm B1 T16, B1 T128, B32 T128, and "B32 corpus": the first 64 texts of
 // test/fixtures/corpus-texts.jsonl in 2 batches of 32, each padded to its longest as a plain
@@ -18,6 +18,9 @@
 // unless --scalar-corpus. Every (case, engine) runs in its own process (bench/cpu/runner.mjs):
 // warm-up, then the median of the runs. Cold start (process start → imports, weights, compile,
 // instantiate, pack, first B1 T16 forward) is measured separately in fresh processes.
+//
+// Rerank row (bench/rerank.mjs): one query × 32 documents of 128 tokens through reranker.rank()
+// with the ms-marco-MiniLM-L-6-v2 shapes, dualbert simd at 1 and 2 threads.
 //
 // Figures: ms per forward (both batches for the corpus case), tokens/s (real tokens), GFLOP/s
 // (model FLOPs of the padded batches: linear layers 2·N·(4C² + 2CI) and attention 4·B·T²·C per
@@ -41,6 +44,7 @@ const { values: args } = parseArgs({
     engines: { type: 'string', default: '' },
     profile: { type: 'boolean', default: false },
     'no-cold': { type: 'boolean', default: false },
+    'no-rerank': { type: 'boolean', default: false },
     'scalar-corpus': { type: 'boolean', default: false },
   },
 });
@@ -223,6 +227,22 @@ if (!args['no-cold']) {
 }
 rmSync(dir, { recursive: true, force: true });
 
+// ---- rerank ----
+const rerank = [];
+if (!args['no-rerank']) {
+  const script = fileURLToPath(new URL('./rerank.mjs', import.meta.url));
+  console.log(`\nrerank (one query × 32 documents of 128 tokens, synthetic:minilm as a cross-encoder, rank() end to end; median of ${RUNS}):`);
+  console.log('| case | engine | threads | median ms | pairs/s | tokens/s |');
+  console.log('|---|---|---|---:|---:|---:|');
+  for (const threads of [1, 2]) {
+    const r = spawnSync(process.execPath, [script, '--device', 'wasm', '--threads', String(threads), '--runs', String(RUNS)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench/rerank.mjs (${threads} threads) failed (${r.status})\n${r.stderr}`);
+    const row = JSON.parse(r.stdout.trim().split('\n').at(-1));
+    rerank.push(row);
+    console.log(`| ${row.case} | dualbert simd | ${row.threads} | ${row.ms.toFixed(1)} | ${row.pairsPerS.toFixed(1)} | ${row.tokensPerS.toFixed(0)} |`);
+  }
+}
+
 const report = {
   date: new Date().toISOString(),
   machine: { cpu, cores: os.cpus().length, node: process.version, loadavg: os.loadavg() },
@@ -234,6 +254,7 @@ const report = {
   summary,
   q8Summary,
   cold,
+  rerank,
 };
 writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nJSON: ${args.json}`);

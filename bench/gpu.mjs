@@ -11,6 +11,8 @@
 //            --tune bk=32,tm=8,splitk=0,keys=64,qpt=2,subgroups=0  --no-ort  --no-profile  --only NAME[,NAME]
 //            --sweep   GPU ms of every kernel variant (GEMM K tile × rows per invocation, attention
 //                      key tile) on each case, to pick the defaults for this GPU
+//            --no-rerank  skip the rerank row (bench/rerank.mjs: one query × 32 documents of 128
+//                      tokens through reranker.rank(), synthetic:minilm; synthetic:tiny with --quick)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,6 +22,7 @@ import { runGraph } from '../dist/graph/execute.js';
 import { bindWeights, checkpointNames } from '../dist/graph/weights.js';
 import { createEmbedder } from '../dist/index.js';
 import { SYNTHETIC_MODELS, syntheticCheckpoint } from '../dist/model/synthetic.js';
+import { benchRerank } from './rerank.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     'no-profile': { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
     sweep: { type: 'boolean', default: false },
+    'no-rerank': { type: 'boolean', default: false },
   },
 });
 const RUNS = Math.max(5, Number(args.runs));
@@ -319,8 +323,14 @@ for (const r of results) {
       `${fmt(r.tflopsGpu ?? r.tflopsWall)} | ${fmt(100 * r.peakFraction, 1)}% | ${fmt(r.ortMs)} | ${ratio} |`,
   );
 }
+let rerank;
+if (!args['no-rerank']) {
+  rerank = await benchRerank({ device: 'webgpu', runs: RUNS, warmup: WARMUP, quick: args.quick });
+  console.log(`\n| case | model | median ms (rank() end to end) | pairs/s | tokens/s |\n|---|---|---|---|---|`);
+  console.log(`| ${rerank.case} | ${rerank.model} | ${fmt(rerank.ms)} | ${fmt(rerank.pairsPerS, 0)} | ${Math.round(rerank.tokensPerS).toLocaleString('en-US')} |`);
+}
 if (args.json) {
-  const out = { adapter: info.adapter, info, limits: { workgroupStorage: limits.maxComputeWorkgroupStorageSize }, node: process.version, peakTflops: PEAK_TFLOPS, tuning: TUNING, results, sweep: results.sweep };
+  const out = { adapter: info.adapter, info, limits: { workgroupStorage: limits.maxComputeWorkgroupStorageSize }, node: process.version, peakTflops: PEAK_TFLOPS, tuning: TUNING, results, sweep: results.sweep, rerank };
   writeFileSync(args.json, JSON.stringify(out, null, 2));
   console.log(`\nwrote ${args.json}`);
 }
