@@ -54,7 +54,7 @@ beforeAll(async () => {
   make('no-tokenizer', (d) => unlinkSync(join(d, 'tokenizer.json')));
   make('bad-config-json', (d) => writeFileSync(join(d, 'config.json'), '{ "model_type": "bert", '));
   make('bad-modules-json', (d) => writeFileSync(join(d, 'modules.json'), '[{"path": '));
-  make('roberta', () => undefined, { config: { model_type: 'roberta' } });
+  make('deberta', () => undefined, { config: { model_type: 'deberta-v2' } });
   make('relative-positions', () => undefined, { config: { position_embedding_type: 'relative_key' } });
   make('vocab-too-small', () => undefined, { config: { vocab_size: 1000 } });
   make('bpe-tokenizer', (d) => {
@@ -124,7 +124,7 @@ describe('bad model files over HTTP: a typed error naming the file and the reaso
     ['missing tokenizer', 'no-tokenizer', 'MISSING_FILE', /plain\/no-tokenizer\/: no tokenizer\.json or vocab\.txt/],
     ['config.json that is not JSON', 'bad-config-json', 'INVALID_CONFIG', /plain\/bad-config-json\/config\.json: config\.json is not valid JSON/],
     ['modules.json that is not JSON', 'bad-modules-json', 'INVALID_CONFIG', /plain\/bad-modules-json\/modules\.json is not valid JSON/],
-    ['unsupported architecture', 'roberta', 'UNSUPPORTED_ARCHITECTURE', /roberta\/config\.json: unsupported architecture "roberta": dualbert runs BERT encoders/],
+    ['unsupported architecture', 'deberta', 'UNSUPPORTED_ARCHITECTURE', /deberta\/config\.json: unsupported architecture "deberta-v2": dualbert runs the encoder families "bert", "distilbert", "roberta"/],
     ['relative position embeddings', 'relative-positions', 'UNSUPPORTED_ARCHITECTURE', /config\.json: unsupported position_embedding_type "relative_key"/],
     ['vocab size ≠ config.vocab_size', 'vocab-too-small', 'INVALID_CONFIG', /vocab-too-small\/tokenizer\.json has 30522 tokens but config\.json's vocab_size is 1000/],
     ['unknown tokenizer type', 'bpe-tokenizer', 'UNSUPPORTED_TOKENIZER', /bpe-tokenizer\/tokenizer\.json: .*CharLevelMagic/],

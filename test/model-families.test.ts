@@ -87,10 +87,10 @@ describe('DistilBERT', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dualbert-family-'));
     dirs.push(dir);
     mkdirSync(join(dir, 'x'));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'xlm-roberta' }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'deberta-v2' }));
     const e = await loadModel(dir).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(DualbertError);
     expect((e as DualbertError).code).toBe('UNSUPPORTED_ARCHITECTURE');
-    expect((e as Error).message).toMatch(/config\.json: unsupported architecture "xlm-roberta": dualbert runs BERT encoders \(model_type "bert" or "distilbert"\)/);
+    expect((e as Error).message).toMatch(/config\.json: unsupported architecture "deberta-v2": dualbert runs the encoder families "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "mpnet", "modernbert", "nomic_bert" \(model_type\)/);
   });
 });

@@ -117,7 +117,7 @@ describe('clear errors', () => {
   });
 
   it('unsupported architecture and bad config values', async () => {
-    await expectCode(createEmbedder(tempModel({ config: { model_type: 'roberta' } })), 'UNSUPPORTED_ARCHITECTURE', /unsupported architecture "roberta"/);
+    await expectCode(createEmbedder(tempModel({ config: { model_type: 'gpt2' } })), 'UNSUPPORTED_ARCHITECTURE', /unsupported architecture "gpt2"/);
     await expectCode(createEmbedder(tempModel({ config: { hidden_act: 'relu' } })), 'UNSUPPORTED_ARCHITECTURE', /hidden_act "relu"/);
     await expectCode(createEmbedder(tempModel({ config: { num_attention_heads: 5 } })), 'INVALID_CONFIG', /not divisible/);
     await expectCode(createEmbedder(tempModel({ config: { hidden_size: 'big' } })), 'INVALID_CONFIG', /"hidden_size" must be a positive integer/);

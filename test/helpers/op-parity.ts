@@ -388,6 +388,8 @@ export const OP_TOLERANCE: Record<GraphNode['op'], number> = {
   pool: 1e-5,
   normalize: 1e-6,
   dense: 1e-5, // K ≤ 384 in the cases; measured 1.7e-6 on wasm and webgpu
+  rope: 1e-6,
+  glu: 1e-6,
 };
 
 /**

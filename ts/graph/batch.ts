@@ -23,20 +23,41 @@ export interface BatchLimits {
   vocabSize?: number;
   typeVocabSize?: number;
   maxPositions?: number;
+  /**
+   * Positions are the token's index in its row (offset positions, RoPE, sliding windows, a
+   * relative bias), which equals transformers' position ids only when padding is on the right.
+   */
+  rightPadded?: boolean;
 }
 
-/** The limits of a graph: the row counts of the tables its embed node gathers from. */
+/**
+ * The limits of a graph: the row counts of the tables its embed node gathers from (positions:
+ * past the offset), of its RoPE tables and relative-bias table.
+ */
 export function batchLimits(graph: Graph): BatchLimits {
-  const embed = graph.nodes.find((n) => n.op === 'embed');
-  if (embed?.op !== 'embed') return {};
-  const rows = (name: string): number | undefined => graph.weights.find((w) => w.name === name)?.shape[0];
+  const rows = (name: string | undefined): number | undefined => (name === undefined ? undefined : graph.weights.find((w) => w.name === name)?.shape[0]);
   const limits: BatchLimits = {};
-  const v = rows(embed.word);
-  const t = rows(embed.tokenType);
-  const p = rows(embed.position);
-  if (v !== undefined) limits.vocabSize = v;
-  if (t !== undefined) limits.typeVocabSize = t;
-  if (p !== undefined) limits.maxPositions = p;
+  const cap = (p: number | undefined): void => {
+    if (p !== undefined) limits.maxPositions = Math.min(limits.maxPositions ?? p, p);
+  };
+  for (const node of graph.nodes) {
+    if (node.op === 'embed') {
+      const v = rows(node.word);
+      const t = rows(node.tokenType);
+      const p = rows(node.position);
+      if (v !== undefined) limits.vocabSize = v;
+      if (t !== undefined) limits.typeVocabSize = t;
+      if (p !== undefined) cap(p - (node.positionOffset ?? 0));
+      if (node.positionOffset) limits.rightPadded = true;
+    } else if (node.op === 'rope') {
+      cap(rows(node.cos));
+      limits.rightPadded = true;
+    } else if (node.op === 'attention' && (node.window !== undefined || node.positionBias !== undefined)) {
+      const width = graph.weights.find((w) => w.name === node.positionBias)?.shape[1];
+      if (width !== undefined) cap((width + 1) / 2);
+      limits.rightPadded = true;
+    }
+  }
   return limits;
 }
 
@@ -65,6 +86,9 @@ export function checkBatch(inputs: BatchInputs, limits: BatchLimits): Batch {
       const i = b * T + t;
       const m = attentionMask[i]!;
       if (m !== 0 && m !== 1) throw new DualbertError('INVALID_ARGUMENT', `attentionMask[${i}] is ${m}, not 0 or 1`);
+      if (m && limits.rightPadded && seqLengths[b] !== t) {
+        throw new DualbertError('INVALID_ARGUMENT', `sequence ${b} of the batch is not right-padded (a real token at ${t} after padding): this model's positions need padding on the right`);
+      }
       if (m) seqLengths[b] = t + 1;
       const id = ids[i]!;
       if (!(id >= 0 && id < vocab)) {

@@ -12,11 +12,13 @@ import {
   type BatchInputs,
   type DenseNode,
   type EmbedNode,
+  type GluNode,
   type GraphNode,
   type LayerNormNode,
   type LinearNode,
   type NormalizeNode,
   type PoolNode,
+  type RopeNode,
   describeNode,
 } from './ops.js';
 import { type Graph, type GraphPlan, type PlanStep, type PlannedValue, planGraph } from './plan.js';
@@ -38,6 +40,10 @@ export interface OpKernels<H> {
   normalize(node: NormalizeNode, x: H, out: H): void;
   /** Only backends whose `supports` accepts Dense nodes implement it. */
   dense?(node: DenseNode, x: H, out: H): void;
+  /** Rotary embeddings on Q and K (backends whose `supports` accepts rope nodes). */
+  rope?(node: RopeNode, x: H, out: H): void;
+  /** A gated MLP's activation (backends whose `supports` accepts glu nodes). */
+  glu?(node: GluNode, x: H, out: H): void;
 }
 
 /** Calls the kernel of one planned step; `handle` maps planned values to the backend's handles. */
@@ -70,6 +76,14 @@ export function dispatchStep<H>(kernels: OpKernels<H>, step: PlanStep, handle: (
     case 'dense':
       if (!kernels.dense) throw new DualbertError('UNSUPPORTED_OP', `this device does not implement ${describeNode(node)}`);
       kernels.dense(node, input(node.x), out);
+      return;
+    case 'rope':
+      if (!kernels.rope) throw new DualbertError('UNSUPPORTED_OP', `this device does not implement ${describeNode(node)}`);
+      kernels.rope(node, input(node.x), out);
+      return;
+    case 'glu':
+      if (!kernels.glu) throw new DualbertError('UNSUPPORTED_OP', `this device does not implement ${describeNode(node)}`);
+      kernels.glu(node, input(node.x), out);
       return;
   }
 }

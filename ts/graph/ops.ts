@@ -36,7 +36,22 @@ export type WeightRole = 'linear' | 'table' | 'vector';
  */
 export type WeightPrecision = 'fp32' | 'q8';
 
-/** A weight tensor the graph reads, by its Hugging Face `BertModel` name. */
+/**
+ * A weight made at load time from the config (and at most one checkpoint tensor), not read as
+ * it is (ts/graph/weights.ts binds them):
+ * `zeros` — the bias of a bias-free Linear or LayerNorm (ModernBERT, NomicBERT), so every
+ * backend keeps one linear and one LayerNorm kernel;
+ * `rope` — a cos or sin table [P, dims/2] of rotary angles (ts/graph/rope.ts);
+ * `relativeBias` — MPNet's per-head bias by offset [NH, 2P − 1], gathered from the bucket table
+ * `source` ([rows, NH]) through transformers' bucketing into `buckets` buckets
+ * (ts/graph/relative-position.ts).
+ */
+export type DerivedWeight =
+  | { readonly kind: 'zeros' }
+  | { readonly kind: 'rope'; readonly part: 'cos' | 'sin'; readonly theta: number; readonly dims: number }
+  | { readonly kind: 'relativeBias'; readonly source: string; readonly rows: number; readonly buckets: number; readonly maxDistance: number };
+
+/** A weight tensor the graph reads, by its Hugging Face checkpoint name (or a derived one). */
 export interface WeightSpec {
   readonly name: string;
   readonly shape: readonly number[];
@@ -48,6 +63,8 @@ export interface WeightSpec {
    * others along dim 0 (the fused Q/K/V projection: one [3C, C] GEMM instead of three [C, C]).
    */
   readonly concatOf?: readonly string[];
+  /** Set when the weight is made at load time (see {@link DerivedWeight}). */
+  readonly derive?: DerivedWeight;
 }
 
 /**
@@ -64,15 +81,20 @@ export const POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max', 'mea
 export const CORE_POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max'];
 
 /**
- * out[n, :] = word[ids[n]] + position[n mod T] + tokenType[typeIds[n]]   ([N, C])
- * Positions are absolute and start at 0 (right padding keeps them aligned).
+ * out[n, :] = word[ids[n]] + position[t + positionOffset] + tokenType[typeIds[n]]   ([N, C]),
+ * t = n mod T. Positions are absolute and count from 0 (BERT) or from `positionOffset`
+ * (RoBERTa and MPNet start at padding_idx + 1); batches are right-padded, so t is the position
+ * of every real token. Families without a position table (rotary ones) or without token types
+ * leave the table out and its term is 0.
  */
 export interface EmbedNode {
   readonly op: 'embed';
   readonly out: string;
   readonly word: string;
-  readonly position: string;
-  readonly tokenType: string;
+  readonly position?: string;
+  readonly tokenType?: string;
+  /** Row of the position table for t = 0 (default 0). */
+  readonly positionOffset?: number;
 }
 
 /**
@@ -125,6 +147,51 @@ export interface AttentionNode {
   readonly headSize: number;
   /** 1 / sqrt(HS). */
   readonly scale: number;
+  /**
+   * Sliding-window attention (ModernBERT's local layers): query i sees only keys j with
+   * |i − j| ≤ window. Absent: every key.
+   */
+  readonly window?: number;
+  /**
+   * An additive per-head bias on the scaled scores that depends on the offset j − i only
+   * (MPNet's bucketed relative positions): a table [NH, 2S − 1] whose column j − i + S − 1 is
+   * added to S_bh[i, j] before the mask (S ≥ T: the longest sequence the table covers).
+   */
+  readonly positionBias?: string;
+}
+
+/**
+ * Rotary position embeddings on the Q and K blocks of the fused projection (V is copied).
+ * x and out are [N, 3C]; for token row n (position t = n mod T), every head's HS values of Q and
+ * of K are rotated by the angles of position t, in pairs (p, p') with frequency index i:
+ *   layout 'half' (rotate_half, as transformers' RoPE): p = i, p' = i + HS/2;
+ *   layout 'interleaved' (GPT-J style): p = 2i, p' = 2i + 1;
+ *   out[p] = x[p]·cos[t, i] − x[p']·sin[t, i],   out[p'] = x[p']·cos[t, i] + x[p]·sin[t, i].
+ * cos and sin are tables [P, HS/2] made at load (ts/graph/rope.ts), P ≥ T.
+ */
+export interface RopeNode {
+  readonly op: 'rope';
+  readonly out: string;
+  readonly x: string;
+  readonly numHeads: number;
+  readonly headSize: number;
+  readonly cos: string;
+  readonly sin: string;
+  readonly layout: 'half' | 'interleaved';
+}
+
+/** Activations of gated MLPs: erf GELU, tanh-approximated GELU, SiLU. */
+export type GluActivation = 'gelu' | 'gelu_tanh' | 'silu';
+
+/**
+ * A gated linear unit: x is [N, 2I], out is [N, I], out[n, i] = act(x[n, i]) · x[n, I + i]
+ * (GeGLU for gelu/gelu_tanh, SwiGLU for silu; the activated half comes first).
+ */
+export interface GluNode {
+  readonly op: 'glu';
+  readonly out: string;
+  readonly x: string;
+  readonly activation: GluActivation;
 }
 
 /**
@@ -175,6 +242,8 @@ export type GraphNode =
   | LinearNode
   | LayerNormNode
   | AttentionNode
+  | RopeNode
+  | GluNode
   | PoolNode
   | NormalizeNode
   | DenseNode;
@@ -182,18 +251,29 @@ export type GraphNode =
 /**
  * Whether a node is in the first op vocabulary (embed, linear, layerNorm, attention, normalize,
  * pool with mean/cls/max). Backends that do not declare `supports()` are held to exactly this,
- * so a newer node (another pooling mode, a Dense head) fails with UNSUPPORTED_OP instead of
- * running wrongly.
+ * so a newer node (another pooling mode, a Dense head, RoPE, a position bias) fails with
+ * UNSUPPORTED_OP instead of running wrongly.
  */
 export function isCoreNode(node: GraphNode): boolean {
   switch (node.op) {
     case 'pool':
       return CORE_POOLING_MODES.includes(node.mode);
+    case 'embed':
+      return node.position !== undefined && node.tokenType !== undefined && !node.positionOffset;
+    case 'attention':
+      return node.window === undefined && node.positionBias === undefined;
     case 'dense':
+    case 'rope':
+    case 'glu':
       return false;
     default:
       return true;
   }
+}
+
+/** Whether a node is one of the encoder-family ops (ts/graph/families.ts) a backend may add to the core. */
+export function isFamilyNode(node: GraphNode): boolean {
+  return node.op === 'embed' || node.op === 'attention' || node.op === 'rope' || node.op === 'glu';
 }
 
 /** A short description of a node for messages, e.g. "pooling weightedmean", "Dense head (tanh)" or "int8 (q8) linear layers". */
@@ -205,6 +285,17 @@ export function describeNode(node: GraphNode): string {
       return `Dense head (${node.activation})`;
     case 'linear':
       return node.precision === 'q8' ? 'int8 (q8) linear layers' : 'op linear';
+    case 'rope':
+      return `rotary position embeddings (${node.layout})`;
+    case 'glu':
+      return `gated MLP (${node.activation})`;
+    case 'attention':
+      if (node.positionBias) return 'attention with a relative position bias';
+      if (node.window !== undefined) return 'sliding-window attention';
+      return 'op attention';
+    case 'embed':
+      if (!isCoreNode(node)) return 'embeddings without absolute positions or token types, or with offset positions';
+      return 'op embed';
     default:
       return `op ${node.op}`;
   }

@@ -5,6 +5,8 @@
  */
 import { DualbertError } from '../errors.js';
 import type { GraphNode, WeightPrecision, WeightRole, WeightSpec } from './ops.js';
+import { relativeBiasByOffset } from './relative-position.js';
+import { ropeTable } from './rope.js';
 
 /** A float32 tensor, row-major. */
 export interface Tensor {
@@ -89,7 +91,26 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
 
 /** The checkpoint tensors a set of graph weights needs (the parts of fused tensors, not the fused). */
 export function checkpointNames(specs: readonly WeightSpec[]): string[] {
-  return specs.flatMap((s) => (s.concatOf ? [...s.concatOf] : [s.name]));
+  return [...checkpointShapes(specs).keys()];
+}
+
+/**
+ * The checkpoint tensors a set of graph weights needs, with the shape each must have: fused
+ * tensors by their parts, derived ones by their source (none for zeros and RoPE tables).
+ */
+export function checkpointShapes(specs: readonly WeightSpec[]): Map<string, readonly number[]> {
+  const out = new Map<string, readonly number[]>();
+  for (const s of specs) {
+    if (s.concatOf) {
+      const part = [s.shape[0]! / s.concatOf.length, ...s.shape.slice(1)];
+      for (const p of s.concatOf) out.set(p, part);
+    } else if (s.derive?.kind === 'relativeBias') {
+      out.set(s.derive.source, [s.derive.rows, s.shape[0]!]);
+    } else if (!s.derive) {
+      out.set(s.name, s.shape);
+    }
+  }
+  return out;
 }
 
 /**
@@ -114,6 +135,10 @@ export function bindWeights(specs: readonly WeightSpec[], checkpoint: Checkpoint
 
   const bound = new Map<string, GraphWeight>();
   for (const spec of specs) {
+    if (spec.derive) {
+      bound.set(spec.name, { shape: spec.shape, data: derive(spec, get), role: spec.role });
+      continue;
+    }
     if (spec.precision === 'q8') {
       const names = spec.concatOf ?? [spec.name];
       const parts = names.map((part) => get(part, [spec.shape[0]! / names.length, ...spec.shape.slice(1)]));
@@ -137,6 +162,22 @@ export function bindWeights(specs: readonly WeightSpec[], checkpoint: Checkpoint
     bound.set(spec.name, { shape: spec.shape, data, role: spec.role });
   }
   return bound;
+}
+
+/** The values of a derived weight (see DerivedWeight in ops.ts). */
+function derive(spec: WeightSpec, get: (name: string, shape: readonly number[]) => Tensor): Float32Array {
+  const d = spec.derive!;
+  switch (d.kind) {
+    case 'zeros':
+      return new Float32Array(numel(spec.shape));
+    case 'rope':
+      return ropeTable(d.part, d.theta, d.dims, spec.shape[0]!);
+    case 'relativeBias': {
+      const [heads, width] = spec.shape as [number, number];
+      const source = get(d.source, [d.rows, heads]);
+      return relativeBiasByOffset(source.data, d.buckets, heads, d.maxDistance, (width + 1) / 2);
+    }
+  }
 }
 
 /**
@@ -177,7 +218,14 @@ export function weightRoles(nodes: readonly GraphNode[]): Map<string, WeightRole
   for (const node of nodes) {
     switch (node.op) {
       case 'embed':
-        for (const t of [node.word, node.position, node.tokenType]) roles.set(t, 'table');
+        for (const t of [node.word, node.position, node.tokenType]) if (t) roles.set(t, 'table');
+        break;
+      case 'rope':
+        roles.set(node.cos, 'table');
+        roles.set(node.sin, 'table');
+        break;
+      case 'attention':
+        if (node.positionBias) roles.set(node.positionBias, 'table');
         break;
       case 'linear':
       case 'dense':

@@ -12,11 +12,11 @@
 import { isNode } from '../env.js';
 import { DualbertError } from '../errors.js';
 import { buildBertGraph } from '../graph/bert.js';
-import type { BertConfig } from '../graph/config.js';
+import { type BertConfig, maxSequenceLength } from '../graph/config.js';
 import { CLASSIFIER_HEADS, classifierTensorShapes } from '../graph/heads.js';
 import type { PoolingMode } from '../graph/ops.js';
 import type { SimilarityFunction } from '../output/similarity.js';
-import { type Checkpoint, type Tensor, checkpointNames } from '../graph/weights.js';
+import { type Checkpoint, type Tensor, checkpointNames, checkpointShapes } from '../graph/weights.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { type ModelFamily, checkConfigAgainstWeights, familyTensorName, modelFamily, parseBertConfig } from './config.js';
 import { type CrossEncoderSettings, readCrossEncoderSettings } from './cross-encoder.js';
@@ -35,7 +35,7 @@ import {
   urlSource,
   utf8,
 } from './sources.js';
-import { SYNTHETIC_MODELS, bertTensorShapes, isSyntheticName, syntheticCheckpoint, syntheticTensor } from './synthetic.js';
+import { SYNTHETIC_MODELS, isSyntheticName, syntheticCheckpoint, syntheticTensor } from './synthetic.js';
 
 /**
  * Progress events, named as transformers.js names them: `initiate` when a file starts,
@@ -317,7 +317,8 @@ function checkSpecialIds(tokenizer: Tokenizer, file: string, config: BertConfig 
     }
   }
   const types = config?.typeVocabSize;
-  if (types !== undefined && !(Number.isInteger(tokenizer.padTypeId) && tokenizer.padTypeId >= 0 && tokenizer.padTypeId < types)) {
+  // Families without token types (MPNet, ModernBERT) ignore the type ids.
+  if (types !== undefined && types > 0 && !(Number.isInteger(tokenizer.padTypeId) && tokenizer.padTypeId >= 0 && tokenizer.padTypeId < types)) {
     throw new DualbertError('INVALID_TOKENIZER', `${file}: the padding type id ${tokenizer.padTypeId} is outside config.json's type_vocab_size ${types}`);
   }
 }
@@ -356,10 +357,9 @@ function checkTensors(checkpoint: ReadonlyMap<string, Tensor>, shapes: ReadonlyM
   }
 }
 
-/** The shapes of the encoder tensors an embedding graph reads. */
-function neededShapes(config: BertConfig): Map<string, number[]> {
-  const needed = neededTensors(config);
-  return new Map([...bertTensorShapes(config)].filter(([n]) => needed.has(n)));
+/** The shapes of the checkpoint tensors an embedding graph reads (Dense weights excluded). */
+function neededShapes(config: BertConfig): Map<string, readonly number[]> {
+  return checkpointShapes(buildBertGraph(config, { pooling: 'mean', normalize: false }).weights);
 }
 
 /** The encoder weights, from the first weights format the model has. */
@@ -469,7 +469,7 @@ async function readEncoderWeights(
       names: canonicalNames([...model.initializers.keys()].map(canonicalOnnxName)),
     });
     const warn = options.warn ?? ((m: string) => console.warn(`dualbert: ${m}`));
-    const checkpoint = readOnnxCheckpoint(model, config, { file, needed: needed(), external: (loc) => external.get(loc)!, warn, mapName: canonicalName });
+    const checkpoint = readOnnxCheckpoint(model, config, { file, needed: needed(), shapes: new Map([...neededShapes(config), ...extra]), external: (loc) => external.get(loc)!, warn, mapName: canonicalName });
     addMissingTokenTypes(family, config, checkpoint);
     checkFinite(checkpoint, () => file);
     return { checkpoint, files: [path, ...external.keys()].map((p, i) => (i === 0 ? p : dir + p)) };
@@ -587,7 +587,7 @@ async function openModel(spec: string | ModelSource, options: LoadOptions, task:
   const { config, family } = parsedConfig;
   const tokenizer = await readTokenizer(files, config);
   const st = await readSentenceTransformersSettings(source, (path) => files.json(path));
-  const maxLength = Math.min(st.maxSeqLength ?? tokenizer.modelMaxLength ?? config.maxPositions, config.maxPositions);
+  const maxLength = Math.min(st.maxSeqLength ?? tokenizer.modelMaxLength ?? maxSequenceLength(config), maxSequenceLength(config));
   let classifier: CrossEncoderSettings | undefined;
   if (task === 'sequence-classification') {
     const tokenizerConfig = await files.json('tokenizer_config.json');
@@ -691,7 +691,13 @@ export async function loadModelTokenizer(spec: string | ModelSource, options: Lo
   const files = new FileReader(resolved, name, options.progress_callback, options);
   const config = (await files.json('config.json')) as Record<string, unknown> | undefined;
   const positions = config?.['max_position_embeddings'];
-  const maxPositions = typeof positions === 'number' && Number.isInteger(positions) && positions > 0 ? positions : undefined;
+  let maxPositions = typeof positions === 'number' && Number.isInteger(positions) && positions > 0 ? positions : undefined;
+  try {
+    // A family dualbert runs: its positions past the offset (RoBERTa: max_position_embeddings − 2).
+    if (config) maxPositions = maxSequenceLength(parseBertConfig(config));
+  } catch {
+    // Any other architecture: max_position_embeddings as it is.
+  }
   const tokenizer = await readTokenizer(files, undefined);
   const st = await readSentenceTransformersSettings(resolved, (path) => files.json(path));
   const wanted = st.maxSeqLength ?? tokenizer.modelMaxLength ?? maxPositions;

@@ -19,6 +19,7 @@
 import { DualbertError } from '../errors.js';
 import type { BertConfig } from '../graph/config.js';
 import { type Tensor, quantizedTensor } from '../graph/weights.js';
+import { familyLayout, layerLinears } from '../graph/families.js';
 import { ProtobufError, type ProtoField, protoString, readFields, repeatedInts, toSigned64 } from './protobuf.js';
 import { fromHalfBits } from '../half.js';
 import { bertTensorShapes } from './synthetic.js';
@@ -279,10 +280,9 @@ export interface OnnxCheckpointOptions {
   warn?: (message: string) => void;
   /** Maps a canonical name onto BERT's (e.g. DistilBERT's `transformer.layer.0.attention.q_lin.bias`); undefined: not an encoder tensor. */
   mapName?: (name: string) => string | undefined;
+  /** The shape of every tensor that may be read (default: BERT's tensors of the config). */
+  shapes?: ReadonlyMap<string, readonly number[]>;
 }
-
-/** The Linear layers of a BERT layer, in forward order, and whether their weight names appear in exports. */
-const LAYER_LINEARS = ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense', 'intermediate.dense', 'output.dense'];
 
 /** Maps an exporter's initializer name to the Hugging Face `BertModel` name (`p.encoder__layer__0__x` → `encoder.layer.0.x`). */
 export function canonicalOnnxName(name: string): string {
@@ -342,8 +342,9 @@ export function readOnnxCheckpoint(
 ): Map<string, Tensor> {
   const file = options.file ?? 'model.onnx';
   const model = bytes instanceof Uint8Array ? parseOnnx(bytes, file) : bytes;
-  const shapes = bertTensorShapes(config);
+  const shapes: ReadonlyMap<string, readonly number[]> = options.shapes ?? bertTensorShapes(config);
   const needed = options.needed ?? new Set([...shapes.keys()].filter((n) => !n.startsWith('pooler.')));
+  const layout = familyLayout(config);
   const warnings = new Set<string>();
   const warn = (m: string): void => {
     if (!warnings.has(m)) {
@@ -537,6 +538,8 @@ export function readOnnxCheckpoint(
     const prefix = n.slice(0, -'.bias'.length);
     return shapes.has(`${prefix}.weight`) && !prefix.startsWith('embeddings') && !prefix.endsWith('LayerNorm') ? prefix : undefined;
   };
+  const linearPrefixes = new Set(Array.from({ length: config.numLayers }, (_, l) => layerLinears(layout, l)).flat());
+  const isLinearWeight = (name: string): boolean => name.endsWith('.weight') && linearPrefixes.has(name.slice(0, -'.weight'.length));
   const named = sites.filter((s) => s.bias && linearOf(s.bias.source));
   if (named.length > 0) {
     for (const s of named) {
@@ -545,18 +548,20 @@ export function readOnnxCheckpoint(
       if (needed.has(`${prefix}.bias`)) put(`${prefix}.bias`, s.bias!.tensor, s.bias!.source);
     }
   } else if (sites.length > 0) {
-    // No bias carries a name: fall back to forward order (Q, K, V, attention output, FFN up, FFN down per layer).
-    const encoderSites = sites.filter((s) => s.bias);
-    if (encoderSites.length < LAYER_LINEARS.length * config.numLayers) {
-      throw new DualbertError('INVALID_WEIGHTS', `${file}: found ${encoderSites.length} Linear layers with a bias; a ${config.numLayers}-layer BERT has ${LAYER_LINEARS.length * config.numLayers}`);
+    // No bias carries a name (or the family has no Linear biases: ModernBERT, NomicBERT): map the
+    // encoder's MatMuls in forward order, as the family lists its Linears per layer.
+    const perLayer = layerLinears(layout, 0).length;
+    const withBias = layout.biases(config).attention;
+    const encoderSites = withBias ? sites.filter((s) => s.bias) : sites;
+    if (encoderSites.length < perLayer * config.numLayers) {
+      throw new DualbertError('INVALID_WEIGHTS', `${file}: found ${encoderSites.length} Linear layers${withBias ? ' with a bias' : ''}; a ${config.numLayers}-layer ${layout.family} encoder has ${perLayer * config.numLayers}`);
     }
-    warn(`${file}: the Linear weights carry no names; they were mapped in graph order (Q, K, V, output, FFN per layer)`);
+    warn(`${file}: the Linear weights carry no names; they were mapped in graph order (${layerLinears(layout, 0).map((n) => n.slice(n.lastIndexOf('.') + 1)).join(', ')} per layer)`);
     for (let l = 0; l < config.numLayers; l++) {
-      LAYER_LINEARS.forEach((lin, j) => {
-        const s = encoderSites[l * LAYER_LINEARS.length + j]!;
-        const prefix = `encoder.layer.${l}.${lin}`;
+      layerLinears(layout, l).forEach((prefix, j) => {
+        const s = encoderSites[l * perLayer + j]!;
         if (needed.has(`${prefix}.weight`)) put(`${prefix}.weight`, s.weight, s.node.name);
-        if (needed.has(`${prefix}.bias`)) put(`${prefix}.bias`, s.bias!.tensor, s.bias!.source);
+        if (s.bias && needed.has(`${prefix}.bias`)) put(`${prefix}.bias`, s.bias.tensor, s.bias.source);
       });
     }
   }
@@ -565,7 +570,7 @@ export function readOnnxCheckpoint(
   for (const [initName, init] of model.initializers) {
     const name = canonical(initName);
     if (name === undefined || !needed.has(name) || out.has(name)) continue;
-    if (LAYER_LINEARS.some((lin) => name.endsWith(`${lin}.weight`))) continue; // layout unknown without its MatMul
+    if (isLinearWeight(name)) continue; // layout unknown without its MatMul
     // Follow Cast/Identity/DequantizeLinear consumers to the value the graph computes with.
     let value = initName;
     for (;;) {

@@ -58,3 +58,13 @@ function erfcContinuedFraction(x: number): number {
 export function gelu(x: number): number {
   return 0.5 * x * (1 + erf(x / Math.SQRT2));
 }
+
+/** The tanh approximation of GELU (PyTorch's gelu(approximate='tanh'), transformers' gelu_pytorch_tanh / gelu_new). */
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
+/** SiLU (swish): x · σ(x). */
+export function silu(x: number): number {
+  return x / (1 + Math.exp(-x));
+}

@@ -9,16 +9,18 @@ import type {
   AttentionNode,
   DenseNode,
   EmbedNode,
+  GluNode,
   GraphNode,
   LayerNormNode,
   LinearNode,
   NormalizeNode,
   PoolNode,
+  RopeNode,
 } from '../../graph/ops.js';
 import type { GraphPlan, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeights, Tensor } from '../../graph/weights.js';
 import type { Backend, BackendStats, RunIO } from '../types.js';
-import { gelu } from './math.js';
+import { gelu, geluTanh, silu } from './math.js';
 import { quantizedLinear } from './quantized.js';
 
 /** A float64 activation [rows, cols]. */
@@ -79,18 +81,63 @@ class ReferenceKernels implements OpKernels<RefTensor> {
     private readonly inputs: Batch,
   ) {}
 
-  // out is [N, C]: word[ids[n]] + position[t] + tokenType[typeIds[n]], t = n mod T.
+  // out is [N, C]: word[ids[n]] + position[t + offset] + tokenType[typeIds[n]], t = n mod T
+  // (a missing table adds nothing).
   embed(node: EmbedNode, out: RefTensor): void {
     const { ids, typeIds, seqLen } = this.batch();
     const word = this.weight(node.word).data;
-    const position = this.weight(node.position).data;
-    const tokenType = this.weight(node.tokenType).data;
+    const position = node.position ? this.weight(node.position).data : undefined;
+    const tokenType = node.tokenType ? this.weight(node.tokenType).data : undefined;
+    const offset = node.positionOffset ?? 0;
     const C = out.cols;
     for (let n = 0; n < out.rows; n++) {
       const w = ids[n]! * C;
-      const p = (n % seqLen) * C;
+      const p = ((n % seqLen) + offset) * C;
       const tt = typeIds[n]! * C;
-      for (let c = 0; c < C; c++) out.data[n * C + c] = word[w + c]! + position[p + c]! + tokenType[tt + c]!;
+      for (let c = 0; c < C; c++) {
+        let v = word[w + c]!;
+        if (position) v += position[p + c]!;
+        if (tokenType) v += tokenType[tt + c]!;
+        out.data[n * C + c] = v;
+      }
+    }
+  }
+
+  // x and out are [N, 3C]: Q and K of every head rotated by the angles of position t = n mod T,
+  // V copied (see RopeNode for the pairing).
+  rope(node: RopeNode, x: RefTensor, out: RefTensor): void {
+    const { seqLen } = this.batch();
+    const cos = this.weight(node.cos).data;
+    const sin = this.weight(node.sin).data;
+    const HS = node.headSize;
+    const half = HS / 2;
+    const C = node.numHeads * HS;
+    out.data.set(x.data);
+    for (let n = 0; n < x.rows; n++) {
+      const angle = (n % seqLen) * half;
+      for (let block = 0; block < 2; block++) {
+        for (let h = 0; h < node.numHeads; h++) {
+          const base = n * 3 * C + block * C + h * HS;
+          for (let i = 0; i < half; i++) {
+            const [a, b] = node.layout === 'half' ? [base + i, base + i + half] : [base + 2 * i, base + 2 * i + 1];
+            const xa = x.data[a]!;
+            const xb = x.data[b]!;
+            const c = cos[angle + i]!;
+            const s = sin[angle + i]!;
+            out.data[a] = xa * c - xb * s;
+            out.data[b] = xb * c + xa * s;
+          }
+        }
+      }
+    }
+  }
+
+  // x is [N, 2I], out is [N, I]: act(first half) · second half.
+  glu(node: GluNode, x: RefTensor, out: RefTensor): void {
+    const I = out.cols;
+    const f = node.activation === 'gelu' ? gelu : node.activation === 'gelu_tanh' ? geluTanh : silu;
+    for (let n = 0; n < x.rows; n++) {
+      for (let i = 0; i < I; i++) out.data[n * I + i] = f(x.data[n * 2 * I + i]!) * x.data[n * 2 * I + I + i]!;
     }
   }
 
@@ -176,13 +223,19 @@ class ReferenceKernels implements OpKernels<RefTensor> {
     }
   }
 
-  // qkv is [N, 3C], out is [N, C]. Per sequence b and head h: softmax(Q·Kᵀ·scale, masked)·V.
+  // qkv is [N, 3C], out is [N, C]. Per sequence b and head h: softmax(Q·Kᵀ·scale + bias, masked)·V,
+  // where masked keys are padding and, with a window, keys farther than it from the query.
+  // A query row that sees no key at all (a padded row beyond every window) is zero.
   attention(node: AttentionNode, qkv: RefTensor, out: RefTensor): void {
     const { batchSize, seqLen, attentionMask } = this.batch();
     const T = seqLen;
     const HS = node.headSize;
     const C = out.cols;
     const C3 = qkv.cols;
+    const window = node.window ?? Infinity;
+    const bias = node.positionBias ? this.weight(node.positionBias) : undefined;
+    const biasWidth = bias ? bias.shape[1]! : 0;
+    const biasCenter = (biasWidth - 1) / 2;
     const scores = new Float64Array(T); // one query row of one head at a time
     for (let b = 0; b < batchSize; b++) {
       const base = b * T;
@@ -192,25 +245,26 @@ class ReferenceKernels implements OpKernels<RefTensor> {
         const vCol = 2 * C + h * HS;
         for (let i = 0; i < T; i++) {
           const qRow = (base + i) * C3 + qCol;
+          const sees = (j: number): boolean => attentionMask[base + j] !== 0 && Math.abs(i - j) <= window; // padded keys take no weight
           let max = -Infinity;
           for (let j = 0; j < T; j++) {
-            if (attentionMask[base + j] === 0) continue; // padded keys take no weight
+            if (!sees(j)) continue;
             const kRow = (base + j) * C3 + kCol;
             let s = 0;
             for (let d = 0; d < HS; d++) s += qkv.data[qRow + d]! * qkv.data[kRow + d]!;
-            scores[j] = s * node.scale;
+            scores[j] = s * node.scale + (bias ? bias.data[h * biasWidth + j - i + biasCenter]! : 0);
             if (scores[j]! > max) max = scores[j]!;
           }
           let sum = 0;
           for (let j = 0; j < T; j++) {
-            if (attentionMask[base + j] === 0) continue;
+            if (!sees(j)) continue;
             scores[j] = Math.exp(scores[j]! - max);
             sum += scores[j]!;
           }
           const outRow = (base + i) * C + h * HS;
           for (let d = 0; d < HS; d++) out.data[outRow + d] = 0;
           for (let j = 0; j < T; j++) {
-            if (attentionMask[base + j] === 0) continue;
+            if (!sees(j)) continue;
             const p = scores[j]! / sum;
             const vRow = (base + j) * C3 + vCol;
             for (let d = 0; d < HS; d++) out.data[outRow + d]! += p * qkv.data[vRow + d]!;

@@ -415,8 +415,8 @@ class WasmKernels implements OpKernels<Span> {
     const word = this.backend.weight(node.word);
     const { seqLen: T, tokens: N } = this.batch;
     const { idsAt, typeIdsAt } = this.layout;
-    const position = this.backend.weight(node.position).offset;
-    const tokenType = this.backend.weight(node.tokenType).offset;
+    const position = this.backend.weight(node.position!).offset;
+    const tokenType = this.backend.weight(node.tokenType!).offset;
     this.backend.exports.embed(out.at, idsAt, typeIdsAt, word.offset, position, tokenType, N, T, word.cols);
   }
 

@@ -467,7 +467,7 @@ class WebGpuKernels implements OpKernels<Act> {
 
   embed(node: EmbedNode, out: Act): void {
     const w = (name: string): GpuBuffer => this.backend.weight(name);
-    this.calls.push(embedCall(this.config, this.rows(out), this.batch.seqLen, w(node.word), w(node.position), w(node.tokenType), out));
+    this.calls.push(embedCall(this.config, this.rows(out), this.batch.seqLen, w(node.word), w(node.position!), w(node.tokenType!), out));
   }
 
   linear(node: LinearNode, x: Act, out: Act, residual: Act | undefined): boolean {
