@@ -1,11 +1,16 @@
 // Multi-head self-attention over the fused projection, one (sequence, head) per task.
 // qkv is [N, 3C] (Q | K | V column blocks, head h at columns h·HS of each), out is [N, C];
-// legend in ts/graph/ops.ts. For sequence b and head h, with L = the keys whose mask is 1:
-//   S = Q·Kᵀ·scale   [T, L]   (4×8 GEMM microkernel: Q rows in place, Kᵀ packed as panels)
+// legend in ts/graph/ops.ts. For sequence b and head h, with L = the keys whose mask is 1,
+// query rows are taken in blocks of QB; for each block, with [k0, k1) the keys it may see:
+//   S = Q·Kᵀ·scale (+ bias)   [QB, k1 − k0] (4×8 GEMM microkernel: Q rows in place, Kᵀ packed as panels)
 //   P = exp(S − rowmax)       (f32 exp, ~1 ulp; masked keys are simply not packed)
-//   out = (P·V) / rowsum      [T, HS] (same microkernel: P rows in place, V packed as panels)
-// Only this head's scores exist at any time, in the thread's scratch ([T][L] floats).
-// Every query row is computed, padded ones included, as the reference does.
+//   out = (P·V) / rowsum      [QB, HS] (same microkernel: P rows in place, V packed as panels)
+// Only one block's scores exist at any time, in the thread's scratch ([QB][L] floats): memory is
+// linear in T (8192 tokens: 2 MiB of scores per thread, not 256 MiB). With a sliding window
+// (|i − j| ≤ W) a block only sees keys within W of its rows, so local layers cost O(T·W).
+// A relative position bias (MPNet) adds bias[h, j − i + S − 1] to each scaled score.
+// Every query row is computed, padded ones included, as the reference does; a row that sees no
+// key (a padded row beyond every window) is zero, as in the reference.
 //
 // Large logits: an f32 score carries a rounding error of about 2⁻²⁴ · Σ_d |q_d·k_d| · scale,
 // which softmax turns into the same relative error of the weights. Real BERT rows stay far
@@ -15,7 +20,7 @@
 // softmax sees are accurate where it matters (near 0). Both builds run the same scalar f64 code.
 
 import { argF32, argI32, argPtr, nextTask, taskDone } from './layout';
-import { ATTN_QKV, ATTN_OUT, ATTN_MASK, ATTN_B, ATTN_T, ATTN_NH, ATTN_HS, ATTN_SCALE, ATTN_SCRATCH, ATTN_SCRATCH_PER_THREAD } from '../ts/backends/wasm/job-args';
+import { ATTN_QKV, ATTN_OUT, ATTN_MASK, ATTN_B, ATTN_T, ATTN_NH, ATTN_HS, ATTN_SCALE, ATTN_SCRATCH, ATTN_SCRATCH_PER_THREAD, ATTN_WINDOW, ATTN_BIAS, ATTN_BIAS_SPAN } from '../ts/backends/wasm/job-args';
 import { TILE_BYTES, kernelStrided } from './gemm';
 import { exp1, exp4 } from './math';
 
@@ -27,20 +32,23 @@ import { exp1, exp4 } from './math';
 /** Above this bound on |logits| (see the top of the file) a score row is recomputed in f64. */
 const F64_LOGITS: f32 = 32;
 
-// Scratch layout of one thread for (T, HS): [tile][keys i32 T][inv f32 T4][S f32 T4·T8]
-// [Kt f32 T8·HS][V f32 ⌈HS/8⌉·8·T][row f64 T8]. T4, T8: T rounded up to 4 and 8.
+/** Query rows per block (a multiple of 4, the microkernel's rows). */
+const QB: i32 = 64;
+
+// Scratch layout of one thread for (T, HS): [tile][keys i32 T][inv f32 QB][S f32 QB·T8]
+// [Kt f32 T8·HS][V f32 ⌈HS/8⌉·8·T][row f64 T8]. T8: T rounded up to 8.
 
 /** Bytes of scratch one thread needs for attention with sequence length T and head size HS. */
 export function attentionScratchBytes(T: i32, HS: i32): usize {
-  const T4 = <usize>((T + 3) & ~3);
   const T8 = <usize>((T + 7) & ~7);
   const HS8 = <usize>((HS + 7) & ~7);
-  return TILE_BYTES + align16(<usize>T << 2) + (T4 << 2) + ((T4 * T8) << 2) + ((T8 * <usize>HS) << 2) + ((HS8 * <usize>T) << 2) + (T8 << 3);
+  return TILE_BYTES + align16(<usize>T << 2) + (<usize>QB << 2) + ((<usize>QB * T8) << 2) + ((T8 * <usize>HS) << 2) + ((HS8 * <usize>T) << 2) + (T8 << 3);
 }
 
 /**
  * One thread's share of an attention job. Arguments: the ATTN_* slots of
- * ts/backends/wasm/job-args.ts (mask is i32 [B·T]; scratch is per thread).
+ * ts/backends/wasm/job-args.ts (mask is i32 [B·T]; scratch is per thread; window −1 for none;
+ * bias 0 for none, else [NH, 2·span − 1]).
  */
 export function attentionJob(ctrl: usize, tid: i32, gen: i32): void {
   const qkv = argPtr(ctrl, ATTN_QKV);
@@ -51,15 +59,17 @@ export function attentionJob(ctrl: usize, tid: i32, gen: i32): void {
   const NH = argI32(ctrl, ATTN_NH);
   const HS = argI32(ctrl, ATTN_HS);
   const scale = argF32(ctrl, ATTN_SCALE);
+  const window = argI32(ctrl, ATTN_WINDOW);
+  const bias = argPtr(ctrl, ATTN_BIAS);
+  const span = argI32(ctrl, ATTN_BIAS_SPAN);
   const scratch = argPtr(ctrl, ATTN_SCRATCH) + (<usize>tid) * argPtr(ctrl, ATTN_SCRATCH_PER_THREAD);
 
-  const T4 = <usize>((T + 3) & ~3);
   const T8 = <usize>((T + 7) & ~7);
   const tile = scratch;
   const keys = tile + TILE_BYTES;
   const inv = keys + align16(<usize>T << 2);
-  const S = inv + (T4 << 2);
-  const Kt = S + ((T4 * T8) << 2);
+  const S = inv + (<usize>QB << 2);
+  const Kt = S + ((<usize>QB * T8) << 2);
   const Vp = Kt + ((T8 * <usize>HS) << 2);
   const row64 = Vp + (((<usize>((HS + 7) & ~7)) * <usize>T) << 2);
   const tasks = B * NH;
@@ -67,13 +77,15 @@ export function attentionJob(ctrl: usize, tid: i32, gen: i32): void {
     const t = nextTask(ctrl, gen, tasks);
     if (t < 0) break;
     const b = t / NH;
-    head(qkv, out, mask, b, t - b * NH, T, NH, HS, scale, tile, keys, inv, S, Kt, Vp, row64);
+    const h = t - b * NH;
+    const biasRow = bias == 0 ? <usize>0 : bias + ((<usize>(h * (2 * span - 1) + span - 1)) << 2);
+    head(qkv, out, mask, b, h, T, NH, HS, scale, window, biasRow, tile, keys, inv, S, Kt, Vp, row64);
     taskDone(ctrl, tasks);
   }
 }
 
 function head(
-  qkv: usize, out: usize, mask: usize, b: i32, h: i32, T: i32, NH: i32, HS: i32, scale: f32,
+  qkv: usize, out: usize, mask: usize, b: i32, h: i32, T: i32, NH: i32, HS: i32, scale: f32, window: i32, biasRow: usize,
   tile: usize, keys: usize, inv: usize, S: usize, Kt: usize, Vp: usize, row64: usize,
 ): void {
   const C = NH * HS;
@@ -99,7 +111,6 @@ function head(
     return;
   }
   const L8 = (L + 7) & ~7;
-  const ldS = (<usize>L8) << 2;
 
   // Kᵀ as ⌈L/8⌉ panels of [HS][8]: panel q, row d holds K[key 8q..8q+7][d]; zeros past L.
   let kNorm2: f32 = 0; // max ‖k‖²
@@ -135,78 +146,119 @@ function head(
       for (let c = 0; c < 8; c++) store<f32>(dst + ((<usize>c) << 2), c < cols ? load<f32>(src + ((<usize>c) << 2)) : 0);
     }
   }
+  const limit2 = F64_LOGITS * F64_LOGITS / (scale * scale);
 
-  // S = Q·Kᵀ·scale, 4 query rows × 8 keys at a time; rows past T repeat row T − 1 (S has T4 rows).
-  const panelsK = L8 >> 3;
-  for (let i = 0; i < T; i += 4) {
-    const q0 = qkv + (row0 + <usize>i) * ld3 + qOff;
-    const q1 = qkv + (row0 + <usize>min(i + 1, T - 1)) * ld3 + qOff;
-    const q2 = qkv + (row0 + <usize>min(i + 2, T - 1)) * ld3 + qOff;
-    const q3 = qkv + (row0 + <usize>min(i + 3, T - 1)) * ld3 + qOff;
-    for (let p = 0; p < panelsK; p++) {
-      kernelStrided(q0, q1, q2, q3, Kt + ((<usize>(p * HS)) << 5), HS, tile);
-      const dst = S + (<usize>i) * ldS + ((<usize>p) << 5);
-      if (ASC_FEATURE_SIMD) {
-        const s = f32x4.splat(scale);
-        for (let r = 0; r < 4; r++) {
-          const tr = tile + ((<usize>r) << 5);
-          const d = dst + (<usize>r) * ldS;
-          v128.store(d, f32x4.mul(v128.load(tr), s));
-          v128.store(d, f32x4.mul(v128.load(tr, 16), s), 16);
-        }
-      } else {
-        for (let r = 0; r < 4; r++) {
-          for (let c = 0; c < 8; c++) {
-            const o = ((<usize>c) << 2);
-            store<f32>(dst + (<usize>r) * ldS + o, load<f32>(tile + ((<usize>r) << 5) + o) * scale);
+  let k0 = 0;
+  for (let i0 = 0; i0 < T; i0 += QB) {
+    const rows = min(QB, T - i0);
+    // The keys this block may see: all, or those within the window of one of its rows.
+    let k1 = L;
+    if (window >= 0) {
+      while (k0 < L && load<i32>(keys + ((<usize>k0) << 2)) < i0 - window) k0++;
+      k1 = k0;
+      while (k1 < L && load<i32>(keys + ((<usize>k1) << 2)) <= i0 + rows - 1 + window) k1++;
+    }
+    if (k1 <= k0) {
+      for (let r = 0; r < rows; r++) memory.fill(outBase + (<usize>(i0 + r)) * ldo, 0, (<usize>HS) << 2);
+      continue;
+    }
+    // S holds the scores of keys kBase .. kBase + n (whole Kᵀ panels from the one holding k0).
+    const kBase = k0 & ~7;
+    const n = k1 - kBase;
+    const n8 = (n + 7) & ~7;
+    const ldS = (<usize>n8) << 2;
+    const panel0 = kBase >> 3;
+
+    // S = Q·Kᵀ·scale, 4 query rows × 8 keys at a time; rows past the block repeat its last row.
+    const last = i0 + rows - 1;
+    for (let r = 0; r < rows; r += 4) {
+      const i = i0 + r;
+      const q0 = qkv + (row0 + <usize>i) * ld3 + qOff;
+      const q1 = qkv + (row0 + <usize>min(i + 1, last)) * ld3 + qOff;
+      const q2 = qkv + (row0 + <usize>min(i + 2, last)) * ld3 + qOff;
+      const q3 = qkv + (row0 + <usize>min(i + 3, last)) * ld3 + qOff;
+      for (let p = 0; p < (n8 >> 3); p++) {
+        kernelStrided(q0, q1, q2, q3, Kt + ((<usize>((panel0 + p) * HS)) << 5), HS, tile);
+        const dst = S + (<usize>r) * ldS + ((<usize>p) << 5);
+        const rr = min(4, rows - r);
+        if (ASC_FEATURE_SIMD) {
+          const s = f32x4.splat(scale);
+          for (let u = 0; u < rr; u++) {
+            const tr = tile + ((<usize>u) << 5);
+            const d = dst + (<usize>u) * ldS;
+            v128.store(d, f32x4.mul(v128.load(tr), s));
+            v128.store(d, f32x4.mul(v128.load(tr, 16), s), 16);
+          }
+        } else {
+          for (let u = 0; u < rr; u++) {
+            for (let c = 0; c < 8; c++) {
+              const o = ((<usize>c) << 2);
+              store<f32>(dst + (<usize>u) * ldS + o, load<f32>(tile + ((<usize>u) << 5) + o) * scale);
+            }
           }
         }
       }
     }
-  }
 
-  // Rows whose logits may be large: exact scores (see the top of the file).
-  const limit2 = F64_LOGITS * F64_LOGITS / (scale * scale);
-  for (let i = 0; i < T; i++) {
-    const q = qkv + (row0 + <usize>i) * ld3 + qOff;
-    let n2: f32 = 0;
-    for (let d = 0; d < HS; d++) {
-      const v = load<f32>(q + ((<usize>d) << 2));
-      n2 += v * v;
-    }
-    if (n2 * kNorm2 > limit2) exactScores(qkv, row0, ld3, q, kOff, keys, L, HS, scale, S + (<usize>i) * ldS, row64);
-  }
-
-  // Softmax numerators in place, row sums inverted into inv[i].
-  for (let i = 0; i < T; i++) {
-    store<f32>(inv + ((<usize>i) << 2), 1.0 / softmaxRow(S + (<usize>i) * ldS, L));
-  }
-
-  // out = (P·V) · inv, 4 rows × 8 head columns at a time; only rows < T and columns < HS stored.
-  for (let i = 0; i < T; i += 4) {
-    const s0 = S + (<usize>i) * ldS;
-    const s1 = S + (<usize>min(i + 1, T - 1)) * ldS;
-    const s2 = S + (<usize>min(i + 2, T - 1)) * ldS;
-    const s3 = S + (<usize>min(i + 3, T - 1)) * ldS;
-    const rows = min(4, T - i);
-    for (let p = 0; p < panelsV; p++) {
-      kernelStrided(s0, s1, s2, s3, Vp + ((<usize>(p * L)) << 5), L, tile);
-      const cols = min(8, HS - (p << 3));
-      for (let r = 0; r < rows; r++) {
-        const f = load<f32>(inv + ((<usize>(i + r)) << 2));
-        const tr = tile + ((<usize>r) << 5);
-        const o = outBase + (<usize>(i + r)) * ldo + ((<usize>p) << 5);
-        if (ASC_FEATURE_SIMD) {
-          if (cols == 8) {
-            const fv = f32x4.splat(f);
-            v128.store(o, f32x4.mul(v128.load(tr), fv));
-            v128.store(o, f32x4.mul(v128.load(tr, 16), fv), 16);
-            continue;
-          }
+    for (let r = 0; r < rows; r++) {
+      const i = i0 + r;
+      const srow = S + (<usize>r) * ldS;
+      // Rows whose logits may be large: exact scores (see the top of the file).
+      const q = qkv + (row0 + <usize>i) * ld3 + qOff;
+      let n2: f32 = 0;
+      for (let d = 0; d < HS; d++) {
+        const v = load<f32>(q + ((<usize>d) << 2));
+        n2 += v * v;
+      }
+      if (n2 * kNorm2 > limit2) exactScores(qkv, row0, ld3, q, kOff, keys + ((<usize>kBase) << 2), n, HS, scale, srow, row64);
+      // Keys outside the block's range or the row's window take no weight; the bias of each offset.
+      let seen = 0;
+      for (let idx = 0; idx < n; idx++) {
+        const key = kBase + idx;
+        const j = load<i32>(keys + ((<usize>key) << 2));
+        const p = srow + ((<usize>idx) << 2);
+        if (key < k0 || (window >= 0 && (j < i - window || j > i + window))) {
+          store<f32>(p, -Infinity);
+          continue;
         }
-        for (let c = 0; c < cols; c++) {
-          const off = (<usize>c) << 2;
-          store<f32>(o + off, load<f32>(tr + off) * f);
+        seen++;
+        if (biasRow != 0) store<f32>(p, load<f32>(p) + load<f32>(biasRow + ((<usize>(j - i)) << 2)));
+      }
+      // Softmax numerators in place, row sums inverted into inv[r] (0 for a row that sees nothing).
+      if (seen == 0) {
+        memory.fill(srow, 0, (<usize>n) << 2);
+        store<f32>(inv + ((<usize>r) << 2), 0);
+      } else {
+        store<f32>(inv + ((<usize>r) << 2), 1.0 / softmaxRow(srow, n));
+      }
+    }
+
+    // out = (P·V) · inv, 4 rows × 8 head columns at a time; only rows of the block and columns < HS stored.
+    for (let r = 0; r < rows; r += 4) {
+      const s0 = S + (<usize>r) * ldS;
+      const s1 = S + (<usize>min(r + 1, rows - 1)) * ldS;
+      const s2 = S + (<usize>min(r + 2, rows - 1)) * ldS;
+      const s3 = S + (<usize>min(r + 3, rows - 1)) * ldS;
+      const rr = min(4, rows - r);
+      for (let p = 0; p < panelsV; p++) {
+        kernelStrided(s0, s1, s2, s3, Vp + ((<usize>(p * L + kBase)) << 5), n, tile);
+        const cols = min(8, HS - (p << 3));
+        for (let u = 0; u < rr; u++) {
+          const f = load<f32>(inv + ((<usize>(r + u)) << 2));
+          const tr = tile + ((<usize>u) << 5);
+          const o = outBase + (<usize>(i0 + r + u)) * ldo + ((<usize>p) << 5);
+          if (ASC_FEATURE_SIMD) {
+            if (cols == 8) {
+              const fv = f32x4.splat(f);
+              v128.store(o, f32x4.mul(v128.load(tr), fv));
+              v128.store(o, f32x4.mul(v128.load(tr, 16), fv), 16);
+              continue;
+            }
+          }
+          for (let c = 0; c < cols; c++) {
+            const off = (<usize>c) << 2;
+            store<f32>(o + off, load<f32>(tr + off) * f);
+          }
         }
       }
     }

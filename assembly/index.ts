@@ -58,10 +58,12 @@ export function heapBase(): usize {
 export { runJob } from './jobs';
 export { embed, pool, normalize, activate } from './rows';
 export { attentionScratchBytes } from './attention';
+export { rope, glu } from './families';
 export {
   CTRL_GEN, CTRL_QUIT, CTRL_TASK, CTRL_FINISHED, CTRL_ARGS, CTRL_BYTES, MAX_TASKS,
   OP_GEMM, OP_ATTENTION, OP_LAYERNORM, OP_Q8_GEMM, OP_Q8_MINMAX, EPI_BIAS, EPI_GELU, EPI_RESIDUAL, POOL_MEAN, POOL_CLS, POOL_MAX,
   POOL_MEAN_SQRT_LEN, POOL_WEIGHTEDMEAN, POOL_LASTTOKEN, ACT_TANH, ACT_RELU, ACT_SIGMOID,
+  GLU_GELU, GLU_GELU_TANH, GLU_SILU,
 } from './layout';
 
 import { TILE_BYTES } from './gemm';

@@ -56,6 +56,11 @@ export const ACT_TANH: i32 = 1;
 export const ACT_RELU: i32 = 2;
 export const ACT_SIGMOID: i32 = 3;
 
+/** Gated activations (the `act` argument of glu, assembly/families.ts); SiLU is GLU_SILU. */
+export const GLU_GELU: i32 = 0;
+export const GLU_GELU_TANH: i32 = 1;
+export const GLU_SILU: i32 = 2;
+
 /** Reads job argument `i` (a 32-bit word) as a byte offset. */
 // @ts-ignore: decorator
 @inline export function argPtr(ctrl: usize, i: i32): usize {

@@ -8,17 +8,29 @@ import { ACT_RELU, ACT_SIGMOID, ACT_TANH, POOL_CLS, POOL_LASTTOKEN, POOL_MAX, PO
 import { exp1 } from './math';
 
 /**
- * out[n] = word[ids[n]] + position[n mod T] + tokenType[typeIds[n]], [N, C], added in that
- * order (two f32 roundings). The tables are row-major [rows][C].
+ * out[n] = word[ids[n]] + position[(n mod T) + posOffset] + tokenType[typeIds[n]], [N, C], added
+ * in that order (two f32 roundings). The tables are row-major [rows][C]; `position` or
+ * `tokenType` 0 means the model has no such table (its term is left out).
  */
-export function embed(out: usize, ids: usize, typeIds: usize, word: usize, position: usize, tokenType: usize, N: i32, T: i32, C: i32): void {
+export function embed(out: usize, ids: usize, typeIds: usize, word: usize, position: usize, tokenType: usize, N: i32, T: i32, C: i32, posOffset: i32): void {
   const ld = (<usize>C) << 2;
   const C4 = C & ~3;
   for (let n = 0; n < N; n++) {
     const w = word + <usize>load<i32>(ids + ((<usize>n) << 2)) * ld;
-    const p = position + <usize>(n % T) * ld;
+    const p = position + <usize>(n % T + posOffset) * ld;
     const t = tokenType + <usize>load<i32>(typeIds + ((<usize>n) << 2)) * ld;
     const o = out + (<usize>n) * ld;
+    if (position == 0 || tokenType == 0) {
+      // Rotary or segment-less families: the terms they have, in the same order.
+      for (let c = 0; c < C; c++) {
+        const off = (<usize>c) << 2;
+        let v = load<f32>(w + off);
+        if (position != 0) v += load<f32>(p + off);
+        if (tokenType != 0) v += load<f32>(t + off);
+        store<f32>(o + off, v);
+      }
+      continue;
+    }
     let c = 0;
     if (ASC_FEATURE_SIMD) {
       for (; c < C4; c += 4) {

@@ -10,6 +10,7 @@ import type { Backend } from '../../ts/backends/types.js';
 import { PreparedGraph } from '../../ts/graph/execute.js';
 import type { ActivationSpec, BatchInputs, GraphNode, RowKind } from '../../ts/graph/ops.js';
 import type { Graph } from '../../ts/graph/plan.js';
+import { ropeTable } from '../../ts/graph/rope.js';
 import { type GraphWeights, type QuantizedMatrix, type Tensor, quantizedTensor, weightRoles, withRoles } from '../../ts/graph/weights.js';
 
 /** A deterministic PRNG (mulberry32), so failures reproduce. */
@@ -560,6 +561,116 @@ export function q8OpCases(seed = 3): OpCase[] {
       inputs: maskedBatch([N], N, random),
       activations: new Map([['x', act('tokens', K, x)]]),
       out: { rows: 'tokens', cols: 24 },
+    });
+  }
+  return cases;
+}
+
+/**
+ * Op cases for the encoder-family nodes (ts/graph/families.ts): RoPE in both layouts (positions
+ * up to 600, head sizes 8/16/64), gated activations (erf/tanh GELU, SiLU) with tails, attention
+ * with a sliding window (0, 1, 3, 64; padded rows that see no key; several query blocks), with
+ * a relative position bias, with both, and embeddings with offset positions or without
+ * position/type tables. A backend runs these once its `supports()` accepts the nodes.
+ */
+export function familyOpCases(seed = 3): OpCase[] {
+  const random = rng(seed);
+  const cases: OpCase[] = [];
+  const act = (rows: RowKind, cols: number, values: Float32Array) => ({ rows, cols, values });
+
+  // RoPE: angles from a real table (θ 10000 and 160000), Q/K/V of several heads.
+  for (const [lengths, T, NH, HS, layout, theta] of [
+    [[5, 3], 5, 2, 8, 'half', 10000],
+    [[13], 13, 3, 16, 'interleaved', 500],
+    [[600, 17], 600, 2, 64, 'half', 160000],
+    [[7, 7, 2], 7, 4, 64, 'interleaved', 10000],
+  ] as [number[], number, number, number, 'half' | 'interleaved', number][]) {
+    const C = NH * HS;
+    const N = lengths.length * T;
+    const P = T + 5;
+    const table = (part: 'cos' | 'sin'): Tensor => ({ shape: [P, HS / 2], data: ropeTable(part, theta, HS, P) });
+    cases.push({
+      name: `rope ${layout} B=${lengths.length} T=${T} NH=${NH} HS=${HS} θ=${theta}`,
+      node: { op: 'rope', out: 'y', x: 'x', numHeads: NH, headSize: HS, cos: 'cos', sin: 'sin', layout },
+      weights: new Map([
+        ['cos', table('cos')],
+        ['sin', table('sin')],
+      ]),
+      inputs: maskedBatch(lengths, T, random),
+      activations: new Map([['x', act('tokens', 3 * C, randomTensor([N, 3 * C], random, 3).data)]]),
+      out: { rows: 'tokens', cols: 3 * C },
+    });
+  }
+
+  // Gated MLP activations, including tails (|x| up to 40) and odd widths.
+  for (const activation of ['gelu', 'gelu_tanh', 'silu'] as const) {
+    for (const [N, I, scale] of [
+      [7, 37, 3],
+      [3, 96, 40],
+    ] as const) {
+      cases.push({
+        name: `glu ${activation} ${N}x${2 * I}→${I} |x|≤${scale}`,
+        node: { op: 'glu', out: 'y', x: 'x', activation },
+        weights: new Map(),
+        inputs: maskedBatch([N], N, random),
+        activations: new Map([['x', act('tokens', 2 * I, randomTensor([N, 2 * I], random, scale).data)]]),
+        out: { rows: 'tokens', cols: I },
+      });
+    }
+  }
+
+  // Attention with a window and/or a relative position bias.
+  const attention = (lengths: number[], T: number, NH: number, HS: number, window: number | undefined, biasSpan: number | undefined, s = 1): OpCase => {
+    const C = NH * HS;
+    const N = lengths.length * T;
+    const weights = new Map<string, Tensor>();
+    if (biasSpan !== undefined) weights.set('bias', randomTensor([NH, 2 * biasSpan - 1], random, 3));
+    return {
+      name: `attention B=${lengths.length} T=${T} NH=${NH} HS=${HS} lengths=${lengths.join('/')}${window !== undefined ? ` window ${window}` : ''}${biasSpan !== undefined ? ` bias span ${biasSpan}` : ''}`,
+      node: {
+        op: 'attention',
+        out: 'y',
+        qkv: 'qkv',
+        numHeads: NH,
+        headSize: HS,
+        scale: 1 / Math.sqrt(HS),
+        ...(window !== undefined ? { window } : {}),
+        ...(biasSpan !== undefined ? { positionBias: 'bias' } : {}),
+      },
+      weights,
+      inputs: maskedBatch(lengths, T, random),
+      activations: new Map([['qkv', act('tokens', 3 * C, randomTensor([N, 3 * C], random, s).data)]]),
+      out: { rows: 'tokens', cols: C },
+    };
+  };
+  cases.push(attention([9, 4], 9, 2, 8, 0, undefined)); // only itself
+  cases.push(attention([17, 5, 1], 17, 4, 16, 1, undefined)); // padded rows past every window see nothing
+  cases.push(attention([40, 12], 40, 2, 32, 3, undefined, 2));
+  cases.push(attention([300, 200], 300, 2, 64, 64, undefined)); // several query blocks, window across them
+  cases.push(attention([12, 7], 12, 4, 8, undefined, 12));
+  cases.push(attention([150, 60], 150, 2, 16, undefined, 200));
+  cases.push(attention([33, 20], 33, 3, 16, 5, 40));
+  cases.push(attention([200], 200, 2, 32, undefined, undefined, 0.5)); // several query blocks, no window
+
+  // Embeddings: offset positions (RoBERTa), no position table (rotary), no token types.
+  for (const [name, withPosition, withTypes, offset] of [
+    ['offset 2', true, true, 2],
+    ['no position table', false, true, 0],
+    ['no token types, offset 2', true, false, 2],
+    ['word only', false, false, 0],
+  ] as [string, boolean, boolean, number][]) {
+    const T = 6;
+    const C = 37;
+    const weights = new Map<string, Tensor>([['w', randomTensor([50, C], random)]]);
+    if (withPosition) weights.set('p', randomTensor([T + offset, C], random));
+    if (withTypes) weights.set('t', randomTensor([2, C], random));
+    cases.push({
+      name: `embed ${name}`,
+      node: { op: 'embed', out: 'y', word: 'w', ...(withPosition ? { position: 'p', positionOffset: offset } : {}), ...(withTypes ? { tokenType: 't' } : {}) },
+      weights,
+      inputs: maskedBatch([6, 3], T, random, 50),
+      activations: new Map(),
+      out: { rows: 'tokens', cols: C },
     });
   }
   return cases;

@@ -17,7 +17,12 @@ export interface KernelExports {
   heapBase(): number;
   /** Runs thread `tid`'s share of job generation `gen`, described at `ctrl`. */
   runJob(ctrl: number, tid: number, gen: number): void;
-  embed(out: number, ids: number, typeIds: number, word: number, position: number, tokenType: number, N: number, T: number, C: number): void;
+  /** position / tokenType 0: the model has no such table. */
+  embed(out: number, ids: number, typeIds: number, word: number, position: number, tokenType: number, N: number, T: number, C: number, posOffset: number): void;
+  /** Rotary embeddings on Q and K of an [N, 3C] projection (interleaved: 1 for GPT-J pairs). */
+  rope(out: number, x: number, cos: number, sin: number, N: number, T: number, NH: number, HS: number, interleaved: number): void;
+  /** act(first half) · second half of an [N, 2I] activation (act: GLU). */
+  glu(out: number, x: number, N: number, I: number, act: number): void;
   pool(out: number, x: number, mask: number, B: number, T: number, C: number, mode: number): void;
   normalize(out: number, x: number, B: number, C: number, eps: number): void;
   /** Applies a Dense activation (ACT) in place to n floats. */
@@ -49,6 +54,9 @@ export const POOL = { mean: 0, cls: 1, max: 2, mean_sqrt_len: 3, weightedmean: 4
 /** Dense activations of `activate` (identity and GELU are GEMM epilogues instead). */
 export const ACT = { tanh: 1, relu: 2, sigmoid: 3 } as const;
 
+/** Gated-MLP activations of `glu` (ts/graph/ops.ts GluActivation). */
+export const GLU = { gelu: 0, gelu_tanh: 1, silu: 2 } as const;
+
 /** The global names the modules export for the numbers above, with the value the host uses. */
 export const ABI_GLOBALS: Readonly<Record<string, number>> = {
   CTRL_GEN: CTRL.GEN,
@@ -75,6 +83,9 @@ export const ABI_GLOBALS: Readonly<Record<string, number>> = {
   ACT_TANH: ACT.tanh,
   ACT_RELU: ACT.relu,
   ACT_SIGMOID: ACT.sigmoid,
+  GLU_GELU: GLU.gelu,
+  GLU_GELU_TANH: GLU.gelu_tanh,
+  GLU_SILU: GLU.silu,
 };
 
 /** A job argument: [ARGS word, value] (an i32 or a u32 byte offset), or [word, value, 'f32']. */

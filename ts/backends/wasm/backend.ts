@@ -23,16 +23,18 @@ import type {
   AttentionNode,
   DenseNode,
   EmbedNode,
+  GluNode,
   GraphNode,
   LayerNormNode,
   LinearNode,
   NormalizeNode,
   PoolNode,
+  RopeNode,
 } from '../../graph/ops.js';
 import type { GraphPlan, PlanStep, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeight, GraphWeights } from '../../graph/weights.js';
 import type { Backend, BackendStats, RunIO } from '../types.js';
-import { ACT, CTRL, EPI, type JobArgs, type KernelExports, MAX_TASKS, OP, POOL, type WasmBuild } from './abi.js';
+import { ACT, CTRL, EPI, GLU, type JobArgs, type KernelExports, MAX_TASKS, OP, POOL, type WasmBuild } from './abi.js';
 import * as A from './job-args.js';
 import type { ThreadPool } from './threads.js';
 
@@ -415,9 +417,23 @@ class WasmKernels implements OpKernels<Span> {
     const word = this.backend.weight(node.word);
     const { seqLen: T, tokens: N } = this.batch;
     const { idsAt, typeIdsAt } = this.layout;
-    const position = this.backend.weight(node.position!).offset;
-    const tokenType = this.backend.weight(node.tokenType!).offset;
-    this.backend.exports.embed(out.at, idsAt, typeIdsAt, word.offset, position, tokenType, N, T, word.cols);
+    // Offset 0 is the control block, never a table: it tells the kernel the table is absent.
+    const position = node.position ? this.backend.weight(node.position).offset : 0;
+    const tokenType = node.tokenType ? this.backend.weight(node.tokenType).offset : 0;
+    this.backend.exports.embed(out.at, idsAt, typeIdsAt, word.offset, position, tokenType, N, T, word.cols, node.positionOffset ?? 0);
+  }
+
+  // x and out are [N, 3C]: Q and K rotated by the angles of each row's position.
+  rope(node: RopeNode, x: Span, out: Span): void {
+    const { seqLen: T, tokens: N } = this.batch;
+    const cos = this.backend.weight(node.cos).offset;
+    const sin = this.backend.weight(node.sin).offset;
+    this.backend.exports.rope(out.at, x.at, cos, sin, N, T, node.numHeads, node.headSize, node.layout === 'interleaved' ? 1 : 0);
+  }
+
+  // x is [N, 2I], out is [N, I].
+  glu(node: GluNode, x: Span, out: Span): void {
+    this.backend.exports.glu(out.at, x.at, x.rows, out.cols, GLU[node.activation]);
   }
 
   // x is [rows, K], W is [M, K], out (and residual) [rows, M]: out = x·Wᵀ + b, then the epilogue;
@@ -530,6 +546,7 @@ class WasmKernels implements OpKernels<Span> {
   // qkv is [N, 3C], out is [N, C].
   attention(node: AttentionNode, qkv: Span, out: Span): void {
     const { batchSize: B, seqLen: T } = this.batch;
+    const bias = node.positionBias ? this.backend.weight(node.positionBias) : undefined;
     const { maskAt, scratchAt, scratchPerThread } = this.layout;
     this.backend.job(OP.ATTENTION, B * node.numHeads, [
       [A.ATTN_QKV, qkv.at],
@@ -542,6 +559,9 @@ class WasmKernels implements OpKernels<Span> {
       [A.ATTN_SCALE, node.scale, 'f32'],
       [A.ATTN_SCRATCH, scratchAt],
       [A.ATTN_SCRATCH_PER_THREAD, scratchPerThread],
+      [A.ATTN_WINDOW, node.window ?? -1],
+      [A.ATTN_BIAS, bias ? bias.offset : 0],
+      [A.ATTN_BIAS_SPAN, bias ? (bias.cols + 1) / 2 : 0],
     ]);
   }
 

@@ -37,6 +37,11 @@ export const ATTN_HS = 7;
 export const ATTN_SCALE = 8;
 export const ATTN_SCRATCH = 9;
 export const ATTN_SCRATCH_PER_THREAD = 10;
+/** Sliding window: keys with |i − j| ≤ this; −1 for none. */
+export const ATTN_WINDOW = 11;
+/** Relative position bias [NH, 2·span − 1] (0 for none) and its span. */
+export const ATTN_BIAS = 12;
+export const ATTN_BIAS_SPAN = 13;
 
 // LayerNorm of N rows of C.
 export const LN_X = 1;
