@@ -14,14 +14,23 @@
 // padded key exactly as the reference does. Padded query rows are computed too (as the
 // reference does), they are just never pooled.
 //
+// Families beyond BERT: WINDOW (ModernBERT's local layers) lets query i see only keys with
+// |i − j| ≤ window, and only the key tiles that reach a block's rows are loaded (O(T·window));
+// BIAS (MPNet) adds bias[h, j − i + span − 1] to every scaled score. A query row that sees no
+// key (a padded row beyond every window) is zero, as in the reference.
+//
 // Injected: S / S4 (storage type), HS4 (head size / 4), BKV (key tile rows), BQ (workgroup
-// size), QPT (query rows per invocation, 1 or 2).
+// size), QPT (query rows per invocation, 1 or 2), WINDOW, BIAS.
 
 struct Params {
-  t: u32,     // T
-  c: u32,     // C
-  scale: f32, // 1/sqrt(HS)
-  pad: u32,
+  t: u32,      // T
+  c: u32,      // C
+  scale: f32,  // 1/sqrt(HS)
+  window: u32, // WINDOW: keys with |i − j| ≤ window
+  span: u32,   // BIAS: the bias table is [NH, 2·span − 1]
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -29,6 +38,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> mask: array<u32>;  // [N]
 @group(0) @binding(3) var<storage, read> keyLen: array<u32>; // [B]
 @group(0) @binding(4) var<storage, read_write> out: array<S4>; // [N, C/4]
+@group(0) @binding(5) var<storage, read> bias: array<S>; // BIAS: [NH, 2·span − 1]
 
 var<workgroup> Ks: array<vec4<f32>, BKV * HS4>;
 var<workgroup> Vs: array<vec4<f32>, BKV * HS4>;
@@ -51,8 +61,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var acc: array<array<vec4<f32>, HS4>, QPT>;
   var m: array<f32, QPT>; // running max of the scores
   var l: array<f32, QPT>; // running Σ exp(score − m)
+  var qrow: array<u32, QPT>; // each row's position (clamped for invocations past the end)
   for (var u = 0u; u < QPT; u++) {
     let qi = min(wid.x * BQ * QPT + u * BQ + lid, p.t - 1u);
+    qrow[u] = qi;
     let qBase = (tok0 + qi) * stride + h * HS4;
     for (var d = 0u; d < HS4; d++) {
       q[u][d] = vec4<f32>(qkv[qBase + d]) * p.scale;
@@ -60,8 +72,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     m[u] = NEG;
   }
 
-  let len = keyLen[b];
-  for (var j0 = 0u; j0 < len; j0 += BKV) {
+  var len = keyLen[b];
+  var start = 0u;
+#if WINDOW
+  // The key tiles that reach this workgroup's rows [first, last].
+  let first = wid.x * BQ * QPT;
+  let last = min(first + BQ * QPT - 1u, p.t - 1u);
+  start = (max(first, p.window) - p.window) / BKV * BKV;
+  len = min(len, last + p.window + 1u);
+#endif
+  for (var j0 = start; j0 < len; j0 += BKV) {
     for (var e = lid; e < BKV * HS4; e += BQ) {
       let j = j0 + e / HS4;
       var kv = vec4<f32>(0.0);
@@ -100,7 +120,17 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
       }
       for (var u = 0u; u < QPT; u++) {
-        let sc = select(NEG, dot[u].x + dot[u].y + dot[u].z + dot[u].w, ok);
+        var sc = dot[u].x + dot[u].y + dot[u].z + dot[u].w;
+        var seen = ok;
+        let j = j0 + jj;
+#if WINDOW
+        seen = seen && max(j, qrow[u]) - min(j, qrow[u]) <= p.window;
+#endif
+#if BIAS
+        // Column j − i + span − 1 of this head's row (j, i < span, so it stays in the row).
+        sc += f32(bias[h * (2u * p.span - 1u) + j + p.span - 1u - qrow[u]]);
+#endif
+        sc = select(NEG, sc, seen);
         s[u][jj] = sc;
         tileMax[u] = max(tileMax[u], sc);
       }
@@ -116,9 +146,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       m[u] = mNew;
     }
     for (var jj = 0u; jj < BKV; jj++) {
-      let ok = keyOk[jj] != 0.0;
       for (var u = 0u; u < QPT; u++) {
-        pr[u] = select(0.0, exp(s[u][jj] - m[u]), ok);
+        // A key that does not count has the score NEG (≤ −1e30; real scores are far above).
+        pr[u] = select(0.0, exp(s[u][jj] - m[u]), s[u][jj] > NEG * 0.5);
         l[u] += pr[u];
       }
       for (var d = 0u; d < HS4; d++) {
@@ -134,8 +164,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   for (var u = 0u; u < QPT; u++) {
     let i = wid.x * BQ * QPT + u * BQ + lid;
     if (i < p.t) {
-      // Every sequence has a real key (checked on the host), so l > 0.
-      let inv = 1.0 / l[u];
+      // Every sequence has a real key (checked on the host), so l > 0, except for a padded row
+      // beyond every window.
+      let inv = select(0.0, 1.0 / l[u], l[u] > 0.0);
       let oBase = (tok0 + i) * c4 + h * HS4;
       for (var d = 0u; d < HS4; d++) {
         out[oBase + d] = S4(acc[u][d] * inv);

@@ -1,15 +1,18 @@
 // Embeddings gather + add (legend of ts/graph/ops.ts):
-//   out[n, :] = word[ids[n]] + position[n mod T] + tokenType[typeIds[n]]        out: [N, C]
+//   out[n, :] = word[ids[n]] + position[(n mod T) + posOffset] + tokenType[typeIds[n]]   out: [N, C]
 // One workgroup per token row, the columns strided over the workgroup. Token ids were checked
 // against the table sizes on the host, so the gathers stay in range.
 //
-// Injected: S (storage type), WG (workgroup size).
+// Injected: S (storage type), WG (workgroup size); POSITION / TYPES (the model has a position /
+// token-type table: rotary families have none, MPNet and ModernBERT no types); GATHERED (the
+// word table is too large for one storage binding and stays on the host, which gathers the
+// batch's rows into `word` [N, C] beforehand: row n is word[ids[n]]).
 
 struct Params {
-  rows: u32, // N
-  cols: u32, // C
-  t: u32,    // T: positions restart every T rows
-  pad: u32,
+  rows: u32,      // N
+  cols: u32,      // C
+  t: u32,         // T: positions restart every T rows
+  posOffset: u32, // first position row (RoBERTa, MPNet: padding_idx + 1)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -26,11 +29,21 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (row >= p.rows) {
     return;
   }
+#if GATHERED
+  let w = row * p.cols;
+#else
   let w = ids[row] * p.cols;
-  let pos = (row % p.t) * p.cols;
-  let tt = typeIds[row] * p.cols;
+#endif
+  let pos = (row % p.t + p.posOffset) * p.cols;
   let o = row * p.cols;
   for (var c = lid; c < p.cols; c += WG) {
-    out[o + c] = S(f32(word[w + c]) + f32(position[pos + c]) + f32(tokenType[tt + c]));
+    var v = f32(word[w + c]);
+#if POSITION
+    v += f32(position[pos + c]);
+#endif
+#if TYPES
+    v += f32(tokenType[typeIds[row] * p.cols + c]);
+#endif
+    out[o + c] = S(v);
   }
 }

@@ -69,6 +69,11 @@ export interface WebGpuStats {
   activationBytes: number;
   /** Bytes of resident weights. */
   weightBytes: number;
+  /**
+   * Bytes of embedding tables kept in host memory because one storage binding cannot hold them
+   * (XLM-R's 250k-row word table); the rows of each batch are gathered there and uploaded.
+   */
+  hostTableBytes?: number;
   /** queue.submit calls so far. */
   submits: number;
   /** Buffers created so far (weights included). */

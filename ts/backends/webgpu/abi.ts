@@ -15,7 +15,9 @@ export interface KernelAbi {
 }
 
 export const KERNEL_ABI = {
-  embed: { params: ['rows', 'cols', 't', 'pad'], bindings: { ids: 1, typeIds: 2, word: 3, position: 4, tokenType: 5, out: 6 } },
+  embed: { params: ['rows', 'cols', 't', 'posOffset'], bindings: { ids: 1, typeIds: 2, word: 3, position: 4, tokenType: 5, out: 6 } },
+  rope: { params: ['rows', 't', 'c', 'hs'], bindings: { x: 1, cosTable: 2, sinTable: 3, out: 4 } },
+  glu: { params: ['rows', 'i', 'pad0', 'pad1'], bindings: { x: 1, out: 2 } },
   // Split-K partial sums go to `partial` (binding 5, the slot of `out` in the other variants).
   gemm: { params: ['n', 'k', 'm', 'kc'], bindings: { x: 1, wt: 2, bias: 3, res: 4, out: 5, partial: 5 } },
   gemm_reduce: { params: ['n', 'm', 'splits', 'pad'], bindings: { partial: 1, bias: 2, res: 3, out: 4 } },
@@ -23,7 +25,7 @@ export const KERNEL_ABI = {
   normalize: { params: ['rows', 'cols', 'eps', 'pad'], bindings: { x: 1, out: 2 } },
   pool: { params: ['b', 't', 'cols', 'pad'], bindings: { mask: 1, x: 2, out: 3 } },
   dense: { params: ['b', 'k', 'm', 'pad'], bindings: { x: 1, wt: 2, bias: 3, out: 4 } },
-  attention: { params: ['t', 'c', 'scale', 'pad'], bindings: { qkv: 1, mask: 2, keyLen: 3, out: 4 } },
+  attention: { params: ['t', 'c', 'scale', 'window', 'span', 'pad0', 'pad1', 'pad2'], bindings: { qkv: 1, mask: 2, keyLen: 3, out: 4, bias: 5 } },
   transpose: { params: ['rows', 'cols', 'pad0', 'pad1'], bindings: { src: 1, dst: 2 } },
 } as const satisfies Partial<Record<ShaderName, KernelAbi>>;
 

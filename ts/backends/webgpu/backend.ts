@@ -10,7 +10,7 @@
 import { DualbertError } from '../../errors.js';
 import type { Batch } from '../../graph/batch.js';
 import { type OpKernels, dispatchStep } from '../../graph/execute.js';
-import type { AttentionNode, DenseNode, EmbedNode, GraphNode, LayerNormNode, LinearNode, NormalizeNode, PoolNode } from '../../graph/ops.js';
+import type { AttentionNode, DenseNode, EmbedNode, GluNode, GraphNode, LayerNormNode, LinearNode, NormalizeNode, PoolNode, RopeNode } from '../../graph/ops.js';
 import type { GraphPlan, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeights } from '../../graph/weights.js';
 import { fromHalfArray, toHalfArray } from '../../half.js';
@@ -23,6 +23,8 @@ import {
   attentionCall,
   denseCall,
   embedCall,
+  gluCall,
+  ropeCall,
   layerNormCall,
   linearCalls,
   normalizeCall,
@@ -47,6 +49,11 @@ export interface WebGpuTuning {
   attentionQueries?: 1 | 2;
   /** Use subgroup reductions when the device has them (default true). */
   subgroups?: boolean;
+  /**
+   * Embedding tables larger than this many bytes stay on the host and the batch's rows are
+   * gathered there (default: the device's largest storage binding; tests lower it).
+   */
+  hostTableBytes?: number;
 }
 
 /** Where the time of the last batch went. */
@@ -101,6 +108,9 @@ export class WebGpuBackend implements Backend {
   private submits = 0;
   private buffersCreated = 0;
   private weightBytes = 0;
+  /** Embedding tables too large to bind (XLM-R's 250k rows): kept here, gathered per batch. */
+  private readonly hostTables = new Map<string, { data: Float32Array | Uint16Array; cols: number }>();
+  private readonly hostTableLimit: number;
 
   /** Use {@link createWebGpuBackend}. */
   constructor(
@@ -124,6 +134,7 @@ export class WebGpuBackend implements Backend {
       workgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
     };
     this.elemBytes = this.config.f16 ? 2 : 4;
+    this.hostTableLimit = tuning.hostTableBytes ?? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.pipelines = pipelineCache(device);
     this.activations = new ActivationPool(device, Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize));
 
@@ -165,6 +176,7 @@ export class WebGpuBackend implements Backend {
       buckets: this.activations.bucketRows,
       activationBytes: this.activations.bytes,
       weightBytes: this.weightBytes,
+      hostTableBytes: [...this.hostTables.values()].reduce((a, t) => a + t.data.byteLength, 0),
       submits: this.submits,
       buffersCreated: this.buffersCreated + this.activations.counters.created,
     };
@@ -194,6 +206,12 @@ export class WebGpuBackend implements Backend {
         data = toHalfArray(t.data);
         const bad = data.findIndex((h) => (h & 0x7c00) === 0x7c00);
         if (bad >= 0) throw new DualbertError('INVALID_WEIGHTS', `weights: "${name}"[${bad}] = ${t.data[bad]} does not fit in f16: use dtype "fp32"`);
+      }
+      if (t.role === 'table' && data.byteLength > this.hostTableLimit) {
+        // One binding cannot hold it (WebGPU's default limit is 128 MiB; XLM-R base's word
+        // table is 768 MiB): the rows a batch needs are gathered on the host and uploaded.
+        this.hostTables.set(name, { data, cols: t.shape[1]! });
+        continue;
       }
       const source = this.createStorage(data, `weight ${name}`);
       if (t.role !== 'linear') {
@@ -252,6 +270,16 @@ export class WebGpuBackend implements Backend {
     }
   }
 
+  /** A weight's shape as the graph gave it. */
+  weightShape(name: string): readonly number[] {
+    return this.weights.get(name)?.shape ?? [];
+  }
+
+  /** A table kept on the host (too large to bind), if `name` is one. */
+  hostTable(name: string): { data: Float32Array | Uint16Array; cols: number } | undefined {
+    return this.hostTables.get(name);
+  }
+
   /** A weight's buffer (linear weights: the transposed one). */
   weight(name: string): GpuBuffer {
     const w = this.weights.get(name);
@@ -290,6 +318,7 @@ export class WebGpuBackend implements Backend {
     const buffers = new Map<string, GpuBuffer>();
     for (const [i, s] of plan.slots.entries()) buffers.set(`s${i}`, bucket.slot(`s${i}`, s.rows, rowsOf(s), s.cols, this.elemBytes));
     if (kernels.scratchCols > 0) buffers.set('scratch', bucket.slot('scratch', 'tokens', N, kernels.scratchCols, this.elemBytes));
+    if (kernels.words) bucket.sizedInput('words', kernels.words.byteLength);
     const bufferOf = (a: Act): GpuBuffer => buffers.get(a.buffer)!;
 
     const readAt = performance.now();
@@ -313,7 +342,7 @@ export class WebGpuBackend implements Backend {
     let submittedAt = 0;
     try {
       const encoder = device.createCommandEncoder({ label: 'dualbert batch' });
-      this.encode(batch, bucket, calls, io, actOf, bufferOf, encoder, timed);
+      this.encode(batch, bucket, calls, io, actOf, bufferOf, encoder, timed, kernels.words);
       staging = bucket.stagingFor(mapBytes);
       for (const r of reads) encoder.copyBufferToBuffer(bufferOf(actOf(r.v)).gpu, 0, staging.gpu, r.at, r.copyBytes);
       if (timed) {
@@ -377,12 +406,14 @@ export class WebGpuBackend implements Backend {
     bufferOf: (a: Act) => GpuBuffer,
     encoder: GPUCommandEncoder,
     timed: boolean,
+    words: Float32Array | Uint16Array | undefined,
   ): void {
     const queue = this.gpu.queue;
+    if (words) queue.writeBuffer(bucket.input('words').gpu, 0, words.buffer, words.byteOffset, words.byteLength);
     // Inputs of the batch (a few KiB) and one block of uniforms for all kernels.
     const { batchSize: B, tokens: N } = batch;
     const u32 = (a: Int32Array | Uint8Array): Uint32Array => (a instanceof Int32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : Uint32Array.from(a));
-    const inputs: Record<InputName, Uint32Array> = { ids: u32(batch.ids), typeIds: u32(batch.typeIds), mask: u32(batch.attentionMask), keyLen: batch.seqLengths };
+    const inputs: Record<Exclude<InputName, 'words'>, Uint32Array> = { ids: u32(batch.ids), typeIds: u32(batch.typeIds), mask: u32(batch.attentionMask), keyLen: batch.seqLengths };
     for (const name of ['ids', 'typeIds', 'mask', 'keyLen'] as const) {
       const data = inputs[name];
       queue.writeBuffer(bucket.input(name).gpu, 0, data.buffer, data.byteOffset, Math.min(data.byteLength, name === 'keyLen' ? B * 4 : N * 4));
@@ -465,9 +496,30 @@ class WebGpuKernels implements OpKernels<Act> {
     return a.rows === 'tokens' ? this.batch.tokens : this.batch.batchSize;
   }
 
+  /** The word rows of this batch gathered on the host, when the word table stays there. */
+  words: Float32Array | Uint16Array | undefined;
+
   embed(node: EmbedNode, out: Act): void {
-    const w = (name: string): GpuBuffer => this.backend.weight(name);
-    this.calls.push(embedCall(this.config, this.rows(out), this.batch.seqLen, w(node.word), w(node.position!), w(node.tokenType!), out));
+    const w = (name: string | undefined): GpuBuffer | undefined => (name === undefined ? undefined : this.backend.weight(name));
+    const host = this.backend.hostTable(node.word);
+    if (host) {
+      // Gather the batch's rows ([N, C], storage type) for the GATHERED variant.
+      const { ids, tokens: N } = this.batch;
+      const C = host.cols;
+      const words = host.data instanceof Float32Array ? new Float32Array(N * C) : new Uint16Array(N * C + ((N * C) % 2));
+      for (let n = 0; n < N; n++) words.set(host.data.subarray(ids[n]! * C, ids[n]! * C + C), n * C);
+      this.words = words;
+    }
+    this.calls.push(embedCall(this.config, this.rows(out), this.batch.seqLen, host ? 'gathered' : w(node.word)!, w(node.position), w(node.tokenType), node.positionOffset ?? 0, out));
+  }
+
+  rope(node: RopeNode, x: Act, out: Act): void {
+    const C = node.numHeads * node.headSize;
+    this.calls.push(ropeCall(this.config, this.rows(x), this.batch.seqLen, C, node.headSize, node.layout === 'interleaved', x, this.backend.weight(node.cos), this.backend.weight(node.sin), out));
+  }
+
+  glu(node: GluNode, x: Act, out: Act): void {
+    this.calls.push(gluCall(this.config, this.rows(x), node.activation, x, out));
   }
 
   linear(node: LinearNode, x: Act, out: Act, residual: Act | undefined): boolean {
@@ -492,7 +544,13 @@ class WebGpuKernels implements OpKernels<Act> {
   }
 
   attention(node: AttentionNode, qkv: Act, out: Act): void {
-    this.calls.push(attentionCall(this.config, this.batch.batchSize, this.batch.seqLen, node.numHeads, node.headSize, node.scale, qkv, out));
+    const bias = node.positionBias ? { buffer: this.backend.weight(node.positionBias), span: (this.backend.weightShape(node.positionBias)[1]! + 1) / 2 } : undefined;
+    this.calls.push(
+      attentionCall(this.config, this.batch.batchSize, this.batch.seqLen, node.numHeads, node.headSize, node.scale, qkv, out, {
+        ...(node.window !== undefined ? { window: node.window } : {}),
+        ...(bias ? { bias } : {}),
+      }),
+    );
   }
 
   pool(node: PoolNode, x: Act, out: Act): void {

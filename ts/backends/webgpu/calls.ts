@@ -15,8 +15,12 @@ export interface Act {
   readonly cols: number;
 }
 
-/** The per-batch inputs kernels read: token ids, type ids, mask (per token) and key lengths (per sequence). */
-export type InputName = 'ids' | 'typeIds' | 'mask' | 'keyLen';
+/**
+ * The per-batch inputs kernels read: token ids, type ids, mask (per token), key lengths (per
+ * sequence), and the word-embedding rows gathered on the host ([N, C]) for a table too large to
+ * bind.
+ */
+export type InputName = 'ids' | 'typeIds' | 'mask' | 'keyLen' | 'words';
 
 /** What a kernel binding points at. */
 export type Resource =

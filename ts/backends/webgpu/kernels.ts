@@ -4,7 +4,7 @@
  * the calls. Shapes follow the legend of ts/graph/ops.ts.
  */
 import { DualbertError } from '../../errors.js';
-import type { DenseActivation, PoolingMode } from '../../graph/ops.js';
+import type { DenseActivation, GluActivation, PoolingMode } from '../../graph/ops.js';
 import { type PipelineKey, pipelineKeyString } from './pipelines.js';
 import type { GpuBuffer } from './pool.js';
 import { bindingOf as bind, f32Bits, paramsOf } from './abi.js';
@@ -199,21 +199,70 @@ export function normalizeCall(config: KernelConfig, rows: number, x: Act, eps: n
   );
 }
 
-/** Embedding gather + add for N = rows token rows of sequences of length t. */
-export function embedCall(config: KernelConfig, rows: number, t: number, word: GpuBuffer, position: GpuBuffer, tokenType: GpuBuffer, out: Act): KernelCall {
-  const key: PipelineKey = { shader: 'embed', defines: { F16: config.f16, WG: rowWorkgroupSize(out.cols) } };
+/**
+ * Embedding gather + add for N = rows token rows of sequences of length t. `word` is the table,
+ * or with `gathered` the batch's rows gathered on the host ([N, C], an input buffer). Absent
+ * position / token-type tables leave their term out.
+ */
+export function embedCall(
+  config: KernelConfig,
+  rows: number,
+  t: number,
+  word: GpuBuffer | 'gathered',
+  position: GpuBuffer | undefined,
+  tokenType: GpuBuffer | undefined,
+  posOffset: number,
+  out: Act,
+): KernelCall {
+  const gathered = word === 'gathered';
+  const key: PipelineKey = {
+    shader: 'embed',
+    defines: { F16: config.f16, WG: rowWorkgroupSize(out.cols), POSITION: position !== undefined, TYPES: tokenType !== undefined, GATHERED: gathered },
+  };
+  // 'auto' layouts leave out the bindings a variant does not read.
+  const bindings: [number, Resource][] = [[bind('embed', 'word'), gathered ? { kind: 'input', name: 'words' } : weight(word)]];
+  if (!gathered) bindings.push([bind('embed', 'ids'), { kind: 'input', name: 'ids' }]);
+  if (position) bindings.push([bind('embed', 'position'), weight(position)]);
+  if (tokenType) {
+    bindings.push([bind('embed', 'typeIds'), { kind: 'input', name: 'typeIds' }]);
+    bindings.push([bind('embed', 'tokenType'), weight(tokenType)]);
+  }
+  bindings.push([bind('embed', 'out'), act(out)]);
+  return call(config, 'embed', key, paramsOf('embed', { rows, cols: out.cols, t, posOffset }), bindings, rowGrid(config, rows));
+}
+
+/** Rotary embeddings on Q and K of `rows` rows of the fused [N, 3C] projection (V copied). */
+export function ropeCall(config: KernelConfig, rows: number, t: number, c: number, headSize: number, interleaved: boolean, x: Act, cos: GpuBuffer, sin: GpuBuffer, out: Act): KernelCall {
+  const key: PipelineKey = { shader: 'rope', defines: { F16: config.f16, WG: rowWorkgroupSize(3 * c), INTERLEAVED: interleaved } };
   return call(
     config,
-    'embed',
+    'rope',
     key,
-    paramsOf('embed', { rows, cols: out.cols, t }),
+    paramsOf('rope', { rows, t, c, hs: headSize }),
     [
-      [bind('embed', 'ids'), { kind: 'input', name: 'ids' }],
-      [bind('embed', 'typeIds'), { kind: 'input', name: 'typeIds' }],
-      [bind('embed', 'word'), weight(word)],
-      [bind('embed', 'position'), weight(position)],
-      [bind('embed', 'tokenType'), weight(tokenType)],
-      [bind('embed', 'out'), act(out)],
+      [bind('rope', 'x'), act(x)],
+      [bind('rope', 'cosTable'), weight(cos)],
+      [bind('rope', 'sinTable'), weight(sin)],
+      [bind('rope', 'out'), act(out)],
+    ],
+    rowGrid(config, rows),
+  );
+}
+
+/** act(first half) · second half of `rows` rows of [2I] (a gated MLP). */
+export function gluCall(config: KernelConfig, rows: number, activation: GluActivation, x: Act, out: Act): KernelCall {
+  const key: PipelineKey = {
+    shader: 'glu',
+    defines: { F16: config.f16, WG: rowWorkgroupSize(out.cols), GELU: activation === 'gelu', GELU_TANH: activation === 'gelu_tanh', SILU: activation === 'silu' },
+  };
+  return call(
+    config,
+    'glu',
+    key,
+    paramsOf('glu', { rows, i: out.cols }),
+    [
+      [bind('glu', 'x'), act(x)],
+      [bind('glu', 'out'), act(out)],
     ],
     rowGrid(config, rows),
   );
@@ -293,8 +342,22 @@ export function attentionKeyTile(config: KernelConfig, headSize: number): number
   return bkv;
 }
 
-/** Attention of b sequences of t tokens, numHeads heads of headSize. */
-export function attentionCall(config: KernelConfig, b: number, t: number, numHeads: number, headSize: number, scale: number, qkv: Act, out: Act): KernelCall {
+/**
+ * Attention of b sequences of t tokens, numHeads heads of headSize; with `window`, query i sees
+ * keys with |i − j| ≤ window; with `bias` ([numHeads, 2·span − 1]) its column j − i + span − 1
+ * is added to the scaled scores.
+ */
+export function attentionCall(
+  config: KernelConfig,
+  b: number,
+  t: number,
+  numHeads: number,
+  headSize: number,
+  scale: number,
+  qkv: Act,
+  out: Act,
+  extra: { window?: number; bias?: { buffer: GpuBuffer; span: number } } = {},
+): KernelCall {
   if (headSize % 4 !== 0 || headSize > MAX_HEAD_SIZE) {
     throw new DualbertError(
       'UNSUPPORTED_ARCHITECTURE',
@@ -303,21 +366,33 @@ export function attentionCall(config: KernelConfig, b: number, t: number, numHea
   }
   const key: PipelineKey = {
     shader: 'attention',
-    defines: { F16: config.f16, HS4: headSize / 4, BKV: attentionKeyTile(config, headSize), BQ: ATTENTION_BQ, QPT: config.attentionQueries },
+    defines: {
+      F16: config.f16,
+      HS4: headSize / 4,
+      BKV: attentionKeyTile(config, headSize),
+      BQ: ATTENTION_BQ,
+      QPT: config.attentionQueries,
+      WINDOW: extra.window !== undefined,
+      BIAS: extra.bias !== undefined,
+    },
   };
+  const bindings: [number, Resource][] = [
+    [bind('attention', 'qkv'), act(qkv)],
+    [bind('attention', 'mask'), { kind: 'input', name: 'mask' }],
+    [bind('attention', 'keyLen'), { kind: 'input', name: 'keyLen' }],
+    [bind('attention', 'out'), act(out)],
+  ];
+  if (extra.bias) bindings.push([bind('attention', 'bias'), weight(extra.bias.buffer)]);
+  // Keys each query sees: all of a full sequence, or at most 2·window + 1.
+  const keys = extra.window !== undefined ? Math.min(t, 2 * extra.window + 1) : t;
   return call(
     config,
     'attention',
     key,
-    paramsOf('attention', { t, c: numHeads * headSize, scale: f32Bits(scale) }),
-    [
-      [bind('attention', 'qkv'), act(qkv)],
-      [bind('attention', 'mask'), { kind: 'input', name: 'mask' }],
-      [bind('attention', 'keyLen'), { kind: 'input', name: 'keyLen' }],
-      [bind('attention', 'out'), act(out)],
-    ],
+    paramsOf('attention', { t, c: numHeads * headSize, scale: f32Bits(scale), window: extra.window ?? 0, span: extra.bias?.span ?? 0 }),
+    bindings,
     [Math.ceil(t / (ATTENTION_BQ * config.attentionQueries)), numHeads, b],
-    // Q·Kᵀ and P·V over full (unpadded) sequences: 2 · 2·T·T·HS per head and sequence.
-    4 * b * numHeads * t * t * headSize,
+    // Q·Kᵀ and P·V over full (unpadded) sequences: 2 · 2·T·keys·HS per head and sequence.
+    4 * b * numHeads * t * keys * headSize,
   );
 }

@@ -104,6 +104,13 @@ export class Bucket {
     return buf;
   }
 
+  /** The input `name` grown to at least `bytes` (the host-gathered word rows: N·C values). */
+  sizedInput(name: InputName, bytes: number): GpuBuffer {
+    const buf = this.grow(this.inputs.get(name), roundUp16(bytes), Usage.STORAGE | Usage.COPY_DST, `input ${name}`);
+    this.inputs.set(name, buf);
+    return buf;
+  }
+
   /** The uniform block with room for `calls` kernel calls. */
   paramsFor(calls: number): GpuBuffer {
     this.params = this.grow(this.params, nextPow2(calls) * PARAMS_STRIDE, Usage.UNIFORM | Usage.COPY_DST, 'params');
