@@ -76,10 +76,11 @@ describe('DistilBERT', () => {
     embedder.dispose();
   });
 
-  it('names map one to one, and heads are left out', () => {
+  it('names map one to one; classification heads keep their own names (cross-encoders read them)', () => {
     expect(familyTensorName('distilbert', 'distilbert.transformer.layer.3.ffn.lin2.weight')).toBe('encoder.layer.3.output.dense.weight');
     expect(familyTensorName('distilbert', 'transformer.layer.0.sa_layer_norm.bias')).toBe('encoder.layer.0.attention.output.LayerNorm.bias');
-    expect(familyTensorName('distilbert', 'pre_classifier.weight')).toBeUndefined();
+    expect(familyTensorName('distilbert', 'pre_classifier.weight')).toBe('pre_classifier.weight');
+    expect(familyTensorName('distilbert', 'vocab_projector.weight')).toBeUndefined();
     expect(familyTensorName('bert', 'bert.pooler.dense.weight')).toBe('pooler.dense.weight');
   });
 
