@@ -53,8 +53,20 @@ export interface FamilyLayout {
   readonly finalNorm?: string;
   /** MPNet: the bucket table of the relative position bias, [buckets, NH]. */
   readonly relativeBias?: string;
+  /**
+   * The Linears of layer l in the order an exported graph computes them, when it differs from
+   * the checkpoint's modules (NomicBERT computes q, k, v, o, gate, up, down in memory and saves
+   * Wqkv, out_proj, fc12, fc11, fc2); `name#i/n` is row block i of n of a fused tensor. Used for
+   * ONNX exports whose weights carry no names.
+   */
+  readonly exportedLinears?: (l: number) => string[];
   /** Prefixes that task-head checkpoints put before the encoder's names (stripped at load). */
   readonly prefixes: readonly string[];
+  /**
+   * Other names of the same tensors, renamed at load: NomicBERT's in-memory module names (which
+   * ONNX exports keep) onto the names transformers saves.
+   */
+  readonly aliases?: readonly (readonly [RegExp, string])[];
   /** Which parts have biases (a missing bias is a zero vector made at load). */
   readonly biases: (config: BertConfig) => { attention: boolean; mlp: boolean; norm: boolean };
 }
@@ -144,7 +156,20 @@ export const FAMILY_LAYOUTS: Readonly<Record<EncoderFamily, FamilyLayout>> = {
         mlpNorm: `${p}.norm2`,
       };
     },
+    exportedLinears: (l) => {
+      const p = `encoder.layers.${l}`;
+      return [`${p}.attn.Wqkv#0/3`, `${p}.attn.Wqkv#1/3`, `${p}.attn.Wqkv#2/3`, `${p}.attn.out_proj`, `${p}.mlp.fc12`, `${p}.mlp.fc11`, `${p}.mlp.fc2`];
+    },
     prefixes: ['nomic_bert.', 'bert.'],
+    aliases: [
+      [/^embeddings\.LayerNorm\./, 'emb_ln.'],
+      [/^layers\.(\d+)\.post_attention_layernorm\./, 'encoder.layers.$1.norm1.'],
+      [/^layers\.(\d+)\.post_mlp_layernorm\./, 'encoder.layers.$1.norm2.'],
+      [/^layers\.(\d+)\.self_attn\.o_proj\./, 'encoder.layers.$1.attn.out_proj.'],
+      [/^layers\.(\d+)\.mlp\.gate_proj\./, 'encoder.layers.$1.mlp.fc12.'],
+      [/^layers\.(\d+)\.mlp\.up_proj\./, 'encoder.layers.$1.mlp.fc11.'],
+      [/^layers\.(\d+)\.mlp\.down_proj\./, 'encoder.layers.$1.mlp.fc2.'],
+    ],
     biases: (c) => ({ attention: c.attentionBias ?? false, mlp: c.mlpBias ?? false, norm: true }),
   },
 };

@@ -54,8 +54,16 @@ const DISTILBERT_PARTS: [RegExp, string][] = [
  */
 export function familyTensorName(family: ModelFamily, name: string): string | undefined {
   if (family !== 'distilbert') {
-    for (const prefix of FAMILY_LAYOUTS[family].prefixes) if (name.startsWith(prefix)) return name.slice(prefix.length);
-    return name;
+    const layout = FAMILY_LAYOUTS[family];
+    let n = name;
+    for (const prefix of layout.prefixes) {
+      if (n.startsWith(prefix)) {
+        n = n.slice(prefix.length);
+        break;
+      }
+    }
+    for (const [pattern, to] of layout.aliases ?? []) if (pattern.test(n)) return n.replace(pattern, to);
+    return n;
   }
   const n = name.startsWith('distilbert.') ? name.slice('distilbert.'.length) : name;
   for (const [pattern, to] of DISTILBERT_PARTS) if (pattern.test(n)) return n.replace(pattern, to);

@@ -550,19 +550,45 @@ export function readOnnxCheckpoint(
   } else if (sites.length > 0) {
     // No bias carries a name (or the family has no Linear biases: ModernBERT, NomicBERT): map the
     // encoder's MatMuls in forward order, as the family lists its Linears per layer.
-    const perLayer = layerLinears(layout, 0).length;
+    // The Linears as the exported module computes them (NomicBERT: q, k, v, o, gate, up, down),
+    // in the checkpoint's names; `name#i/n` is row block i of n of a fused tensor (Wqkv).
+    const order = (l: number): string[] => layout.exportedLinears?.(l) ?? layerLinears(layout, l);
+    const perLayer = order(0).length;
     const withBias = layout.biases(config).attention;
     const encoderSites = withBias ? sites.filter((s) => s.bias) : sites;
     if (encoderSites.length < perLayer * config.numLayers) {
       throw new DualbertError('INVALID_WEIGHTS', `${file}: found ${encoderSites.length} Linear layers${withBias ? ' with a bias' : ''}; a ${config.numLayers}-layer ${layout.family} encoder has ${perLayer * config.numLayers}`);
     }
-    warn(`${file}: the Linear weights carry no names; they were mapped in graph order (${layerLinears(layout, 0).map((n) => n.slice(n.lastIndexOf('.') + 1)).join(', ')} per layer)`);
+    warn(`${file}: the Linear weights carry no names; they were mapped in graph order (${order(0).map((n) => n.slice(n.lastIndexOf('.') + 1)).join(', ')} per layer)`);
+    const blocks = new Map<string, { parts: (Site | undefined)[] }>();
     for (let l = 0; l < config.numLayers; l++) {
-      layerLinears(layout, l).forEach((prefix, j) => {
+      order(l).forEach((entry, j) => {
         const s = encoderSites[l * perLayer + j]!;
-        if (needed.has(`${prefix}.weight`)) put(`${prefix}.weight`, s.weight, s.node.name);
-        if (s.bias && needed.has(`${prefix}.bias`)) put(`${prefix}.bias`, s.bias.tensor, s.bias.source);
+        const m = /^(.*)#(\d+)\/(\d+)$/.exec(entry);
+        if (!m) {
+          if (needed.has(`${entry}.weight`)) put(`${entry}.weight`, s.weight, s.node.name);
+          if (s.bias && needed.has(`${entry}.bias`)) put(`${entry}.bias`, s.bias.tensor, s.bias.source);
+          return;
+        }
+        const [, prefix, i, n] = m as unknown as [string, string, string, string];
+        const block = blocks.get(prefix) ?? { parts: new Array<Site | undefined>(Number(n)) };
+        block.parts[Number(i)] = s;
+        blocks.set(prefix, block);
       });
+    }
+    // Fused tensors: their row blocks stacked (all parts present and of one width, or put() refuses the shape).
+    for (const [prefix, { parts }] of blocks) {
+      const sites = parts.filter((p): p is Site => p !== undefined);
+      const rows = sites.reduce((a, p) => a + p.weight.shape[0]!, 0);
+      const cols = sites[0]!.weight.shape[1]!;
+      const data = new Float32Array(rows * cols);
+      let at = 0;
+      for (const p of sites) {
+        if (p.weight.shape[1] !== cols) throw new DualbertError('INVALID_WEIGHTS', `${file}: the parts of ${prefix}.weight have different widths`);
+        data.set(p.weight.data, at);
+        at += p.weight.data.length;
+      }
+      if (needed.has(`${prefix}.weight`)) put(`${prefix}.weight`, { shape: [rows, cols], data }, sites.map((p) => p.node.name).join(' + '));
     }
   }
 
