@@ -25,7 +25,10 @@ export const RERANK_CASE = 'rerank q × 32 docs T128';
 /** The query and the 32 documents (deterministic), each document exactly 128 tokens. */
 function documents(tokenizer) {
   let seed = 12345;
-  const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const next = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
   const docs = Array.from({ length: 32 }, () => Array.from({ length: 128 }, () => WORDS[Math.floor(next() * WORDS.length)]).join(' '));
   for (const d of docs) {
     const n = tokenizer.encode(d, { addSpecialTokens: false, maxLength: null }).ids.length;
