@@ -50,9 +50,11 @@ interface CaseResult {
 /**
  * Size budget (bytes): fails CI when a change makes a bundle or wasm build grow past it. Raised
  * from 480/600 kB when the tokenizers of every encoder family landed (BPE, Unigram, the
- * SentencePiece charsmap, Oniguruma-compatible regexes and their Unicode classes: ~150 kB).
+ * SentencePiece charsmap, Oniguruma-compatible regexes and their Unicode classes: ~150 kB), then
+ * for rerankers, embedding outputs and the encoder-family graphs (~120 kB; measured 666/706 kB).
+ * The bundles are not minified yet: minifying them is the next way to win this back.
  */
-const BUDGET = { esmJs: 600_000, singleFile: 660_000, wasmEach: 32_000 };
+const BUDGET = { esmJs: 720_000, singleFile: 760_000, wasmEach: 32_000 };
 
 describe('product bundles in Chromium', () => {
   it('stay within the size budget', () => {
