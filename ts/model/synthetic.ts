@@ -1,6 +1,6 @@
 /**
- * Synthetic BERT models generated in memory from a fixed recipe (see SYNTHETIC_MODELS.md in the
- * project's fixtures): no download, bit-identical to the tensors the golden outputs were made
+ * Synthetic BERT models generated in memory from a fixed recipe (test/fixtures/PROVENANCE.md
+ * gives it): no download, bit-identical to the tensors the golden outputs were made
  * from. Used by tests, benchmarks and the demo.
  */
 import type { BertConfig } from '../graph/config.js';
