@@ -5,8 +5,8 @@
 // consecutive columns of wt, so the weight stream is coalesced. B is small (a batch of
 // sentences), so this simple kernel costs little next to the encoder's GEMMs.
 //
-// Injected: S (storage type), WG (workgroup size), BIAS, and one of TANH, RELU, GELU, SIGMOID
-// (none of them: identity).
+// Injected: S (storage type), WG (workgroup size), BIAS, WH (wt as f16 pairs in u32, see
+// gemm.wgsl), and one of TANH, RELU, GELU, SIGMOID (none of them: identity).
 
 struct Params {
   b: u32, // rows
@@ -17,13 +17,25 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<S>;
+#if WH
+@group(0) @binding(2) var<storage, read> wt: array<u32>;
+#else
 @group(0) @binding(2) var<storage, read> wt: array<S>;
+#endif
 @group(0) @binding(3) var<storage, read> bias: array<S>;
 @group(0) @binding(4) var<storage, read_write> out: array<S>;
 
 #if GELU
 #include gelu
 #endif
+
+fn wAt(j: u32) -> f32 {
+#if WH
+  return unpack2x16float(wt[j / 2u])[j % 2u];
+#else
+  return f32(wt[j]);
+#endif
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -35,7 +47,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc = 0.0;
   let row = b * p.k;
   for (var k = 0u; k < p.k; k++) {
-    acc += f32(x[row + k]) * f32(wt[k * p.m + m]);
+    acc += f32(x[row + k]) * wAt(k * p.m + m);
   }
 #if BIAS
   acc += f32(bias[m]);

@@ -6,7 +6,8 @@
 // Injected: S (storage type), WG (workgroup size); POSITION / TYPES (the model has a position /
 // token-type table: rotary families have none, MPNet and ModernBERT no types); GATHERED (the
 // word table is too large for one storage binding and stays on the host, which gathers the
-// batch's rows into `word` [N, C] beforehand: row n is word[ids[n]]).
+// batch's rows into `word` [N, C] beforehand: row n is word[ids[n]]); WH (the tables on the GPU
+// hold f16 pairs in u32, see gemm.wgsl; gathered rows still arrive as S).
 
 struct Params {
   rows: u32,      // N
@@ -18,9 +19,27 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
 @group(0) @binding(2) var<storage, read> typeIds: array<u32>;
+#if GATHERED
 @group(0) @binding(3) var<storage, read> word: array<S>;
+fn wordAt(j: u32) -> f32 { return f32(word[j]); }
+#elif WH
+@group(0) @binding(3) var<storage, read> word: array<u32>;
+fn wordAt(j: u32) -> f32 { return unpack2x16float(word[j / 2u])[j % 2u]; }
+#else
+@group(0) @binding(3) var<storage, read> word: array<S>;
+fn wordAt(j: u32) -> f32 { return f32(word[j]); }
+#endif
+#if WH
+@group(0) @binding(4) var<storage, read> position: array<u32>;
+@group(0) @binding(5) var<storage, read> tokenType: array<u32>;
+fn positionAt(j: u32) -> f32 { return unpack2x16float(position[j / 2u])[j % 2u]; }
+fn tokenTypeAt(j: u32) -> f32 { return unpack2x16float(tokenType[j / 2u])[j % 2u]; }
+#else
 @group(0) @binding(4) var<storage, read> position: array<S>;
 @group(0) @binding(5) var<storage, read> tokenType: array<S>;
+fn positionAt(j: u32) -> f32 { return f32(position[j]); }
+fn tokenTypeAt(j: u32) -> f32 { return f32(tokenType[j]); }
+#endif
 @group(0) @binding(6) var<storage, read_write> out: array<S>;
 
 @compute @workgroup_size(WG)
@@ -37,12 +56,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let pos = (row % p.t + p.posOffset) * p.cols;
   let o = row * p.cols;
   for (var c = lid; c < p.cols; c += WG) {
-    var v = f32(word[w + c]);
+    var v = wordAt(w + c);
 #if POSITION
-    v += f32(position[pos + c]);
+    v += positionAt(pos + c);
 #endif
 #if TYPES
-    v += f32(tokenType[typeIds[row] * p.cols + c]);
+    v += tokenTypeAt(typeIds[row] * p.cols + c);
 #endif
     out[o + c] = S(v);
   }

@@ -20,7 +20,8 @@
 // Injected by the preprocessor: S / S4 (storage scalar / vec4: f32 or f16), BK (16 or 32), TM
 // (4 or 8), and the flags VEC4 (K % 4 == 0 and M % 4 == 0: vec4 loads and stores; otherwise
 // bounds-checked scalar access, for odd shapes), GELU, RESIDUAL, SPLITK (only with VEC4; no
-// epilogue).
+// epilogue), WH (f16 weights on any adapter: wt holds two f16 per u32, unpacked with
+// unpack2x16float into the f32 tile; half the memory and bandwidth of f32 weights).
 
 struct Params {
   n: u32,  // rows of x and out
@@ -36,13 +37,18 @@ const BN: u32 = 64u;      // columns of out per workgroup
 const APAD: u32 = BM / 4u + 1u;
 
 @group(0) @binding(0) var<uniform> p: Params;
+#if WH
+@group(0) @binding(2) var<storage, read> wt: array<u32>;  // [K, M] f16, two per u32
+#elif VEC4
+@group(0) @binding(2) var<storage, read> wt: array<S4>;   // [K, M/4]
+#else
+@group(0) @binding(2) var<storage, read> wt: array<S>;    // [K, M]
+#endif
 #if SPLITK
 @group(0) @binding(1) var<storage, read> x: array<S4>;    // [N, K/4]
-@group(0) @binding(2) var<storage, read> wt: array<S4>;   // [K, M/4]
 @group(0) @binding(5) var<storage, read_write> partial: array<vec4<f32>>; // [splits, N, M/4]
 #elif VEC4
 @group(0) @binding(1) var<storage, read> x: array<S4>;    // [N, K/4]
-@group(0) @binding(2) var<storage, read> wt: array<S4>;   // [K, M/4]
 @group(0) @binding(3) var<storage, read> bias: array<S4>; // [M/4]
 #if RESIDUAL
 @group(0) @binding(4) var<storage, read> res: array<S4>;  // [N, M/4]
@@ -50,7 +56,6 @@ const APAD: u32 = BM / 4u + 1u;
 @group(0) @binding(5) var<storage, read_write> out: array<S4>; // [N, M/4]
 #else
 @group(0) @binding(1) var<storage, read> x: array<S>;
-@group(0) @binding(2) var<storage, read> wt: array<S>;
 @group(0) @binding(3) var<storage, read> bias: array<S>;
 #if RESIDUAL
 @group(0) @binding(4) var<storage, read> res: array<S>;
@@ -76,7 +81,12 @@ fn loadW(k: u32, col: u32) -> vec4<f32> {
   if (k >= p.k || col >= p.m) {
     return vec4<f32>(0.0);
   }
+#if WH
+  let i = (k * p.m + col) / 2u;
+  return vec4<f32>(unpack2x16float(wt[i]), unpack2x16float(wt[i + 1u]));
+#else
   return vec4<f32>(wt[(k * p.m + col) / 4u]);
+#endif
 }
 #else
 fn loadX(row: u32, k: u32) -> vec4<f32> {
@@ -90,12 +100,20 @@ fn loadX(row: u32, k: u32) -> vec4<f32> {
   }
   return v;
 }
+// wt[j] (flat index) as f32.
+fn wAt(j: u32) -> f32 {
+#if WH
+  return unpack2x16float(wt[j / 2u])[j % 2u];
+#else
+  return f32(wt[j]);
+#endif
+}
 fn loadW(k: u32, col: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
   if (k < p.k) {
     for (var i = 0u; i < 4u; i++) {
       if (col + i < p.m) {
-        v[i] = f32(wt[k * p.m + col + i]);
+        v[i] = wAt(k * p.m + col + i);
       }
     }
   }

@@ -126,11 +126,11 @@ describe('webgpu backend', () => {
     expect((await runGraph(graph, b, batch(1, 4))).output.length).toBe(64);
   });
 
-  it('dtype fp16 on an adapter without shader-f16 says so', async (ctx) => {
+  it('shaderF16 (f16 activations) on an adapter without shader-f16 says so', async (ctx) => {
     gpuOrSkip(ctx);
     const adapter = await getNodeGpuAdapter();
-    if (adapter!.features.has('shader-f16')) ctx.skip('this adapter has shader-f16: the fp16 parity test covers it');
-    const e = await rejection(createWebGpuBackend(weights, { dtype: 'fp16', gpu: getNodeGpu() }));
+    if (adapter!.features.has('shader-f16')) ctx.skip('this adapter has shader-f16: the shaderF16 parity test covers it');
+    const e = await rejection(createWebGpuBackend(weights, { dtype: 'fp16', shaderF16: true, gpu: getNodeGpu() }));
     expect(e.code).toBe('DEVICE_UNAVAILABLE');
     expect(e.message).toMatch(/shader-f16/);
   });

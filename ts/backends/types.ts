@@ -37,7 +37,10 @@ export interface BackendOptions {
     /** Where the `dualbert-<build>.wasm` files are: a base URL, or a function of the build name. */
     wasmPaths?: string | URL | ((build: string) => string | URL);
   };
-  /** webgpu: storage/compute precision (default 'fp32'; 'fp16' where the adapter has shader-f16). */
+  /**
+   * webgpu: weight storage (default 'fp32'). 'fp16' keeps the linear weights and embedding
+   * tables as f16 on any adapter (activations and arithmetic stay f32): half the GPU memory.
+   */
   dtype?: 'fp32' | 'fp16';
   /** webgpu: run on this device / ask this `GPU` for the adapter (default: navigator.gpu or Dawn). */
   webgpu?: { device?: GPUDevice; gpu?: GPU };

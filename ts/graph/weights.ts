@@ -80,6 +80,8 @@ export type Checkpoint = ReadonlyMap<string, Tensor>;
 export interface GraphWeight extends Tensor {
   readonly role: WeightRole;
   readonly precision?: WeightPrecision;
+  /** Made at load time, not read from the checkpoint (RoPE tables, relative biases, zeros). */
+  readonly derived?: boolean;
 }
 
 /** Graph weights by graph name: exactly the tensors of `graph.weights`, shapes checked, roles known. */
@@ -136,7 +138,7 @@ export function bindWeights(specs: readonly WeightSpec[], checkpoint: Checkpoint
   const bound = new Map<string, GraphWeight>();
   for (const spec of specs) {
     if (spec.derive) {
-      bound.set(spec.name, { shape: spec.shape, data: derive(spec, get), role: spec.role });
+      bound.set(spec.name, { shape: spec.shape, data: derive(spec, get), role: spec.role, derived: true });
       continue;
     }
     if (spec.precision === 'q8') {

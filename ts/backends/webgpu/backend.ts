@@ -12,7 +12,7 @@ import type { Batch } from '../../graph/batch.js';
 import { type OpKernels, dispatchStep } from '../../graph/execute.js';
 import type { AttentionNode, DenseNode, EmbedNode, GluNode, GraphNode, LayerNormNode, LinearNode, NormalizeNode, PoolNode, RopeNode } from '../../graph/ops.js';
 import type { GraphPlan, PlannedValue } from '../../graph/plan.js';
-import type { GraphWeights } from '../../graph/weights.js';
+import type { GraphWeight, GraphWeights } from '../../graph/weights.js';
 import { fromHalfArray, toHalfArray } from '../../half.js';
 import type { Backend, BackendStats, RunIO, WebGpuStats } from '../types.js';
 import { bindingOf } from './abi.js';
@@ -116,7 +116,7 @@ export class WebGpuBackend implements Backend {
   constructor(
     readonly context: GpuContext,
     weights: GraphWeights,
-    options: { tuning?: WebGpuTuning; timestamps?: boolean; profile?: boolean } = {},
+    options: { tuning?: WebGpuTuning; timestamps?: boolean; profile?: boolean; halfWeights?: boolean } = {},
   ) {
     const device = context.device;
     this.gpu = device;
@@ -124,6 +124,8 @@ export class WebGpuBackend implements Backend {
     const tuning = options.tuning ?? {};
     this.config = {
       f16: context.capabilities.f16,
+      // f16 activations already store the weights as f16 (array<f16>): no packing on top.
+      halfWeights: options.halfWeights === true && !context.capabilities.f16,
       subgroups: context.capabilities.subgroups && tuning.subgroups !== false,
       gemmBK: tuning.gemmBK ?? 16,
       gemmTM: tuning.gemmTM ?? 4,
@@ -154,10 +156,11 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Which kernel variants and limits this backend uses, for logs and benchmarks. */
-  get info(): { adapter: GpuContext['adapterInfo']; f16: boolean; subgroups: boolean; gemmBK: number; gemmTM: number; splitK: boolean; attentionKeys: number; attentionQueries: number; timestamps: boolean } {
+  get info(): { adapter: GpuContext['adapterInfo']; f16: boolean; halfWeights: boolean; subgroups: boolean; gemmBK: number; gemmTM: number; splitK: boolean; attentionKeys: number; attentionQueries: number; timestamps: boolean } {
     return {
       adapter: this.context.adapterInfo,
       f16: this.config.f16,
+      halfWeights: this.config.halfWeights,
       subgroups: this.config.subgroups,
       gemmBK: this.config.gemmBK,
       gemmTM: this.config.gemmTM,
@@ -201,6 +204,19 @@ export class WebGpuBackend implements Backend {
     const pass = encoder.beginComputePass();
     const temporary: GPUBuffer[] = [];
     for (const [name, t] of weights) {
+      if (this.config.halfWeights && (t.role === 'linear' || (t.role === 'table' && !t.derived))) {
+        // f16 pairs in u32 (kernels.ts halfWeights): linear weights transposed here, on the CPU;
+        // embedding tables as they are (RoPE and bias tables, made at load, stay f32).
+        const bits = halfBits(t.role === 'linear' ? transposed(t) : t.data, name);
+        if (t.role === 'table' && bits.byteLength > this.hostTableLimit) {
+          this.hostTables.set(name, { data: t.data, cols: t.shape[1]! }); // gathered per batch, as f32 rows
+          continue;
+        }
+        const buffer = this.createStorage(bits, `weight ${name} (f16)`);
+        this.weights.set(name, { buffer, shape: t.shape });
+        this.weightBytes += buffer.bytes;
+        continue;
+      }
       let data: Float32Array | Uint16Array = t.data;
       if (this.config.f16) {
         data = toHalfArray(t.data);
@@ -251,7 +267,7 @@ export class WebGpuBackend implements Backend {
     for (const b of temporary) b.destroy();
   }
 
-  private createStorage(data: Float32Array | Uint16Array, label: string): GpuBuffer {
+  private createStorage(data: Float32Array | Uint16Array | Uint32Array, label: string): GpuBuffer {
     const bytes = roundUp16(Math.max(data.byteLength, 16));
     const gpu = this.gpu.createBuffer({ size: bytes, usage: Usage.STORAGE | Usage.COPY_DST, label, mappedAtCreation: true });
     new Uint8Array(gpu.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -565,4 +581,24 @@ class WebGpuKernels implements OpKernels<Act> {
     const bias = node.bias ? this.backend.weight(node.bias) : undefined;
     this.calls.push(denseCall(this.config, this.rows(x), x, this.backend.weight(node.weight), bias, node.activation, out));
   }
+}
+
+/** W [rows, cols] → Wᵀ [cols, rows], the layout the GEMM streams. */
+function transposed(t: GraphWeight): Float32Array {
+  const [rows, cols] = t.shape as [number, number];
+  const src = t.data;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c]!;
+  return out;
+}
+
+/**
+ * The f16 bits of `values` (round to nearest even), zero-padded to a whole number of u32: element
+ * 2j in the low half of word j, as unpack2x16float reads it. A value beyond f16 is an error.
+ */
+function halfBits(values: Float32Array, name: string): Uint16Array {
+  const bits = toHalfArray(values, values.length + (values.length % 2));
+  const bad = bits.findIndex((h, i) => i < values.length && (h & 0x7c00) === 0x7c00);
+  if (bad >= 0) throw new DualbertError('INVALID_WEIGHTS', `weights: "${name}"[${bad}] = ${values[bad]} does not fit in f16: use dtype "fp32"`);
+  return bits;
 }

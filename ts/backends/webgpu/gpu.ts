@@ -129,7 +129,7 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
     const device = request.device;
     const gpu = request.gpu ?? (await getGpu(request).catch(() => undefined));
     if (request.f16 && !device.features.has('shader-f16')) {
-      throw new DualbertError('DEVICE_UNAVAILABLE', 'dtype "fp16" needs the shader-f16 feature, which the given device was not created with');
+      throw new DualbertError('DEVICE_UNAVAILABLE', 'shaderF16 needs the shader-f16 feature, which the given device was not created with');
     }
     return {
       device,
@@ -157,7 +157,7 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
   if (request.f16 && !adapter.features.has('shader-f16')) {
     throw new DualbertError(
       'DEVICE_UNAVAILABLE',
-      `dtype "fp16" needs the shader-f16 feature, which this adapter (${name}) does not offer: use dtype "fp32"`,
+      `shaderF16 (f16 activations) needs the shader-f16 feature, which this adapter (${name}) does not offer: leave it off (dtype "fp16" alone keeps the weights in f16 on any adapter)`,
     );
   }
   const features: GPUFeatureName[] = [];

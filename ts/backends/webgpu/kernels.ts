@@ -12,8 +12,13 @@ import type { Act, KernelCall, Resource } from './calls.js';
 
 /** Choices that hold for every kernel of a backend. */
 export interface KernelConfig {
-  /** f16 storage (shader-f16), f32 arithmetic. */
+  /** f16 storage of activations and weights (shader-f16), f32 arithmetic. */
   readonly f16: boolean;
+  /**
+   * Linear weights and embedding tables stored as f16, two per u32 (unpacked with
+   * unpack2x16float; any adapter): half the weight memory, activations and math in f32.
+   */
+  readonly halfWeights: boolean;
   /** Workgroup reductions with subgroup operations. */
   readonly subgroups: boolean;
   /** GEMM K tile: 16 or 32 (twice the workgroup memory, half the barriers). */
@@ -111,7 +116,7 @@ export function linearCalls(
   const m = out.cols;
   const flop = 2 * n * k * m;
   const grid = (z: number): [number, number, number] => [Math.ceil(m / 64), Math.ceil(n / (16 * config.gemmTM)), z];
-  const gemmDefines = { F16: config.f16, BK: config.gemmBK, TM: config.gemmTM, TM8: config.gemmTM === 8 };
+  const gemmDefines = { F16: config.f16, WH: config.halfWeights, BK: config.gemmBK, TM: config.gemmTM, TM8: config.gemmTM === 8 };
   if (split.splits > 1) {
     const partials = split.partials!;
     const partialKey: PipelineKey = { shader: 'gemm', defines: { ...gemmDefines, VEC4: true, SPLITK: true, GELU: false, RESIDUAL: false } };
@@ -217,7 +222,7 @@ export function embedCall(
   const gathered = word === 'gathered';
   const key: PipelineKey = {
     shader: 'embed',
-    defines: { F16: config.f16, WG: rowWorkgroupSize(out.cols), POSITION: position !== undefined, TYPES: tokenType !== undefined, GATHERED: gathered },
+    defines: { F16: config.f16, WH: config.halfWeights, WG: rowWorkgroupSize(out.cols), POSITION: position !== undefined, TYPES: tokenType !== undefined, GATHERED: gathered },
   };
   // 'auto' layouts leave out the bindings a variant does not read.
   const bindings: [number, Resource][] = [[bind('embed', 'word'), gathered ? { kind: 'input', name: 'words' } : weight(word)]];
@@ -316,6 +321,7 @@ export function denseCall(config: KernelConfig, b: number, x: Act, wt: GpuBuffer
     shader: 'dense',
     defines: {
       F16: config.f16,
+      WH: config.halfWeights,
       WG: wg,
       BIAS: bias !== undefined,
       TANH: activation === 'tanh',
