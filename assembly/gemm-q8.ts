@@ -167,9 +167,9 @@ export function kernelQ8(pa: usize, pb: usize, steps: i32, tile: usize): void {
     let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
     const end = pb + ((<usize>steps) << 4);
     while (pb < end) {
-      const w = v128.load(pb);
-      const w0 = i16x8.extend_low_i8x16_s(w);
-      const w1 = i16x8.extend_high_i8x16_s(w);
+      // Two sign-extending 8-byte loads (one instruction each: pmovsxbw from memory).
+      const w0 = v128.load8x8_s(pb);
+      const w1 = v128.load8x8_s(pb, 8);
       let a = v128.load32_splat(pa);
       c00 = i32x4.add(c00, i32x4.dot_i16x8_s(a, w0));
       c01 = i32x4.add(c01, i32x4.dot_i16x8_s(a, w1));
