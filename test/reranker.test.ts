@@ -6,17 +6,20 @@
  * Prints the worst |Δ| per model and device.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { type TestContext, afterAll, describe, expect, it } from 'vitest';
 import { DualbertError, createEmbedder, createReranker, type Reranker, type RerankerOptions } from '../ts/index.js';
+import { parseBertConfig } from '../ts/model/config.js';
 import { readCrossEncoderSettings } from '../ts/model/cross-encoder.js';
+import { readSafetensors } from '../ts/model/safetensors.js';
 import { ROOT, ensureDistBuilt } from './helpers/build.js';
 import { skipOrFail } from './helpers/ci.js';
 import { maxAbsDiff } from './helpers/golden.js';
+import { exportBertOnnx } from './helpers/onnx-export.js';
 import { closeTestGpu, getNodeGpu, noAdapterHint, openTestGpu } from './helpers/webgpu.js';
 
 interface CeGolden {
@@ -222,6 +225,31 @@ describe.each(DEVICES)('$name: scores within 1e-5 of sentence-transformers (floa
       }
     });
   }
+});
+
+describe('ONNX-only cross-encoders (as transformers.js repositories ship them)', () => {
+  it.each([
+    ['plain names, anonymous MatMul weights', { naming: 'plain', linear: 'matmul' }],
+    ['bert. prefix, Gemm', { naming: 'bert', linear: 'gemm' }],
+  ] as const)('tiny-ce exported to onnx/model.onnx (%s) gives the same scores as its safetensors', async (_, style) => {
+    const file = join(TINY, 'model.safetensors');
+    const tensors = readSafetensors(new Uint8Array(readFileSync(file)), { file, rename: (n) => (n.startsWith('bert.') ? n.slice(5) : n) });
+    const config = parseBertConfig(readFileSync(join(TINY, 'config.json'), 'utf8'));
+    const { bytes } = exportBertOnnx(config, tensors, { ...style, classifier: { pooler: 'pooler.dense', activation: 'Tanh', output: 'classifier' } });
+    const dir = mkdtempSync(join(tmpdir(), 'dualbert-onnx-ce-'));
+    temps.push(dir);
+    cpSync(TINY, dir, { recursive: true });
+    rmSync(join(dir, 'model.safetensors'));
+    mkdirSync(join(dir, 'onnx'));
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), bytes);
+    const r = await createReranker(dir, { device: 'reference' });
+    try {
+      const d = maxAbsDiff(await r.score(golden.pairs), flat(golden['tiny-ce'].scores));
+      expect(d).toBeLessThanOrEqual(1e-9);
+    } finally {
+      r.dispose();
+    }
+  });
 });
 
 describe('XLM-R cross-encoder (issue #13 brings the family)', () => {

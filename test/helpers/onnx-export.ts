@@ -48,6 +48,11 @@ export interface ExportStyle {
   dropLayer?: number;
   /** Keep initializers over 1 KiB in an external data file of this name (as exports over 2 GB do). */
   externalData?: string;
+  /**
+   * A `*ForSequenceClassification` head after the encoder (first token → pooler Linear →
+   * activation → output Linear), output `logits`, as Optimum exports cross-encoders.
+   */
+  classifier?: { pooler: string; activation: 'Tanh' | 'Relu'; output: string };
 }
 
 function transpose(t: Tensor): Tensor {
@@ -268,14 +273,22 @@ export function exportBertOnnx(
     const gelu = node('Mul', [inner, node('Erf', [inner])[0]!])[0]!;
     hidden = layerNorm(node('Add', [linear(gelu, `${p}.output.dense`, C, I, drop), attnOut])[0]!, `${p}.output.LayerNorm`);
   }
-  nodes.push(W().bytes(1, hidden).bytes(2, 'last_hidden_state').bytes(3, '/Identity_out').bytes(4, 'Identity'));
+  let output = 'last_hidden_state';
+  if (style.classifier) {
+    const { pooler, activation, output: out } = style.classifier;
+    const first = node('Gather', [hidden, init('first_token', [], INT64, BigInt64Array.of(0n))], { axis: 1 })[0]!;
+    const pooled = node(activation, [linear(first, pooler, C, C, false)])[0]!;
+    hidden = linear(pooled, out, get(`${out}.weight`).shape[0]!, C, false);
+    output = 'logits';
+  }
+  nodes.push(W().bytes(1, hidden).bytes(2, output).bytes(3, '/Identity_out').bytes(4, 'Identity'));
 
   const graph = W();
   for (const n of nodes) graph.bytes(1, n);
   graph.bytes(2, 'main_graph');
   for (const t of inits) graph.bytes(5, t);
   for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) graph.bytes(11, W().bytes(1, name));
-  graph.bytes(12, W().bytes(1, 'last_hidden_state'));
+  graph.bytes(12, W().bytes(1, output));
   const model = W().int(1, 8).bytes(2, 'pytorch').bytes(3, '2.11.0').bytes(7, graph).bytes(8, W().bytes(1, '').int(2, 17));
   let external: Uint8Array | undefined;
   if (style.externalData) {
