@@ -2,7 +2,8 @@
  * Rerankers against sentence-transformers 6.0.1's CrossEncoder in float64 (test/fixtures/rerank/,
  * see PROVENANCE.md there): the cross-encoders it saved, loaded as they are, give its token ids,
  * its scores and logits (within 1e-5 on the reference, wasm and webgpu devices) and its rank()
- * order; the ms-marco-MiniLM-L-6-v2-shaped one is `synthetic:minilm` (the same recipe weights).
+ * order; the ms-marco-MiniLM-L-6-v2-shaped one is `synthetic:minilm` (the same recipe weights); the
+ * XLM-R one reads the RoBERTa-family head.
  * Prints the worst |Δ| per model and device.
  */
 import { spawnSync } from 'node:child_process';
@@ -49,6 +50,18 @@ const fixture = (path: string): string => fileURLToPath(new URL(`./fixtures/${pa
 const golden = JSON.parse(gunzipSync(readFileSync(fixture('rerank/reference.json.gz'))).toString('utf8')) as Golden;
 const TINY = fixture('rerank/tiny-ce');
 const TINY3 = fixture('rerank/tiny3-ce');
+
+/** xlmr-ce with its tokenizer.json put back (the fixture keeps one copy, in tokenizers/models/xlmr-st6). */
+let xlmrDir: string | undefined;
+function xlmr(): string {
+  if (!xlmrDir) {
+    xlmrDir = mkdtempSync(join(tmpdir(), 'dualbert-xlmr-ce-'));
+    temps.push(xlmrDir);
+    cpSync(fixture('rerank/xlmr-ce'), xlmrDir, { recursive: true });
+    cpSync(fixture('tokenizers/models/xlmr-st6/tokenizer.json'), join(xlmrDir, 'tokenizer.json'));
+  }
+  return xlmrDir;
+}
 
 const temps: string[] = [];
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -207,6 +220,30 @@ describe.each(DEVICES)('$name: scores within 1e-5 of sentence-transformers (floa
     }
   });
 
+  it('xlmr-ce (XLMRobertaForSequenceClassification: classifier.dense + tanh → classifier.out_proj, no type ids): logits and scores', async (ctx) => {
+    const want = golden['xlmr-ce'];
+    const r = await open(ctx, device, xlmr());
+    try {
+      expect(r.settings).toMatchObject({ head: { pooler: 'classifier.dense', output: 'classifier.out_proj', numLabels: 1 }, activation: 'sigmoid', tokenTypes: false });
+      if (device.full) {
+        golden.pairs.forEach(([q, d], i) => expect(r.tokenizer.encode(q, { pair: d, maxLength: r.maxLength, padding: false }).ids, `pair ${i}`).toEqual(want.input_ids[i]));
+      }
+      const logits = Array.from((await r.predict(golden.pairs, { activation: 'identity', batchSize: 32 })).data);
+      const dl = maxAbsDiff(logits, flat(want.logits));
+      const ds = maxAbsDiff(logits.map(sigmoid), flat(want.scores));
+      worst.push(`xlmr-ce logits ${dl.toExponential(2)}, scores ${ds.toExponential(2)}`);
+      expect(dl).toBeLessThanOrEqual(1e-5);
+      expect(ds).toBeLessThanOrEqual(1e-5);
+      if (device.full) {
+        for (const [qi, query] of golden.queries.entries()) {
+          expect((await r.rank(query, golden.documents)).map((x) => x.corpus_id)).toEqual(want.rank![qi]!.map((x) => x.corpus_id));
+        }
+      }
+    } finally {
+      r.dispose();
+    }
+  });
+
   if (device.minilmPairs) {
     it('synthetic:minilm as a reranker = minilm-ce (ms-marco-MiniLM-L-6-v2 shapes): logits and scores', async (ctx) => {
       const want = golden['minilm-ce'];
@@ -246,33 +283,6 @@ describe('ONNX-only cross-encoders (as transformers.js repositories ship them)',
     try {
       const d = maxAbsDiff(await r.score(golden.pairs), flat(golden['tiny-ce'].scores));
       expect(d).toBeLessThanOrEqual(1e-9);
-    } finally {
-      r.dispose();
-    }
-  });
-});
-
-describe('XLM-R cross-encoder (issue #13 brings the family)', () => {
-  it('xlmr-ce: scored within 1e-5 once XLM-RoBERTa loads; until then refused naming the architecture', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dualbert-xlmr-ce-'));
-    temps.push(dir);
-    cpSync(fixture('rerank/xlmr-ce'), dir, { recursive: true });
-    cpSync(fixture('tokenizers/models/xlmr-st6/tokenizer.json'), join(dir, 'tokenizer.json'));
-    let r: Reranker;
-    try {
-      r = await createReranker(dir, { device: 'reference' });
-    } catch (e) {
-      expect(e).toBeInstanceOf(DualbertError);
-      expect((e as DualbertError).code).toBe('UNSUPPORTED_ARCHITECTURE');
-      expect((e as Error).message).toMatch(/xlm-roberta/);
-      console.log(`[rerank xlmr] not loaded yet: ${(e as Error).message}`);
-      return;
-    }
-    try {
-      expect(r.settings.head).toMatchObject({ pooler: 'classifier.dense', output: 'classifier.out_proj', numLabels: 1 });
-      const d = maxAbsDiff(await r.score(golden.pairs), flat(golden['xlmr-ce'].scores));
-      console.log(`[rerank xlmr reference] max |Δ| ${d.toExponential(2)}`);
-      expect(d).toBeLessThanOrEqual(1e-5);
     } finally {
       r.dispose();
     }
