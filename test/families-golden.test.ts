@@ -123,3 +123,33 @@ describe.each(DEVICES)('$name: encoder families against transformers (float64)',
     }
   });
 });
+
+describe('webgpu: a word table larger than a storage binding stays on the host', () => {
+  it('XLM-R with its table gathered on the host gives the golden, and the GPU holds no table', async (ctx) => {
+    if (!gpu) skipOrFail(ctx, noAdapterHint());
+    const golden = loadFamilyGolden('xlm-roberta');
+    const model = await loadModel(familyModelDir('xlm-roberta', { dirs }));
+    const graph = buildBertGraph(model.config, { pooling: 'mean', normalize: false });
+    const weights = bindWeights(graph.weights, model.checkpoint);
+    const table = weights.get('embeddings.word_embeddings.weight')!.data.byteLength; // 256 × 32 × 4
+    // As if maxStorageBufferBindingSize were below the table (XLM-R base: 768 MiB of word rows).
+    const onHost = await createWebGpuBackend(weights, { device: gpu.device, gpu: getNodeGpu(), tuning: { hostTableBytes: table - 1 } });
+    const resident = await createWebGpuBackend(weights, { device: gpu.device, gpu: getNodeGpu() });
+    try {
+      const host = onHost.stats().webgpu;
+      const gpuOnly = resident.stats().webgpu;
+      console.log(`[webgpu] xlm-roberta word table ${table} B: on the host ${host.hostTableBytes} B, GPU weights ${host.weightBytes} B (resident: ${gpuOnly.weightBytes} B)`);
+      expect(host.hostTableBytes).toBe(table);
+      expect(gpuOnly.hostTableBytes).toBe(0);
+      expect(gpuOnly.weightBytes - host.weightBytes).toBeGreaterThanOrEqual(table);
+      for (const c of golden.cases) {
+        const batch = batchOfRows(c.input_ids, c.pad_id);
+        const { captured } = await runGraph(graph, onHost, batch, { capture: [graph.lastHiddenState] });
+        expect(compareRows(captured.get(graph.lastHiddenState)!, c, batch.seqLen, model.config.hiddenSize).maxAbs, c.name).toBeLessThanOrEqual(1e-5);
+      }
+    } finally {
+      onHost.dispose();
+      resident.dispose();
+    }
+  });
+});
