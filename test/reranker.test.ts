@@ -293,6 +293,7 @@ describe('bad inputs and models are refused clearly', () => {
   it('embedding models, cross-encoders given to createEmbedder, bad pairs and options, long pairs without truncation', async () => {
     await expectCode(createReranker(fixture('tokenizers/models/bert-st6'), { device: 'reference' }), 'UNSUPPORTED_ARCHITECTURE', /architectures \["BertModel"\] has no \*ForSequenceClassification head/);
     await expectCode(createEmbedder(TINY, { device: 'reference' }), 'INVALID_ARGUMENT', /this is a cross-encoder \(model_type "CrossEncoder"\).*createReranker/);
+    await expectCode(createReranker(TINY, { worker: true } as never), 'INVALID_ARGUMENT', /worker mode is for embedders/);
     const r = await createReranker(TINY, { device: 'reference' });
     try {
       await expectCode(r.score('q' as never), 'INVALID_ARGUMENT', /pairs must be an array/);

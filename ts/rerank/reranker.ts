@@ -177,6 +177,10 @@ export class Reranker extends EventTarget {
 
   /** Loads a cross-encoder and prepares a backend. Prefer the `createReranker` function. */
   static async create(model: string | ModelSource, options: RerankerOptions = {}): Promise<Reranker> {
+    if ((options as { worker?: unknown }).worker) {
+      // Not silently ignored: the caller expects the model off this thread.
+      throw new DualbertError('INVALID_ARGUMENT', 'createReranker: worker mode is for embedders; a reranker runs in the calling thread (its passes give the event loop turns, see README)');
+    }
     const { device = 'auto', progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn, signal, timeout, onWarning, ...backendOptions } = options;
     const loadOptions: LoadOptions = { progress_callback, dtype, cache, cache_dir, offline, revision, remote_host, maxAttempts, fetch, warn, signal, timeout };
     for (const k of Object.keys(loadOptions) as (keyof LoadOptions)[]) if (loadOptions[k] === undefined) delete loadOptions[k];
