@@ -33,12 +33,23 @@
 // lane j accumulates x'(k0)·w(j,k0) + x'(k1)·w(j,k1): no horizontal sums. |x'| ≤ 255 and
 // |w8| ≤ 128: a pair sum is ≤ 65 280, a row of K = 4096 stays under 2²⁸. The scalar build runs
 // the same sums in i32 (integer sums are exact: every build gives the same bits).
+//
+// Relaxed-SIMD builds, where a matrix's int8 weights span at most 128 values (7 bits, as
+// quantize_dynamic's reduce_range gives): i32x4.relaxed_dot_i8x16_i7x16_add_s multiplies 16
+// byte pairs and adds them into 4 lanes, twice the products per instruction of the i16 path.
+// Its contract needs the second operand in [0, 127], so the weights are stored as b = w8 + o
+// (o = −min w8, per matrix) and x as xq − 128 (int8): the sums are
+//   Σ x'(w8 − zpe) = Σ (xq−128)·b + (128 − xz)·Σ_k b − (o + zpe)·Σ x'
+// with the column sums Σ_k b kept beside the weights ("colsum") and o folded into zpe. Layouts
+// of this path: W steps of 4 k, 32 bytes [r0 k0..k3, r1 …, r2 …, r3 … | r4 …, …, r7 k0..k3];
+// A groups of 4 rows, steps of 4 k, 16 bytes [row0 k0..k3, row1 …, row2 …, row3 …]. Exact too:
+// the same bits as every other build.
 
 import { argF32, argI32, argPtr, nextTask, taskDone } from './layout';
 import {
   Q8_X, Q8_W, Q8_ZPE, Q8_WSCALE, Q8_BIAS, Q8_OUT, Q8_RESIDUAL, Q8_N, Q8_K, Q8_M, Q8_EPI, Q8_SCRATCH,
   Q8_SCRATCH_PER_THREAD, Q8_MC, Q8_PG, Q8_LN_OUT, Q8_LN_GAMMA, Q8_LN_BETA, Q8_LN_EPS, Q8_STATS, Q8_STATS_COUNT,
-  Q8MM_X, Q8MM_COUNT, Q8MM_STATS, Q8MM_CHUNK,
+  Q8_COLSUM, Q8MM_X, Q8MM_COUNT, Q8MM_STATS, Q8MM_CHUNK,
 } from '../ts/backends/wasm/job-args';
 import { TILE_BYTES, epilogue } from './gemm';
 import { layerNormRow } from './layernorm';
@@ -158,6 +169,42 @@ export function quantizeRows(x: usize, K: i32, N: i32, r0: i32, r1: i32, xs: f32
   return min(max(q, 0), 255) - xz;
 }
 
+/**
+ * The relaxed path's packing (7-bit weights): rows [r0, r1) quantized as quantizeRows does,
+ * stored as xq − 128 (int8), groups of 4 rows with 4 k per 16-byte step (layout above); the
+ * row sums are of x' = xq − xz. Rows past N are zeros (any value would do: their sums are dropped).
+ */
+export function quantizeRowsI8(x: usize, K: i32, N: i32, r0: i32, r1: i32, xs: f32, xz: i32, dst: usize, sums: usize): void {
+  const Kp = q8PaddedK(K);
+  const lda = (<usize>K) << 2;
+  const groupBytes = (<usize>Kp) << 2; // 4 rows × Kp bytes
+  for (let g = r0; g < r1; g += 4) {
+    const d = dst + (<usize>((g - r0) >> 2)) * groupBytes;
+    for (let j = 0; j < 4; j++) {
+      const r = g + j;
+      let sum = 0;
+      // Row j of the group: its bytes k .. k+3 go to d + (k/4)·16 + 4j.
+      const dj = d + ((<usize>j) << 2);
+      if (r >= N) {
+        for (let k = 0; k < Kp; k += 4) store<u32>(dj + ((<usize>k) << 2), 0);
+      } else {
+        const row = x + (<usize>r) * lda;
+        for (let k = 0; k < Kp; k += 4) {
+          let word: u32 = 0;
+          for (let i = 0; i < 4; i++) {
+            // Past K: xq = 128 stores 0 and adds nothing to the row sum (the weights are zero there too).
+            const q = k + i < K ? quantizeOne(load<f32>(row + ((<usize>(k + i)) << 2)), xs, xz) + xz : 128;
+            if (k + i < K) sum += q - xz;
+            word |= (<u32>((q - 128) & 0xff)) << (<u32>(i << 3));
+          }
+          store<u32>(dj + ((<usize>k) << 2), word);
+        }
+      }
+      store<i32>(sums + ((<usize>(r - r0)) << 2), sum);
+    }
+  }
+}
+
 // ---- microkernel: one 4×8 tile of integer sums into `tile` ([4][8] i32) ----
 
 /** A block group [Kp/2][4][2] i16 at `pa`; a weight panel [Kp/2][8][2] i8 at `pb`; `steps` = Kp/2. */
@@ -198,6 +245,43 @@ export function kernelQ8(pa: usize, pb: usize, steps: i32, tile: usize): void {
     scalarBlockQ8(pa, pb + 8, steps, tile + 16);
     scalarBlockQ8(pa + 8, pb, steps, tile + 64);
     scalarBlockQ8(pa + 8, pb + 8, steps, tile + 80);
+  }
+}
+
+/** The relaxed path: A group [Kp/4][4][4] i8 at `pa`, panel [Kp/4][8][4] u7 at `pb`; `steps` = Kp/4. */
+export function kernelQ8Relaxed(pa: usize, pb: usize, steps: i32, tile: usize): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
+    let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+    const end = pb + ((<usize>steps) << 5);
+    while (pb < end) {
+      const w0 = v128.load(pb);
+      const w1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa);
+      c00 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a, w0, c00);
+      c01 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a, w1, c01);
+      a = v128.load32_splat(pa, 4);
+      c10 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a, w0, c10);
+      c11 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a, w1, c11);
+      a = v128.load32_splat(pa, 8);
+      c20 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a, w0, c20);
+      c21 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a, w1, c21);
+      a = v128.load32_splat(pa, 12);
+      c30 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a, w0, c30);
+      c31 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a, w1, c31);
+      pa += 16;
+      pb += 32;
+    }
+    v128.store(tile, c00, 0);
+    v128.store(tile, c01, 16);
+    v128.store(tile, c10, 32);
+    v128.store(tile, c11, 48);
+    v128.store(tile, c20, 64);
+    v128.store(tile, c21, 80);
+    v128.store(tile, c30, 96);
+    v128.store(tile, c31, 112);
+  } else {
+    unreachable(); // the host lays weights out for this path only in the relaxed builds
   }
 }
 
@@ -245,21 +329,29 @@ export function kernelQ8(pa: usize, pb: usize, steps: i32, tile: usize): void {
 
 /**
  * Turns the i32 tile into f32 in place for `rows` rows: (s − zpe[j]·rowsum) as f32, times
- * f32(xs · ws[j]) (the 8 rows of the panel at zpe and ws). The bias and the epilogue follow
- * (gemm.ts `epilogue`).
+ * f32(xs · ws[j]) (the 8 rows of the panel at zpe and ws); the relaxed path adds
+ * (128 − xz)·colsum[j]. The bias and the epilogue follow (gemm.ts `epilogue`).
  */
-function rescaleTile(tile: usize, sums: usize, zpe: usize, ws: usize, xs: f32, rows: i32): void {
+function rescaleTile(tile: usize, sums: usize, zpe: usize, ws: usize, xs: f32, rows: i32, colsum: usize, xz: i32): void {
   if (ASC_FEATURE_SIMD) {
     const z0 = v128.load(zpe);
     const z1 = v128.load(zpe, 16);
     const vxs = f32x4.splat(xs);
     const m0 = f32x4.mul(vxs, v128.load(ws));
     const m1 = f32x4.mul(vxs, v128.load(ws, 16));
+    // The relaxed path's (128 − xz)·Σ_k b per column (zero otherwise).
+    let k0 = i32x4.splat(0);
+    let k1 = i32x4.splat(0);
+    if (colsum != 0) {
+      const f = i32x4.splat(128 - xz);
+      k0 = i32x4.mul(f, v128.load(colsum));
+      k1 = i32x4.mul(f, v128.load(colsum, 16));
+    }
     for (let r = 0; r < rows; r++) {
       const t = tile + ((<usize>r) << 5);
       const rs = i32x4.splat(load<i32>(sums + ((<usize>r) << 2)));
-      const s0 = i32x4.sub(v128.load(t), i32x4.mul(z0, rs));
-      const s1 = i32x4.sub(v128.load(t, 16), i32x4.mul(z1, rs));
+      const s0 = i32x4.sub(i32x4.add(v128.load(t), k0), i32x4.mul(z0, rs));
+      const s1 = i32x4.sub(i32x4.add(v128.load(t, 16), k1), i32x4.mul(z1, rs));
       v128.store(t, f32x4.mul(f32x4.convert_i32x4_s(s0), m0));
       v128.store(t, f32x4.mul(f32x4.convert_i32x4_s(s1), m1), 16);
     }
@@ -306,6 +398,8 @@ export function gemmQ8Job(ctrl: usize, tid: i32, gen: i32): void {
   const eps = argF32(ctrl, Q8_LN_EPS);
   const stats = argPtr(ctrl, Q8_STATS);
   const statsCount = argI32(ctrl, Q8_STATS_COUNT);
+  // Set when W has the relaxed path's 7-bit layout (only ever in the relaxed builds).
+  const colsum = argPtr(ctrl, Q8_COLSUM);
 
   // DynamicQuantizeLinear's scale and zero point, from the min/max job's partial results.
   let lo: f32 = 0;
@@ -318,7 +412,9 @@ export function gemmQ8Job(ctrl: usize, tid: i32, gen: i32): void {
   const xz = <i32>nearest<f32>(max<f32>(0, min<f32>(255, 0 - lo / xs)));
 
   const Kp = q8PaddedK(K);
-  const steps = Kp >> 1;
+  const relaxed = ASC_FEATURE_RELAXED_SIMD && colsum != 0;
+  const steps = relaxed ? Kp >> 2 : Kp >> 1;
+  const groupBytes = relaxed ? (<usize>Kp) << 2 : (<usize>Kp) << 3;
   const P = (M + 7) >> 3;
   const groups = (P + PG - 1) / PG;
   const tasks = ((N + MC - 1) / MC) * groups;
@@ -337,7 +433,8 @@ export function gemmQ8Job(ctrl: usize, tid: i32, gen: i32): void {
     const r1 = min(N, r0 + MC);
     const p1 = min(P, (group + 1) * PG);
     if (packedBlock != block) {
-      quantizeRows(x, K, N, r0, r1, xs, xz, apack, sums);
+      if (relaxed) quantizeRowsI8(x, K, N, r0, r1, xs, xz, apack, sums);
+      else quantizeRows(x, K, N, r0, r1, xs, xz, apack, sums);
       packedBlock = block;
     }
     for (let p = group * PG; p < p1; p++) {
@@ -346,8 +443,10 @@ export function gemmQ8Job(ctrl: usize, tid: i32, gen: i32): void {
       const cols = min(8, M - (p << 3));
       for (let r = r0; r < r1; r += 4) {
         const rows = min(4, r1 - r);
-        kernelQ8(apack + (<usize>((r - r0) >> 2)) * panelBytes, pb, steps, tile);
-        rescaleTile(tile, sums + ((<usize>(r - r0)) << 2), zpe + col, wscale + col, xs, rows);
+        const pa = apack + (<usize>((r - r0) >> 2)) * groupBytes;
+        if (relaxed) kernelQ8Relaxed(pa, pb, steps, tile);
+        else kernelQ8(pa, pb, steps, tile);
+        rescaleTile(tile, sums + ((<usize>(r - r0)) << 2), zpe + col, wscale + col, xs, rows, relaxed ? colsum + col : 0, xz);
         const o = (<usize>r) * ldo + col;
         epilogue(tile, bias + col, out + o, ldo, res + o, ldo, epi, rows, cols);
       }

@@ -491,10 +491,13 @@ export function allOpCases(): OpCase[] {
   return [...standardOpCases(), ...edgeOpCases(), ...headOpCases()];
 }
 
-/** A random [M, K] int8 or uint8 matrix with per-row (or one) scales and zero points. */
-export function randomQuantized(M: number, K: number, random: () => number, dtype: 'int8' | 'uint8', perRow: boolean, zeroPoints?: number[]): Tensor {
+/**
+ * A random [M, K] int8 or uint8 matrix with per-row (or one) scales and zero points; `sevenBit`:
+ * values spanning 128 levels only (as quantize_dynamic's reduce_range gives).
+ */
+export function randomQuantized(M: number, K: number, random: () => number, dtype: 'int8' | 'uint8', perRow: boolean, zeroPoints?: number[], sevenBit = false): Tensor {
   const values = dtype === 'int8' ? new Int8Array(M * K) : new Uint8Array(M * K);
-  const [lo, hi] = dtype === 'int8' ? [-128, 127] : [0, 255];
+  const [lo, hi] = sevenBit ? (dtype === 'int8' ? [-64, 63] : [70, 197]) : dtype === 'int8' ? [-128, 127] : [0, 255];
   for (let i = 0; i < values.length; i++) values[i] = lo + Math.floor(random() * (hi - lo + 1));
   const n = perRow ? M : 1;
   const scale = Float32Array.from({ length: n }, () => 0.001 + 0.01 * random());
@@ -514,26 +517,28 @@ export function q8OpCases(seed = 3): OpCase[] {
   const random = rng(seed);
   const cases: OpCase[] = [];
   const act = (rows: RowKind, cols: number, values: Float32Array) => ({ rows, cols, values });
-  const shapes: [number, number, number, 'int8' | 'uint8', boolean, number[] | undefined][] = [
-    // rows, K, M, weights, per-row scales, zero points
-    [5, 7, 5, 'uint8', false, [0]],
-    [16, 64, 64, 'int8', true, undefined],
-    [26, 37, 29, 'uint8', true, [0, 255, 3, 128]],
-    [3, 64, 192, 'int8', false, [-128, 127, 5]],
-    [66, 384, 96, 'uint8', false, undefined],
-    [51, 1536, 40, 'int8', true, undefined],
+  const shapes: [number, number, number, 'int8' | 'uint8', boolean, number[] | undefined, boolean][] = [
+    // rows, K, M, weights, per-row scales, zero points, 7-bit values (the relaxed builds' fast path)
+    [5, 7, 5, 'uint8', false, [0], false],
+    [16, 64, 64, 'int8', true, undefined, false],
+    [26, 37, 29, 'uint8', true, [0, 255, 3, 128], false],
+    [3, 64, 192, 'int8', false, [-128, 127, 5], false],
+    [66, 384, 96, 'uint8', false, undefined, false],
+    [51, 1536, 40, 'int8', true, undefined, false],
+    [18, 45, 27, 'int8', false, [0, -64, 63], true],
+    [33, 384, 64, 'uint8', true, [128, 0, 255], true],
   ];
-  for (const [N, K, M, dtype, perRow, zeros] of shapes) {
+  for (const [N, K, M, dtype, perRow, zeros, sevenBit] of shapes) {
     for (const epilogue of ['none', 'gelu', 'residual'] as const) {
       const inputs = maskedBatch([N], N, random);
       const weights = new Map<string, Tensor>([
-        ['W', randomQuantized(M, K, random, dtype, perRow, zeros)],
+        ['W', randomQuantized(M, K, random, dtype, perRow, zeros, sevenBit)],
         ['b', randomTensor([M], random, 0.1)],
       ]);
       const activations = new Map([['x', act('tokens', K, randomTensor([N, K], random, 2, epilogue === 'gelu' ? 0.5 : 0).data)]]);
       if (epilogue === 'residual') activations.set('res', act('tokens', M, randomTensor([N, M], random, 2).data));
       cases.push({
-        name: `q8 linear ${N}x${K}→${M} ${dtype} ${perRow ? 'per row' : 'per tensor'} ${epilogue}`,
+        name: `q8 linear ${N}x${K}→${M} ${dtype}${sevenBit ? ' 7-bit' : ''} ${perRow ? 'per row' : 'per tensor'} ${epilogue}`,
         node: { op: 'linear', out: 'y', x: 'x', weight: 'W', bias: 'b', epilogue, precision: 'q8', ...(epilogue === 'residual' ? { residual: 'res' } : {}) },
         weights,
         inputs,

@@ -48,8 +48,11 @@ interface WeightSlot {
   /** 2-D: [rows, cols] = [M, K] or [table rows, C]; 1-D: [n, 1]. */
   readonly rows: number;
   readonly cols: number;
-  /** q8 linear weights: byte offsets of the effective zero points (i32) and scales (f32) per row. */
-  readonly q8?: { readonly zpe: number; readonly scale: number };
+  /**
+   * q8 linear weights: byte offsets of the effective zero points (i32) and scales (f32) per row;
+   * `colsum` (i32 per row) when the weights have the relaxed path's 7-bit layout.
+   */
+  readonly q8?: { readonly zpe: number; readonly scale: number; readonly colsum?: number };
 }
 
 /** Tasks of a q8 min/max job at most (its stats: one (min, max) pair of f32 per task). */
@@ -80,7 +83,7 @@ export function weightBytes(weights: GraphWeights): number {
 function slotBytes(t: GraphWeight): number {
   if (t.role === 'linear' && t.quantized) {
     const M8 = Math.ceil(t.shape[0]! / 8) * 8;
-    return align(M8 * q8PaddedK(t.shape[1]!)) + 2 * align(M8 * 4);
+    return align(M8 * q8PaddedK(t.shape[1]!)) + 3 * align(M8 * 4);
   }
   if (t.role === 'linear') return align(Math.ceil(t.shape[0]! / 8) * 8 * t.shape[1]! * 4);
   return align(Math.ceil(t.data.length / 8) * 8 * 4);
@@ -147,7 +150,7 @@ export class WasmBackend implements Backend {
       this.grow(at + bytes, 'the model weights');
       let slot: WeightSlot;
       if (tensor.role === 'linear' && tensor.quantized) {
-        slot = writeQ8Weight(this.memory.buffer, at, tensor);
+        slot = writeQ8Weight(this.memory.buffer, at, tensor, this.build.startsWith('relaxed'));
       } else {
         const is2d = tensor.shape.length === 2;
         slot = { offset: at, rows: is2d ? tensor.shape[0]! : tensor.data.length, cols: is2d ? tensor.shape[1]! : 1 };
@@ -297,6 +300,15 @@ export class WasmBackend implements Backend {
     self(gen);
   }
 
+  /**
+   * How a weight is laid out: 'f32', 'q8' (int8, the i16 dot-product path) or 'q8-7bit' (the
+   * relaxed builds' path for weights that span at most 128 values). For tests and diagnostics.
+   */
+  weightLayout(name: string): 'f32' | 'q8' | 'q8-7bit' {
+    const s = this.weight(name);
+    return s.q8 ? (s.q8.colsum !== undefined ? 'q8-7bit' : 'q8') : 'f32';
+  }
+
   weight(name: string): WeightSlot {
     const s = this.slots.get(name);
     if (!s) throw new DualbertError('INVALID_ARGUMENT', `wasm backend: weight "${name}" was not given to the backend`);
@@ -353,36 +365,57 @@ function writeWeight(dst: Float32Array, t: GraphWeight): void {
 }
 
 /**
- * Writes a q8 linear weight at byte `at` (layout of assembly/gemm-q8.ts): ⌈M/8⌉ panels of Kp/2
- * steps, a step being the int8 weights of the panel's 8 rows at k and k+1
- * ([r0k0 r0k1 r1k0 r1k1 … r7k1]); uint8 weights as int8 (w − 128) with their zero points moved
- * by 128; zeros past K and past M. Then the effective zero points (i32) and the scales (f32),
- * one per row, padded to 8.
+ * Writes a q8 linear weight at byte `at` (layouts of assembly/gemm-q8.ts). uint8 weights are
+ * stored as int8 (w − 128) with their zero points moved by 128; zeros past K and past M. Then
+ * the effective zero points (i32) and the scales (f32), one per row, padded to 8, then room for
+ * the column sums. The i16 path's panels: ⌈M/8⌉ panels of Kp/2 steps, a step being the weights
+ * of the panel's 8 rows at k and k+1 ([r0k0 r0k1 r1k0 r1k1 … r7k1]). With `relaxed` and weights
+ * that span at most 128 values, the relaxed path's instead: b = w8 + o in [0, 127], steps of 4 k
+ * ([r0 k0..k3, …, r3 k0..k3 | r4 k0..k3, …, r7 k0..k3]), o folded into the zero points, and the
+ * column sums Σ_k b.
  */
-function writeQ8Weight(buffer: ArrayBufferLike, at: number, t: GraphWeight): WeightSlot {
+function writeQ8Weight(buffer: ArrayBufferLike, at: number, t: GraphWeight, relaxed: boolean): WeightSlot {
   const q = t.quantized!;
   const M = t.shape[0]!;
   const K = t.shape[1]!;
   const Kp = q8PaddedK(K);
   const M8 = Math.ceil(M / 8) * 8;
-  const panels = new Int8Array(buffer, at, M8 * Kp);
-  panels.fill(0);
   const shift = q.dtype === 'uint8' ? 128 : 0;
+  let lo = 127;
+  let hi = -128;
+  for (const v of q.values) {
+    lo = Math.min(lo, v - shift);
+    hi = Math.max(hi, v - shift);
+  }
+  // The relaxed dot product's second operand must lie in [0, 127] (its i7 contract).
+  const seven = relaxed && hi - lo <= 127;
+  const offset = seven ? -lo : 0;
+  const panels = new Uint8Array(buffer, at, M8 * Kp);
+  panels.fill(0);
   for (let m = 0; m < M; m++) {
-    const base = (m >> 3) * Kp * 8 + (m & 7) * 2;
     const row = m * K;
-    for (let k = 0; k < K; k++) panels[base + (k >> 1) * 16 + (k & 1)] = q.values[row + k]! - shift;
+    const j = m & 7;
+    const panel = (m >> 3) * Kp * 8;
+    for (let k = 0; k < K; k++) {
+      const w = q.values[row + k]! - shift + offset;
+      // seven: step k/4 (32 bytes), rows 0–3 then 4–7, 4 bytes per row; else step k/2 (16 bytes), 2 per row.
+      const i = seven ? panel + (k >> 2) * 32 + (j >> 2) * 16 + (j & 3) * 4 + (k & 3) : panel + (k >> 1) * 16 + j * 2 + (k & 1);
+      panels[i] = w & 0xff;
+    }
   }
   const zpeAt = at + align(M8 * Kp);
   const scaleAt = zpeAt + align(M8 * 4);
+  const colsumAt = scaleAt + align(M8 * 4);
   const zpe = new Int32Array(buffer, zpeAt, M8).fill(0);
   const scale = new Float32Array(buffer, scaleAt, M8).fill(0);
+  const colsum = new Int32Array(buffer, colsumAt, M8).fill(0);
   for (let m = 0; m < M; m++) {
     const i = q.scale.length === 1 ? 0 : m;
-    zpe[m] = q.zeroPoint[i]! - shift;
+    zpe[m] = q.zeroPoint[i]! - shift + offset;
     scale[m] = q.scale[i]!;
+    if (seven) for (let k = 0; k < K; k++) colsum[m] += q.values[m * K + k]! - shift + offset;
   }
-  return { offset: at, rows: M, cols: K, q8: { zpe: zpeAt, scale: scaleAt } };
+  return { offset: at, rows: M, cols: K, q8: { zpe: zpeAt, scale: scaleAt, ...(seven ? { colsum: colsumAt } : {}) } };
 }
 
 /** An activation of this batch: its byte offset in the arena and its [rows, cols]. */
@@ -526,6 +559,7 @@ class WasmKernels implements OpKernels<Span> {
       [A.Q8_LN_EPS, ln ? ln.node.eps : 0, 'f32'],
       [A.Q8_STATS, statsAt],
       [A.Q8_STATS_COUNT, statsCount],
+      [A.Q8_COLSUM, w.q8.colsum ?? 0],
     ]);
     return ln !== undefined;
   }

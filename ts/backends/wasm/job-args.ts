@@ -77,6 +77,8 @@ export const Q8_LN_BETA = 18;
 export const Q8_LN_EPS = 19;
 export const Q8_STATS = 20;
 export const Q8_STATS_COUNT = 21;
+/** 0, or the column sums of W's 7-bit layout (relaxed builds, see assembly/gemm-q8.ts). */
+export const Q8_COLSUM = 22;
 
 // Min and max of COUNT f32 values, CHUNK values per task: (min, max) pairs at STATS.
 export const Q8MM_X = 1;
