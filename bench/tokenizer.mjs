@@ -53,30 +53,35 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 const rate = (ms) => Math.round((texts.length / ms) * 1000);
 
 console.log(`corpus: ${texts.length} texts, ${runs} runs after one warm-up, max length ${maxLength ?? 'none'}`);
+// Round robin: every run times every family (and the baseline) once, so that a machine whose
+// load changes over time slows them all alike.
+const entries = [];
 for (const [name, path] of families) {
   const file = new URL(path, root);
   if (!existsSync(file)) continue;
   const json = readFileSync(file, 'utf8');
-  const type = JSON.parse(json).model.type;
-  let withBaseline = Baseline !== undefined;
+  let baseline = Baseline !== undefined;
   try {
-    if (withBaseline) Baseline.fromTokenizerJson(json);
+    if (baseline) Baseline.fromTokenizerJson(json);
   } catch {
-    withBaseline = false; // the baseline cannot read this file
+    baseline = false; // the baseline cannot read this file
   }
-  const ours = [];
-  const theirs = [];
-  let tokens = 0;
-  for (let r = 0; r <= runs; r++) {
-    const a = pass(Tokenizer, json);
-    const b = withBaseline ? pass(Baseline, json) : undefined;
+  entries.push({ name, json, type: JSON.parse(json).model.type, baseline, ours: [], theirs: [], tokens: 0 });
+}
+for (let r = 0; r <= runs; r++) {
+  for (const e of entries) {
+    const a = pass(Tokenizer, e.json);
+    const b = e.baseline ? pass(Baseline, e.json) : undefined;
     if (r === 0) continue; // warm-up: JIT and lazily built tables
-    ours.push(a.ms);
-    tokens = a.tokens;
-    if (b) theirs.push(b.ms);
+    e.ours.push(a.ms);
+    e.tokens = a.tokens;
+    if (b) e.theirs.push(b.ms);
   }
-  const ms = median(ours);
-  let line = `${name.padEnd(36)} ${String(type).padEnd(10)} ${String(rate(ms)).padStart(7)} texts/s ${String(Math.round((tokens / ms) * 1000)).padStart(9)} tokens/s`;
-  if (withBaseline) line += `   baseline ${rate(median(theirs))} texts/s (×${(median(theirs) / ms).toFixed(2)})`;
+}
+const reference = entries[0] ? median(entries[0].ours) : 1;
+for (const e of entries) {
+  const ms = median(e.ours);
+  let line = `${e.name.padEnd(36)} ${String(e.type).padEnd(10)} ${String(rate(ms)).padStart(7)} texts/s ${String(Math.round((e.tokens / ms) * 1000)).padStart(9)} tokens/s  ×${(reference / ms).toFixed(2)} of the first`;
+  if (e.baseline) line += `   baseline ${rate(median(e.theirs))} texts/s (this build ×${(median(e.theirs) / ms).toFixed(2)})`;
   console.log(line);
 }

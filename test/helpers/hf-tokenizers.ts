@@ -16,7 +16,7 @@ export interface ReferenceEncoding {
 }
 export interface ReferenceTokenizer {
   encode(text: string, pair: string | null, options: { addSpecialTokens: boolean }): Promise<ReferenceEncoding>;
-  encodeBatch(texts: string[], options: { addSpecialTokens: boolean }): Promise<ReferenceEncoding[]>;
+  encodeBatch(texts: Array<string | [string, string]>, options: { addSpecialTokens: boolean }): Promise<ReferenceEncoding[]>;
 }
 export interface ReferenceNormalizer {
   normalizeString(text: string): string;

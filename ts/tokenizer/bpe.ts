@@ -99,6 +99,10 @@ export class Bpe implements TokenizerModel {
   /** Ids of single-character symbols for the first 512 code points (byte-level alphabets). */
   private readonly charIds = new Int32Array(512).fill(-1);
   private readonly queue = new MergeQueue();
+  /** Per-symbol links, reused across words (grown when a longer word comes). */
+  private next = new Int32Array(64);
+  private prev = new Int32Array(64);
+  private removed = new Uint8Array(64);
 
   constructor(
     readonly vocab: ReadonlyMap<string, number>,
@@ -208,9 +212,14 @@ export class Bpe implements TokenizerModel {
   private applyMerges(c: number[]): number[] {
     const n = c.length;
     if (n < 2) return c;
-    const next = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const removed = new Uint8Array(n);
+    if (n > this.next.length) {
+      const size = Math.max(n, this.next.length * 2);
+      this.next = new Int32Array(size);
+      this.prev = new Int32Array(size);
+      this.removed = new Uint8Array(size);
+    }
+    const { next, prev, removed } = this;
+    removed.fill(0, 0, n);
     const queue = this.queue;
     queue.clear();
     for (let i = 0; i < n; i++) {

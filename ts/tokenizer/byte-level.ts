@@ -28,11 +28,21 @@ export function byteLevelChars(): Uint16Array {
  */
 export function toByteLevel(text: string): string {
   const table = byteLevelChars();
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
+  // Printable ASCII other than space stands for itself.
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) break;
+    i++;
+  }
+  if (i === text.length) return text;
+  const units = scratch(text.length * 4);
+  let n = 0;
+  for (let k = 0; k < i; k++) units[n++] = text.charCodeAt(k);
+  for (; i < text.length; i++) {
     let cp = text.charCodeAt(i);
     if (cp < 0x80) {
-      out += String.fromCharCode(table[cp]!);
+      units[n++] = table[cp]!;
       continue;
     }
     if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
@@ -43,17 +53,32 @@ export function toByteLevel(text: string): string {
       }
     }
     if (cp < 0x800) {
-      out += String.fromCharCode(table[0xc0 | (cp >> 6)]!, table[0x80 | (cp & 0x3f)]!);
+      units[n++] = table[0xc0 | (cp >> 6)]!;
     } else if (cp < 0x10000) {
-      out += String.fromCharCode(table[0xe0 | (cp >> 12)]!, table[0x80 | ((cp >> 6) & 0x3f)]!, table[0x80 | (cp & 0x3f)]!);
+      units[n++] = table[0xe0 | (cp >> 12)]!;
+      units[n++] = table[0x80 | ((cp >> 6) & 0x3f)]!;
     } else {
-      out += String.fromCharCode(
-        table[0xf0 | (cp >> 18)]!,
-        table[0x80 | ((cp >> 12) & 0x3f)]!,
-        table[0x80 | ((cp >> 6) & 0x3f)]!,
-        table[0x80 | (cp & 0x3f)]!,
-      );
+      units[n++] = table[0xf0 | (cp >> 18)]!;
+      units[n++] = table[0x80 | ((cp >> 12) & 0x3f)]!;
+      units[n++] = table[0x80 | ((cp >> 6) & 0x3f)]!;
     }
+    units[n++] = table[0x80 | (cp & 0x3f)]!;
   }
+  return fromCharCodes(units, n);
+}
+
+let scratchUnits = new Uint16Array(256);
+
+function scratch(size: number): Uint16Array {
+  if (scratchUnits.length < size) scratchUnits = new Uint16Array(Math.max(size, scratchUnits.length * 2));
+  return scratchUnits;
+}
+
+/** The string of the first `n` code units, in chunks (a huge apply would overflow the stack). */
+function fromCharCodes(units: Uint16Array, n: number): string {
+  const CHUNK = 8192;
+  if (n <= CHUNK) return String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
+  let out = '';
+  for (let k = 0; k < n; k += CHUNK) out += String.fromCharCode.apply(null, units.subarray(k, Math.min(n, k + CHUNK)) as unknown as number[]);
   return out;
 }

@@ -14,7 +14,6 @@ import {
   nfd,
   normalizeForm,
 } from './unicode.js';
-export { Precompiled } from './precompiled.js';
 
 /**
  * Turns raw text into normalized text.

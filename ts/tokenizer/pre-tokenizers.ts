@@ -395,6 +395,8 @@ function gpt2Kind(cp: number): CharKind {
   return CharKind.Other;
 }
 
+let kindBuffer = new Uint8Array(256);
+
 /**
  * The matches of the GPT-2 regex `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
  * as piece boundaries [0, b1, b2, ..., length]. The regex matches every character, so the
@@ -405,8 +407,10 @@ function gpt2Kind(cp: number): CharKind {
 export function gpt2Split(text: string): number[] {
   const n = text.length;
   const bounds = [0];
-  // Kinds and widths per UTF-16 position, computed once.
-  const kinds = new Uint8Array(n + 1);
+  // Kinds and widths per UTF-16 position, computed once (a buffer reused across calls).
+  if (kindBuffer.length < n + 1) kindBuffer = new Uint8Array(Math.max(n + 1, kindBuffer.length * 2));
+  const kinds = kindBuffer;
+  kinds[n] = 0;
   for (let i = 0; i < n; i++) {
     const cp = text.codePointAt(i)!;
     kinds[i] = gpt2Kind(cp);

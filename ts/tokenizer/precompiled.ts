@@ -9,10 +9,11 @@
  * UTF-8 bytes is replaced whole by the replacement of the *shortest* rule matching a prefix of it
  * (the rest of the cluster is dropped: "yes, this seems broken" says the reference, and it is
  * what XLM-R, mBART and Marian were trained with); otherwise, and when no rule matches, each code
- * point is looked up alone.
+ * point is looked up alone. Clusters follow the rules of `continuesCluster` (unicode-sets.ts).
  */
 import { DualbertError } from '../errors.js';
-import { CodePointSet, onigClass } from './unicode-sets.js';
+import type { Normalizer } from './normalizers.js';
+import { continuesCluster } from './unicode-sets.js';
 
 /** UTF-8 bytes of one code point into `out` at `at`; returns the new end. */
 function putUtf8(cp: number, out: Uint8Array, at: number): number {
@@ -45,73 +46,11 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-/** Where a grapheme cluster can be known to end without segmenting: before ASCII after ASCII. */
-function forcedBoundary(text: string, j: number): boolean {
-  const c = text.charCodeAt(j);
-  const prev = text.charCodeAt(j - 1);
-  return c < 0x80 && prev < 0x80 && !(prev === 0x0d && c === 0x0a);
-}
-
-let joiners: CodePointSet | undefined;
-
-/**
- * Code points that can join the cluster of the code point before them (Extend, ZWJ, SpacingMark,
- * Hangul jamo, regional indicators) or the one after them (Prepend). A stretch of text without
- * any of these is one cluster per code point, and needs no segmenter.
- */
-function mayJoin(cp: number): boolean {
-  if (joiners === undefined) {
-    const extra = [
-      [0x600, 0x605], [0x6dd, 0x6dd], [0x70f, 0x70f], [0x890, 0x891], [0x8e2, 0x8e2], [0xd4e, 0xd4e], [0xe33, 0xe33],
-      [0xeb3, 0xeb3], [0x1100, 0x11ff], [0x200c, 0x200d], [0xa960, 0xa97f], [0xd7b0, 0xd7ff], [0xff9e, 0xff9f],
-      [0x110bd, 0x110bd], [0x110cd, 0x110cd], [0x111c2, 0x111c3], [0x1193f, 0x1193f], [0x11941, 0x11941],
-      [0x11a3a, 0x11a3a], [0x11a84, 0x11a89], [0x11d46, 0x11d46], [0x11f02, 0x11f02], [0x1f1e6, 0x1f1ff],
-      [0x1f3fb, 0x1f3ff], [0xe0020, 0xe007f],
-    ];
-    const marks = onigClass('M').ranges;
-    const all: number[][] = [...extra];
-    for (let i = 0; i < marks.length; i += 2) all.push([marks[i]!, marks[i + 1]!]);
-    all.sort((a, b) => a[0]! - b[0]!);
-    const flat: number[] = [];
-    for (const [a, b] of all) {
-      if (flat.length && a! <= flat[flat.length - 1]! + 1) flat[flat.length - 1] = Math.max(flat[flat.length - 1]!, b!);
-      else flat.push(a!, b!);
-    }
-    joiners = new CodePointSet(Uint32Array.from(flat));
-  }
-  return joiners.has(cp);
-}
-
-type Segmenter = { segment(text: string): Iterable<{ index: number }> };
-let segmenter: Segmenter | null | undefined;
-
-/**
- * Extended grapheme clusters of `text` as [start, end) pairs in UTF-16 offsets, through
- * `Intl.Segmenter` (the engine's Unicode version; the reference uses unicode-segmentation's).
- * Without `Intl.Segmenter`, a code point and the combining marks after it form a cluster.
- */
-function graphemeStarts(text: string): number[] {
-  segmenter ??= typeof Intl !== 'undefined' && 'Segmenter' in Intl ? new Intl.Segmenter('und', { granularity: 'grapheme' }) : null;
-  const starts: number[] = [];
-  if (segmenter !== null) {
-    for (const s of segmenter.segment(text)) starts.push(s.index);
-    return starts;
-  }
-  for (let i = 0; i < text.length; i++) {
-    const cp = text.codePointAt(i)!;
-    const isMark = (cp >= 0x300 && cp <= 0x36f) || (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe20 && cp <= 0xfe2f);
-    if (i === 0 || !isMark) starts.push(i);
-    if (cp > 0xffff) i++;
-  }
-  return starts;
-}
-
 /**
  * The `Precompiled` normalizer of a tokenizer.json.
  * @example const n = Precompiled.fromBase64(json.normalizer.precompiled_charsmap); n.normalize('ﬁ') // 'fi' with nmt_nfkc rules
  */
-/** A normalizer (normalizers.ts `Normalizer`, matched structurally: that module re-exports this one). */
-export class Precompiled {
+export class Precompiled implements Normalizer {
   private readonly units: Uint32Array;
   private readonly pool: Uint8Array;
   private readonly replacements = new Map<number, string>();
@@ -182,6 +121,7 @@ export class Precompiled {
     if (r === undefined) {
       const value = this.firstPrefixValue(this.buffer, putUtf8(cp, this.buffer, 0));
       r = value < 0 ? null : this.replacementAt(value);
+      if (this.single.size >= 65_536) this.single.clear(); // bounded: texts repeat few characters
       this.single.set(cp, r);
     }
     return r;
@@ -190,60 +130,27 @@ export class Precompiled {
   normalize(text: string): string {
     let out = '';
     let copiedUpTo = 0;
-    // Runs between forced boundaries; a run of one ASCII character is one cluster.
-    let runStart = 0;
-    for (let j = 1; j <= text.length; j++) {
-      if (j < text.length && !forcedBoundary(text, j)) continue;
-      if (j - runStart === 1 && text.charCodeAt(runStart) < 0x80) {
-        const r = this.ofCodePoint(text.charCodeAt(runStart));
-        if (r !== null) {
-          out += text.slice(copiedUpTo, runStart) + r;
-          copiedUpTo = j;
-        }
-      } else if (!this.runMayJoin(text, runStart, j)) {
-        for (let i = runStart; i < j; i++) {
-          const cp = text.codePointAt(i)!;
-          const width = cp > 0xffff ? 2 : 1;
-          const r = this.ofCodePoint(cp);
-          if (r !== null) {
-            out += text.slice(copiedUpTo, i) + r;
-            copiedUpTo = i + width;
-          }
-          i += width - 1;
-        }
-      } else {
-        const run = text.slice(runStart, j);
-        const starts = graphemeStarts(run);
-        for (let g = 0; g < starts.length; g++) {
-          const gs = runStart + starts[g]!;
-          const ge = g + 1 < starts.length ? runStart + starts[g + 1]! : j;
-          const replaced = this.clusterReplacement(text, gs, ge);
-          if (replaced !== null) {
-            out += text.slice(copiedUpTo, gs) + replaced;
-            copiedUpTo = ge;
-          }
-        }
+    for (let i = 0; i < text.length; ) {
+      const first = text.codePointAt(i)!;
+      let end = i + (first > 0xffff ? 2 : 1);
+      for (let previous = first; end < text.length; ) {
+        const next = text.codePointAt(end)!;
+        if (!continuesCluster(previous, next)) break;
+        end += next > 0xffff ? 2 : 1;
+        previous = next;
       }
-      runStart = j;
+      const replaced = this.clusterReplacement(text, i, end, first);
+      if (replaced !== null) {
+        out += text.slice(copiedUpTo, i) + replaced;
+        copiedUpTo = end;
+      }
+      i = end;
     }
     return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
   }
 
-  private runMayJoin(text: string, start: number, end: number): boolean {
-    for (let i = start; i < end; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 0x0d) return true; // CR LF is one cluster
-      if (c < 0x300) continue;
-      const cp = text.codePointAt(i)!;
-      if (mayJoin(cp)) return true;
-      if (cp > 0xffff) i++;
-    }
-    return false;
-  }
-
   /** The normalized text of one grapheme cluster, or null when it is unchanged. */
-  private clusterReplacement(text: string, start: number, end: number): string | null {
-    const first = text.codePointAt(start)!;
+  private clusterReplacement(text: string, start: number, end: number, first: number): string | null {
     const firstWidth = first > 0xffff ? 2 : 1;
     if (start + firstWidth === end) return this.ofCodePoint(first);
     // Whole cluster first, when shorter than 6 UTF-8 bytes.

@@ -24,7 +24,6 @@ import {
   LowercaseNormalizer,
   NfdNormalizer,
   NmtNormalizer,
-  Precompiled,
   PrependNormalizer,
   ReplaceNormalizer,
   SequenceNormalizer,
@@ -34,6 +33,7 @@ import {
   type Normalizer,
 } from './normalizers.js';
 import type { PaddingParams } from './padding.js';
+import { Precompiled } from './precompiled.js';
 import {
   BertProcessing,
   ByteLevelProcessing,

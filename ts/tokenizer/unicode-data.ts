@@ -518,6 +518,31 @@ export const NUMERIC =
   '7a.m,9p.2,id5.9,152.j,c.j,30.o,ut.1d,1ts.9,bq.9,dy.9,6v.9,jw.8,3k.9,lz.1m,1.2,1.3,24.18,1.e,qq.c,' +
   '25f.9';
 
+/** Grapheme_Cluster_Break Extend, ZWJ and SpacingMark (this engine's ICU): join the cluster before them. */
+export const GRAPHEME_EXTEND =
+  'lc.33,7n.6,7b.18,1,1.1,1.1,1,20.a,1c.k,g,2t.6,2.5,2.1,1.3,z,u.q,2j.a,1m.8,9,o.3,1.8,1.2,1.4,17.2,' +
+  '1n.8,16.n,1.w,1i.2,1.h,1.6,a.1,t.2,1k,1.6,2.1,2.2,9,a.1,q,2.2,1k,1.4,4.1,2.2,3,u.1,3,b.2,1k,1.7,1.2,' +
+  '1.2,k.1,m.5,1.2,1k,1.6,2.1,2.2,7.2,a.1,u,1n.4,3.2,1.3,9,14.4,1j,1.6,1.2,1.3,7.1,b.1,t.2,1k,1.6,1.2,' +
+  '1.3,7.1,b.1,f,c.3,1j.1,1.6,1.2,1.3,9,a.1,t.2,1y,4.5,1,1.7,i.1,1p,1.7,c.7,2q,1.9,b.6,21.1,r,1,1,4.1,' +
+  '1d.j,1.1,5.a,1.z,9,2u.a,1.5,n.3,4.2,g.3,d,1.2,6,f,jj.2,qa.3,s.2,t.1,u.1,1s.v,9,19.2,1,39.1,y,3a.b,' +
+  '4.b,63.4,1l.9,1,1,2.n,2,1c.19,2.b,k.4,1b.g,12.8,c.2,u.c,1k.d,1c.j,48.2,1.k,4,6,2.2,5i.1r,ek.1,5e.w,' +
+  '2da.2,3x,2o.v,fe.5,2x.1,n9w.3,1.9,w.1,28.1,7k,3,4,n.4,4,2b.1,1e.h,q.h,d,12.7,p.c,18.3,1b.d,10,1v.d,c,' +
+  '8.1,1a,1f,1.2,2.1,5.1,1,15.4,5.1,6k.7,1.1,fn4,kh.f,g.f,a6.1,gt,6a,45.4,1ae.2,1.1,5.3,14.2,4,4l.1,' +
+  'fx.3,1t.4,8t.1,25.5,1y.a,1d.3,3e.2,1h.e,15,2.1,a.3,19.a,7,1p.2,10.d,g.1,18,c.2,1c.d,8.3,1.1,2k.b,6,2,' +
+  '4d.b,l.3,1j.1,1.6,2.1,2.2,9,a.1,2.6,3.4,1v.8,1,2,1.3,1.4,1,e.1,2a.h,n,29.j,6j.6,2.8,r.1,2a.g,2y.c,' +
+  '2t.2,2.9,74.e,6t.5,1.1,2.3,1,1.1,3x.6,2.6,3,s.9,14.6,1.3,8,9.a,1a.f,5i.7,5j.7,1.7,2a.l,1.d,3e.5,3,' +
+  '1.1,1.6,1,1u.4,1.1,1.4,9n.3,9.1,1,1c.6,3.4,n,44l,6.e,8ug.h,1xc.4,1n.6,t4,1.1i,7.3,29,b.1,f57.1,' +
+  '3mp.19,2.m,f2.4,3.5,8.7,2.6,u.3,44.2,1iz.1i,4.1d,8,e,m.4,1.e,11s.6,1.g,2.6,1.1,1.4,2s,4g.6,af,1p.3,' +
+  'e4.3,72.1,6r,2,7.1,5,d6.6,31.6,240.4,gx7k.2n,3k.6n';
+
+/** Grapheme_Cluster_Break Prepend: joins the cluster after it. */
+export const GRAPHEME_PREPEND =
+  '16o.5,5z,1d,ao.1,28,vf,1f8u,f,6s.1,el,12l,1,8y.5,jg,cb';
+
+/** Grapheme_Cluster_Break Control (CR and LF apart): a cluster of its own. */
+export const GRAPHEME_CONTROL =
+  '0.9,1.1,1.h,2n.w,d,12m,3jl,1ks,2.1,o.6,1d.f,17yn,6o.b,ab8.f,qxs.3,43z.7,h405.v,2o.3j,6o.2rz';
+
 /** Oniguruma classes of the reference regexes: `\p{L}` `\p{N}` `\p{P}` `\p{S}` `\p{M}` `\s` `\w` `\d`. */
 export const ONIG_CLASSES = {
   L:

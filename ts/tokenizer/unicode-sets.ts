@@ -3,7 +3,7 @@
  * character classes the reference's regexes use (`\p{L}`, `\s`, ...), `char::is_numeric`, and the
  * code points with a compatibility decomposition. Each set is decoded on first use.
  */
-import { COMPAT_DECOMPOSABLE, NUMERIC, ONIG_CLASSES } from './unicode-data.js';
+import { COMPAT_DECOMPOSABLE, GRAPHEME_CONTROL, GRAPHEME_EXTEND, GRAPHEME_PREPEND, NUMERIC, ONIG_CLASSES } from './unicode-data.js';
 
 /**
  * A set of code points: a bitmap for the BMP (one lookup in hot loops), sorted ranges above it.
@@ -125,4 +125,27 @@ let compatSet: CodePointSet | undefined;
 export function hasCompatDecomposition(cp: number): boolean {
   compatSet ??= CodePointSet.fromGapRanges(COMPAT_DECOMPOSABLE);
   return compatSet.has(cp);
+}
+
+let graphemeSets: { extend: CodePointSet; prepend: CodePointSet; control: CodePointSet } | undefined;
+
+/**
+ * Whether an extended grapheme cluster continues from `previous` into `next`, by the rules
+ * that decide clusters shorter than 6 UTF-8 bytes (all the Precompiled normalizer needs): CR ×
+ * LF; Control, CR and LF stand alone; × Extend, ZWJ, SpacingMark; Prepend ×. Hangul syllable
+ * sequences, emoji ZWJ sequences, regional indicator pairs and Indic conjuncts only form
+ * clusters of 6 bytes or more, which are treated character by character anyway.
+ * @example continuesCluster(0x65, 0x301) // true: 'e' + combining acute
+ */
+export function continuesCluster(previous: number, next: number): boolean {
+  if (previous === 0x0d) return next === 0x0a;
+  if (next < 0x300 && previous < 0x300) return false; // the common case: no rule applies
+  const sets = (graphemeSets ??= {
+    extend: CodePointSet.fromGapRanges(GRAPHEME_EXTEND),
+    prepend: CodePointSet.fromGapRanges(GRAPHEME_PREPEND),
+    control: CodePointSet.fromGapRanges(GRAPHEME_CONTROL),
+  });
+  if (previous === 0x0a || sets.control.has(previous)) return false;
+  if (next === 0x0d || next === 0x0a || sets.control.has(next)) return false;
+  return sets.extend.has(next) || sets.prepend.has(previous);
 }

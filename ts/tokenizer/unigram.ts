@@ -64,6 +64,10 @@ export class Unigram implements TokenizerModel {
   /** Token id ending at each trie node, or -1. */
   private nodeToken: Int32Array;
   private readonly cache = new Map<string, WordPieces>();
+  /** Viterbi tables, reused across words (grown when a longer word comes). */
+  private bestScore = new Float64Array(64);
+  private bestStart = new Int32Array(64);
+  private bestId = new Int32Array(64);
 
   constructor(
     pieces: ReadonlyArray<readonly [string, number]>,
@@ -127,9 +131,15 @@ export class Unigram implements TokenizerModel {
     const ids: number[] = [];
     const tokens: string[] = [];
     if (n === 0) return { ids, tokens };
-    const bestScore = new Float64Array(n + 1);
-    const bestStart = new Int32Array(n + 1).fill(-1);
-    const bestId = new Int32Array(n + 1);
+    if (this.bestScore.length < n + 1) {
+      const size = Math.max(n + 1, this.bestScore.length * 2);
+      this.bestScore = new Float64Array(size);
+      this.bestStart = new Int32Array(size);
+      this.bestId = new Int32Array(size);
+    }
+    const { bestScore, bestStart, bestId } = this;
+    bestScore[0] = 0;
+    bestStart.fill(-1, 0, n + 1);
     const unkScore = this.minScore - UNK_PENALTY;
     const { edges, nodeToken, scores } = this;
     for (let start = 0; start < n; ) {

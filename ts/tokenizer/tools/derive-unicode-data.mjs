@@ -6,7 +6,7 @@
 // A development tool, not part of the library (it needs Node and the reference binding, which is
 // not a dependency; test/tokenizer-reference.test.ts checks the result against it). Usage:
 //   npm install --no-save tokenizers@0.23.2
-//   node ts/tokenizer/tools/derive-unicode-data.mjs > ts/tokenizer/unicode-data.ts   (about a minute)
+//   node ts/tokenizer/tools/derive-unicode-data.mjs > ts/tokenizer/unicode-data.ts   (a few minutes)
 import hf from 'tokenizers';
 import referencePackage from 'tokenizers/package.json' with { type: 'json' };
 
@@ -215,6 +215,24 @@ const ONIG_CLASSES = { L: '\\p{L}', N: '\\p{N}', P: '\\p{P}', S: '\\p{S}', M: '\
 const onig = {};
 for (const [name, pattern] of Object.entries(ONIG_CLASSES)) onig[name] = await onigClass(pattern);
 
+// Grapheme clusters, for the Precompiled normalizer (which treats clusters shorter than 6 UTF-8
+// bytes as one unit): which code points join the cluster before them (Extend, ZWJ, SpacingMark),
+// which join the one after them (Prepend), which break on both sides (Control). From this
+// engine's Intl.Segmenter (ICU); the reference uses the unicode-segmentation crate, and
+// test/tokenizer-components.test.ts checks the result against it.
+const segmenter = new Intl.Segmenter('und', { granularity: 'grapheme' });
+const oneCluster = (s) => segmenter.segment(s).containing(0).segment.length === s.length;
+const graphemeExtend = [];
+const graphemePrepend = [];
+const graphemeControl = [];
+for (let cp = 0; cp < 0x110000; cp++) {
+  if (isSurrogate(cp) || cp === 0x0d || cp === 0x0a) continue;
+  const c = String.fromCodePoint(cp);
+  if (oneCluster('a' + c)) graphemeExtend.push(cp);
+  else if (oneCluster(c + 'a')) graphemePrepend.push(cp);
+  else if (!oneCluster(c + '\u0301')) graphemeControl.push(cp);
+}
+
 // Compact ranges: each entry is `gap` or `gap.length` in base 36, where the range starts `gap`
 // code points after the previous range's end (plus one) and spans `length` more code points.
 function toGapRanges(codePoints) {
@@ -278,6 +296,15 @@ out.push(`export const COMPAT_DECOMPOSABLE =\n${wrap(toGapRanges(compatDecomposa
 out.push('');
 out.push('/** `char::is_numeric` (the `Digits` pre-tokenizer). */');
 out.push(`export const NUMERIC =\n${wrap(toGapRanges(numeric))};`);
+out.push('');
+out.push('/** Grapheme_Cluster_Break Extend, ZWJ and SpacingMark (this engine\'s ICU): join the cluster before them. */');
+out.push(`export const GRAPHEME_EXTEND =\n${wrap(toGapRanges(graphemeExtend))};`);
+out.push('');
+out.push('/** Grapheme_Cluster_Break Prepend: joins the cluster after it. */');
+out.push(`export const GRAPHEME_PREPEND =\n${wrap(toGapRanges(graphemePrepend))};`);
+out.push('');
+out.push('/** Grapheme_Cluster_Break Control (CR and LF apart): a cluster of its own. */');
+out.push(`export const GRAPHEME_CONTROL =\n${wrap(toGapRanges(graphemeControl))};`);
 out.push('');
 out.push('/** Oniguruma classes of the reference regexes: `\\p{L}` `\\p{N}` `\\p{P}` `\\p{S}` `\\p{M}` `\\s` `\\w` `\\d`. */');
 out.push('export const ONIG_CLASSES = {');
