@@ -140,11 +140,14 @@ let graphemeSets: { extend: CodePointSet; prepend: CodePointSet; control: CodePo
 export function continuesCluster(previous: number, next: number): boolean {
   if (previous === 0x0d) return next === 0x0a;
   if (next < 0x300 && previous < 0x300) return false; // the common case: no rule applies
-  const sets = (graphemeSets ??= {
-    extend: CodePointSet.fromGapRanges(GRAPHEME_EXTEND),
-    prepend: CodePointSet.fromGapRanges(GRAPHEME_PREPEND),
-    control: CodePointSet.fromGapRanges(GRAPHEME_CONTROL),
-  });
+  if (graphemeSets === undefined) {
+    graphemeSets = {
+      extend: CodePointSet.fromGapRanges(GRAPHEME_EXTEND),
+      prepend: CodePointSet.fromGapRanges(GRAPHEME_PREPEND),
+      control: CodePointSet.fromGapRanges(GRAPHEME_CONTROL),
+    };
+  }
+  const sets = graphemeSets;
   if (previous === 0x0a || sets.control.has(previous)) return false;
   if (next === 0x0d || next === 0x0a || sets.control.has(next)) return false;
   return sets.extend.has(next) || sets.prepend.has(previous);
