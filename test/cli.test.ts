@@ -154,7 +154,7 @@ describe('dualbert CLI', () => {
     const report = JSON.parse(r.stdout) as {
       dualbert: string;
       capabilities: { wasm: { simd: boolean; threads: boolean }; cores: number; webgpu: { available: boolean } };
-      model: { config: { hiddenSize: number }; encoderParameters: number; defaults: { maxLength: number } };
+      model: { family: string; ops: string[]; config: { hiddenSize: number }; encoderParameters: number; defaults: { maxLength: number } };
     };
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(report.dualbert).toBe(pkg.version);
@@ -163,6 +163,8 @@ describe('dualbert CLI', () => {
     expect(report.capabilities.cores).toBeGreaterThan(0);
     expect(typeof report.capabilities.webgpu.available).toBe('boolean');
     expect(report.model.config.hiddenSize).toBe(384);
+    expect(report.model.family).toBe('bert');
+    expect(report.model.ops).toEqual(['embed: word + position + token type', 'layerNorm', 'linear', 'attention', 'linear + gelu', 'pool (mean)', 'normalize']);
     expect(report.model.defaults.maxLength).toBe(256);
     // all-MiniLM-L6-v2 has 22.7 M parameters, of which the pooler (not used for embeddings) is 148 k.
     expect(report.model.encoderParameters).toBe(22_565_376);

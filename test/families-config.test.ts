@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../ts/backends/reference/reference-backend.js';
 import { buildBertGraph } from '../ts/graph/bert.js';
 import { maxSequenceLength } from '../ts/graph/config.js';
+import { describeEncoder } from '../ts/graph/families.js';
 import { runGraph } from '../ts/graph/execute.js';
 import { bindWeights } from '../ts/graph/weights.js';
 import { DualbertError } from '../ts/index.js';
@@ -21,7 +22,8 @@ import { batchOfRows, compareRows, familyDir, familyModelDir, loadFamilyGolden }
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const configOf = (family: string): Record<string, unknown> => JSON.parse(readFileSync(join(familyDir(family), 'config.json'), 'utf8')) as Record<string, unknown>;
+const configOf = (family: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(familyDir(family), 'config.json'), 'utf8')) as Record<string, unknown>;
 
 function expectRefused(json: Record<string, unknown>, code: string, pattern: RegExp): void {
   let error: unknown;
@@ -71,8 +73,16 @@ describe('family configs', () => {
     delete v4['rope_parameters'];
     const a = parseBertConfig(v5);
     expect(parseBertConfig(v4)).toEqual(a);
-    expect(a).toMatchObject({ family: 'modernbert', layerTypes: ['full', 'sliding', 'sliding'], slidingWindow: 4, rope: { theta: 160000, localTheta: 10000, layout: 'half' } });
-    await expectGolden('modernbert', familyModelDir('modernbert', { dirs, edit: (c) => Object.assign(c, v4, { layer_types: undefined, rope_parameters: undefined }) }));
+    expect(a).toMatchObject({
+      family: 'modernbert',
+      layerTypes: ['full', 'sliding', 'sliding'],
+      slidingWindow: 4,
+      rope: { theta: 160000, localTheta: 10000, layout: 'half' },
+    });
+    await expectGolden(
+      'modernbert',
+      familyModelDir('modernbert', { dirs, edit: (c) => Object.assign(c, v4, { layer_types: undefined, rope_parameters: undefined }) }),
+    );
   });
 
   it("NomicBERT's own Hub config (n_embd, n_layer, swiglu) is transformers 5's model", async () => {
@@ -98,21 +108,72 @@ describe('family configs', () => {
       pad_token_id: 0,
     };
     expect(parseBertConfig(hub)).toEqual(parseBertConfig(v5));
-    await expectGolden('nomic-bert', familyModelDir('nomic-bert', { dirs, edit: (c) => {
-      for (const k of Object.keys(c)) delete c[k];
-      Object.assign(c, hub);
-    } }));
+    await expectGolden(
+      'nomic-bert',
+      familyModelDir('nomic-bert', {
+        dirs,
+        edit: (c) => {
+          for (const k of Object.keys(c)) delete c[k];
+          Object.assign(c, hub);
+        },
+      }),
+    );
+  });
+
+  it('dualbert info names the family and the ops its graph runs', () => {
+    const ops = (family: string) => describeEncoder(buildBertGraph(parseBertConfig(configOf(family)), { pooling: 'mean', normalize: true }));
+    expect(ops('xlm-roberta')).toEqual({
+      family: 'roberta',
+      ops: ['embed: word + position from 2 + token type', 'layerNorm', 'linear', 'attention', 'linear + gelu', 'pool (mean)', 'normalize'],
+    });
+    expect(ops('mpnet').ops).toEqual([
+      'embed: word + position from 2',
+      'layerNorm',
+      'linear',
+      'attention + relative position bias',
+      'linear + gelu',
+      'pool (mean)',
+      'normalize',
+    ]);
+    expect(ops('modernbert')).toEqual({
+      family: 'modernbert',
+      ops: [
+        'embed: word',
+        'layerNorm',
+        'linear',
+        'rope (half, θ 160000)',
+        'attention',
+        'glu (gelu)',
+        'rope (half, θ 10000)',
+        'attention (sliding window ±4)',
+        'pool (mean)',
+        'normalize',
+      ],
+    });
+    expect(ops('nomic-bert')).toEqual({
+      family: 'nomic_bert',
+      ops: ['embed: word + token type', 'layerNorm', 'linear', 'rope (half, θ 1000)', 'attention', 'glu (silu)', 'pool (mean)', 'normalize'],
+    });
   });
 
   it('what is not implemented is refused by name', () => {
     const mb = configOf('modernbert');
-    expectRefused({ ...mb, rope_parameters: { full_attention: { rope_type: 'yarn', rope_theta: 1e4 }, sliding_attention: { rope_theta: 1e4 } } }, 'UNSUPPORTED_ARCHITECTURE', /rope_parameters\.full_attention\.rope_type "yarn"/);
+    expectRefused(
+      { ...mb, rope_parameters: { full_attention: { rope_type: 'yarn', rope_theta: 1e4 }, sliding_attention: { rope_theta: 1e4 } } },
+      'UNSUPPORTED_ARCHITECTURE',
+      /rope_parameters\.full_attention\.rope_type "yarn"/,
+    );
     expectRefused({ ...mb, layer_types: ['full_attention'] }, 'INVALID_CONFIG', /"layer_types" must list .* each of the 3 layers/);
     expectRefused({ ...mb, hidden_activation: 'relu' }, 'UNSUPPORTED_ARCHITECTURE', /hidden_activation "relu"/);
     const nomic = configOf('nomic-bert');
     expectRefused({ ...nomic, rotary_emb_fraction: 0.5 }, 'UNSUPPORTED_ARCHITECTURE', /rotary_emb_fraction 0\.5/);
     expectRefused({ ...nomic, head_dim: 32 }, 'UNSUPPORTED_ARCHITECTURE', /head_dim 32/);
     expectRefused({ model_type: 'nomic_bert', n_embd: 64, n_layer: 2, n_head: 4, prenorm: true }, 'UNSUPPORTED_ARCHITECTURE', /pre-norm NomicBERT/);
+    expectRefused(
+      { model_type: 'nomic_bert', n_embd: 64, n_layer: 2, n_head: 4, rotary_scaling_factor: 2 },
+      'UNSUPPORTED_ARCHITECTURE',
+      /"rotary_scaling_factor" 2: only unscaled RoPE/,
+    );
     expectRefused({ ...configOf('roberta'), hidden_act: 'relu' }, 'UNSUPPORTED_ARCHITECTURE', /hidden_act "relu"/);
     expectRefused({ ...configOf('roberta'), max_position_embeddings: 2 }, 'INVALID_CONFIG', /leaves no position after the offset 2/);
   });

@@ -37,7 +37,11 @@ const MODELS: [string, string][] = [
 ];
 
 function saved(dir: string): Saved {
-  const ref = JSON.parse(gunzipSync(readFileSync(join(dir, 'reference.json.gz'))).toString('utf8')) as { texts?: string[]; embedding_texts?: string[]; embeddings: number[][] };
+  const ref = JSON.parse(gunzipSync(readFileSync(join(dir, 'reference.json.gz'))).toString('utf8')) as {
+    texts?: string[];
+    embedding_texts?: string[];
+    embeddings: number[][];
+  };
   return { texts: ref.texts ?? ref.embedding_texts!, embeddings: ref.embeddings };
 }
 

@@ -82,7 +82,10 @@ const tolerance = (family: string, device: string): number => (device !== 'refer
 describe.each(DEVICES)('$name: encoder families against transformers (float64)', (device) => {
   const worst = new Map<string, number>();
   afterAll(() => {
-    if (worst.size) console.log(`[${device.name}] families vs transformers, max |Δ| last_hidden_state: ${[...worst].map(([f, d]) => `${f} ${d.toExponential(2)}`).join(', ')}`);
+    if (worst.size)
+      console.log(
+        `[${device.name}] families vs transformers, max |Δ| last_hidden_state: ${[...worst].map(([f, d]) => `${f} ${d.toExponential(2)}`).join(', ')}`,
+      );
   });
 
   it.for(FAMILIES)('%s: single, padded and long sequences; padding changes nothing', async (family, ctx) => {
@@ -104,12 +107,15 @@ describe.each(DEVICES)('$name: encoder families against transformers (float64)',
         expect(d.maxAbs, `${family} ${c.name}: last_hidden_state`).toBeLessThanOrEqual(tol);
         c.mean.forEach((row, b) => {
           if (row.some((v) => v === null)) return;
-          for (let k = 0; k < C; k++) expect(Math.abs(output[b * C + k]! - (row[k] as number)), `${family} ${c.name}: mean of sequence ${b}`).toBeLessThanOrEqual(tol);
+          for (let k = 0; k < C; k++)
+            expect(Math.abs(output[b * C + k]! - (row[k] as number)), `${family} ${c.name}: mean of sequence ${b}`).toBeLessThanOrEqual(tol);
         });
         // Each sequence alone gives the rows it has in the padded batch.
         if (c.input_ids.length > 1) {
           for (const [b, ids] of c.input_ids.entries()) {
-            const alone = (await runGraph(graph, backend, batchOfRows([ids], c.pad_id), { capture: [graph.lastHiddenState] })).captured.get(graph.lastHiddenState)!;
+            const alone = (await runGraph(graph, backend, batchOfRows([ids], c.pad_id), { capture: [graph.lastHiddenState] })).captured.get(
+              graph.lastHiddenState,
+            )!;
             let diff = 0;
             for (let i = 0; i < ids.length * C; i++) diff = Math.max(diff, Math.abs(alone[i]! - hidden[b * batch.seqLen * C + i]!));
             expect(diff, `${family} ${c.name}: sequence ${b} alone vs padded`).toBeLessThanOrEqual(2e-6);
@@ -138,7 +144,9 @@ describe('webgpu: a word table larger than a storage binding stays on the host',
     try {
       const host = onHost.stats().webgpu;
       const gpuOnly = resident.stats().webgpu;
-      console.log(`[webgpu] xlm-roberta word table ${table} B: on the host ${host.hostTableBytes} B, GPU weights ${host.weightBytes} B (resident: ${gpuOnly.weightBytes} B)`);
+      console.log(
+        `[webgpu] xlm-roberta word table ${table} B: on the host ${host.hostTableBytes} B, GPU weights ${host.weightBytes} B (resident: ${gpuOnly.weightBytes} B)`,
+      );
       expect(host.hostTableBytes).toBe(table);
       expect(gpuOnly.hostTableBytes).toBe(0);
       expect(gpuOnly.weightBytes - host.weightBytes).toBeGreaterThanOrEqual(table);

@@ -25,13 +25,35 @@ import { getNodeGpu, getNodeGpuAdapter, noAdapterHint, releaseNodeGpu } from './
 const LONG = process.env.DUALBERT_LONG === '1';
 const T = LONG ? 8192 : 1024;
 
-const base = { vocabSize: 500, hiddenSize: 128, numLayers: 2, numHeads: 2, intermediateSize: 192, maxPositions: 8192, typeVocabSize: 0, layerNormEps: 1e-5 } as const;
+const base = {
+  vocabSize: 500,
+  hiddenSize: 128,
+  numLayers: 2,
+  numHeads: 2,
+  intermediateSize: 192,
+  maxPositions: 8192,
+  typeVocabSize: 0,
+  layerNormEps: 1e-5,
+} as const;
 const MODELS: [string, BertConfig][] = [
   [
     'modernbert-shaped',
-    { ...base, family: 'modernbert', hiddenAct: 'gelu', rope: { theta: 160000, localTheta: 10000, layout: 'half' }, layerTypes: ['full', 'sliding'], slidingWindow: 64, attentionBias: false, mlpBias: false, normBias: false },
+    {
+      ...base,
+      family: 'modernbert',
+      hiddenAct: 'gelu',
+      rope: { theta: 160000, localTheta: 10000, layout: 'half' },
+      layerTypes: ['full', 'sliding'],
+      slidingWindow: 64,
+      attentionBias: false,
+      mlpBias: false,
+      normBias: false,
+    },
   ],
-  ['nomic-shaped', { ...base, family: 'nomic_bert', typeVocabSize: 2, hiddenAct: 'silu', rope: { theta: 1000, layout: 'half' }, attentionBias: false, mlpBias: false }],
+  [
+    'nomic-shaped',
+    { ...base, family: 'nomic_bert', typeVocabSize: 2, hiddenAct: 'silu', rope: { theta: 1000, layout: 'half' }, attentionBias: false, mlpBias: false },
+  ],
 ];
 
 /** Weights of a trained model's scale: Linear rows 1/√fan_in (Q/K a little larger, so attention is not uniform), norms near 1. */
@@ -63,7 +85,8 @@ describe.each(MODELS)('%s, B1 × T tokens', (name, config) => {
     const random = rng(7);
     const ids = Int32Array.from({ length: T }, () => 3 + Math.floor(random() * 490));
     const batchOf = (t: number) => ({ batchSize: 1, seqLen: t, ids: ids.slice(0, t), typeIds: new Int32Array(t), attentionMask: new Uint8Array(t).fill(1) });
-    const run = async (backend: Backend, t: number) => (await runGraph(graph, backend, batchOf(t), { capture: [graph.lastHiddenState] })).captured.get(graph.lastHiddenState)!;
+    const run = async (backend: Backend, t: number) =>
+      (await runGraph(graph, backend, batchOf(t), { capture: [graph.lastHiddenState] })).captured.get(graph.lastHiddenState)!;
     const reference = new Map<number, { out: Float32Array | Float64Array; ms: number }>();
     const want = async (t: number) => {
       if (!reference.has(t)) {

@@ -32,7 +32,10 @@ describe.each(['roberta', 'xlm-roberta', 'mpnet', 'modernbert', 'nomic-bert'])('
       const b = st.checkpoint.get(name)!;
       expect(a, `${name} read from the ONNX export`).toBeDefined();
       expect(a!.shape, name).toEqual(b.shape);
-      expect(Buffer.from(a!.data.buffer, a!.data.byteOffset, a!.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)), `${name} bit for bit`).toBe(true);
+      expect(
+        Buffer.from(a!.data.buffer, a!.data.byteOffset, a!.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)),
+        `${name} bit for bit`,
+      ).toBe(true);
     }
     // Bias-free families have no named bias to find their Linears by: graph order, said once.
     const biasFree = family === 'modernbert' || family === 'nomic-bert';

@@ -123,7 +123,9 @@ describe.each(CASES)('%s (real shape, recipe weights) against transformers', (na
           });
         });
       });
-      console.log(`[${device}] ${name}: ${compared} sequence(s) of ${golden.input_ids.map((r) => r.length).join('/')} tokens, max |Δ| ${worst.toExponential(2)}`);
+      console.log(
+        `[${device}] ${name}: ${compared} sequence(s) of ${golden.input_ids.map((r) => r.length).join('/')} tokens, max |Δ| ${worst.toExponential(2)}`,
+      );
       expect(compared).toBeGreaterThanOrEqual(1);
       expect(worst).toBeLessThanOrEqual(device === 'reference' ? 1e-5 : fast);
     } finally {

@@ -107,7 +107,10 @@ export function wordLevelTokenizer(vocabSize: number, padId: number): string {
  * (`weights`: the safetensors file, the ONNX export, or both) and a word-level tokenizer.
  * `edit` may rewrite config.json. Returns the directory.
  */
-export function familyModelDir(name: string, options: { weights?: 'safetensors' | 'onnx'; edit?: (config: Record<string, unknown>) => void; dirs?: string[] } = {}): string {
+export function familyModelDir(
+  name: string,
+  options: { weights?: 'safetensors' | 'onnx'; edit?: (config: Record<string, unknown>) => void; dirs?: string[] } = {},
+): string {
   const from = familyDir(name);
   const dir = mkdtempSync(join(tmpdir(), `dualbert-${name}-`));
   options.dirs?.push(dir);

@@ -18,7 +18,10 @@ import { deviceOptions } from '../backends/registry.js';
 import type { DeviceOption } from '../backends/types.js';
 import { createEmbedder } from '../embedder.js';
 import { DualbertError } from '../errors.js';
+import { buildBertGraph } from '../graph/bert.js';
+import { describeEncoder } from '../graph/families.js';
 import type { PoolingMode } from '../graph/ops.js';
+import { checkpointShapes } from '../graph/weights.js';
 import { capabilities } from '../detect.js';
 import { ONNX_VARIANTS, type WeightsDtype, loadModelMeta, loadModelTokenizer } from '../model/load.js';
 import { allFinite } from '../model/finite.js';
@@ -331,11 +334,15 @@ async function info(model: string | undefined, stdout: Output, verbose: boolean)
   if (model) {
     const meta = await loadModelMeta(model);
     const c = meta.config;
-    const parameters =
-      (c.vocabSize + c.maxPositions + c.typeVocabSize + 2) * c.hiddenSize + // embedding tables and their LayerNorm
-      c.numLayers * (4 * c.hiddenSize * c.hiddenSize + 2 * c.hiddenSize * c.intermediateSize + 9 * c.hiddenSize + c.intermediateSize);
+    // The checkpoint tensors the encoder reads (the pooler and task heads are not part of it).
+    const graph = buildBertGraph(c, { pooling: meta.defaults.pooling, normalize: meta.defaults.normalize });
+    let parameters = 0;
+    for (const shape of checkpointShapes(graph.weights).values()) parameters += shape.reduce((a, b) => a * b, 1);
+    const { family, ops } = describeEncoder(graph);
     report['model'] = {
       name: meta.name,
+      family,
+      ops,
       config: c,
       encoderParameters: parameters,
       defaults: meta.defaults,

@@ -17,7 +17,7 @@ export interface BertConfig {
   intermediateSize: number;
   /**
    * Rows of the position-embedding table (`max_position_embeddings`). The longest sequence is
-   * this minus `positionOffset` (see {@link maxSequenceLength}).
+   * this minus `positionOffset`.
    */
   maxPositions: number;
   /** Rows of the token-type (segment) table (0 when the family has none). */

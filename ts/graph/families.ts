@@ -14,6 +14,7 @@
  * XLM-RoBERTa is the RoBERTa layout.)
  */
 import type { BertConfig, EncoderFamily } from './config.js';
+import type { GraphNode } from './ops.js';
 
 /** The checkpoint names (prefixes of `.weight` / `.bias`) of one encoder layer. */
 export interface LayerNames {
@@ -191,4 +192,45 @@ export function layerLinears(layout: FamilyLayout, l: number): string[] {
 export function layerIndexOf(name: string): number | undefined {
   const m = /^(?:encoder\.layers?|layers)\.(\d+)\./.exec(name);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * What a graph is made of, for `dualbert info`: the family and the ops it runs (each variant
+ * once, in graph order), e.g. "embed: word + position from 2", "attention (sliding window ±64)",
+ * "rope (half, θ 160000)", "glu (gelu)".
+ * @example describeEncoder(buildBertGraph(config, { pooling: 'mean', normalize: true })).ops
+ */
+export function describeEncoder(graph: { readonly config: BertConfig; readonly nodes: readonly GraphNode[] }): { family: EncoderFamily; ops: string[] } {
+  const thetaOf = (table: string): string => /^rope\[(.*)\]\./.exec(table)?.[1] ?? '?';
+  const ops: string[] = [];
+  for (const node of graph.nodes) {
+    let label: string;
+    switch (node.op) {
+      case 'embed':
+        label = `embed: word${node.position ? ` + position${node.positionOffset ? ` from ${node.positionOffset}` : ''}` : ''}${node.tokenType ? ' + token type' : ''}`;
+        break;
+      case 'linear':
+        label = `linear${node.epilogue === 'gelu' ? ' + gelu' : ''}${node.precision === 'q8' ? ' (q8)' : ''}`;
+        break;
+      case 'attention':
+        label = `attention${node.window !== undefined ? ` (sliding window ±${node.window})` : ''}${node.positionBias ? ' + relative position bias' : ''}`;
+        break;
+      case 'rope':
+        label = `rope (${node.layout}, θ ${thetaOf(node.cos)})`;
+        break;
+      case 'glu':
+        label = `glu (${node.activation})`;
+        break;
+      case 'pool':
+        label = `pool (${node.mode})`;
+        break;
+      case 'dense':
+        label = `dense (${node.activation})`;
+        break;
+      default:
+        label = node.op;
+    }
+    if (!ops.includes(label)) ops.push(label);
+  }
+  return { family: graph.config.family ?? 'bert', ops };
 }

@@ -272,6 +272,9 @@ function nomicRemoteConfig(c: Record<string, unknown>): Record<string, unknown> 
   if (c['prenorm'] === true) throw new DualbertError('UNSUPPORTED_ARCHITECTURE', 'config.json: a pre-norm NomicBERT ("prenorm": true) is not implemented');
   if (c['use_rms_norm'] === true) throw new DualbertError('UNSUPPORTED_ARCHITECTURE', 'config.json: NomicBERT with RMSNorm ("use_rms_norm": true) is not implemented');
   if (c['causal'] === true) throw new DualbertError('UNSUPPORTED_ARCHITECTURE', 'config.json: a causal NomicBERT is not an encoder dualbert runs');
+  for (const key of ['rotary_scaling_factor', 'rotary_emb_scale_base']) {
+    if (c[key] !== undefined && c[key] !== null) throw new DualbertError('UNSUPPORTED_ARCHITECTURE', `config.json: NomicBERT "${key}" ${String(c[key])}: only unscaled RoPE is implemented`);
+  }
   const act = c['activation_function'] ?? 'swiglu';
   if (act !== 'swiglu') throw new DualbertError('UNSUPPORTED_ARCHITECTURE', `config.json: NomicBERT activation_function "${String(act)}": only "swiglu" is implemented`);
   if (c['mlp_fc1_bias'] !== c['mlp_fc2_bias'] && c['mlp_fc1_bias'] !== undefined && c['mlp_fc2_bias'] !== undefined) {
