@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { relaxedSimdSupported } from '../ts/backends/wasm/loader.js';
+import { relaxedDotExact, relaxedSimdSupported } from '../ts/backends/wasm/loader.js';
 import { ROOT } from './helpers/build.js';
 import { describeGoldenModels, describeOpParity } from './helpers/device-tests.js';
 import { RELAXED_DEVICES } from './helpers/devices.js';
@@ -29,7 +29,13 @@ if (relaxedSimdSupported()) {
   describeOpParity(RELAXED_DEVICES, [...allOpCases(), ...q8OpCases()]);
   describeGoldenModels(RELAXED_DEVICES);
 
-  it('q8 weights that span at most 128 values take the relaxed dot product (its i7 contract), the others the i16 path', async () => {
+  it('the relaxed dot-product probe gives −53 in optimized code (this file runs with --no-liftoff on Node 20)', (ctx) => {
+    if (!process.execArgv.includes('--no-liftoff')) ctx.skip('not started with --no-liftoff (an engine that needs no flag runs this file directly)');
+    expect(relaxedDotExact()).toBe(true);
+  });
+
+  it('q8 weights that span at most 128 values take the relaxed dot product (its i7 contract), the others the i16 path', async (ctx) => {
+    if (!relaxedDotExact()) ctx.skip('this engine miscomputes relaxed_dot_i8x16_i7x16_add_s in unoptimized code (V8 11 Liftoff): the 7-bit path is off, the i16 path runs');
     const random = rng(5);
     const node = { op: 'linear', out: 'y', x: 'x', weight: 'W', bias: 'b', epilogue: 'none', precision: 'q8' } as const;
     const layout = async (sevenBit: boolean, dtype: 'int8' | 'uint8'): Promise<string> => {
@@ -66,7 +72,8 @@ if (relaxedSimdSupported()) {
     const relaxed = await run(true);
     const simd = await run(false);
     // Q/K/V and most other matrices span ≤ 128 levels; a matrix with both −64 and 64 does not.
-    expect(relaxed.layouts.filter((l) => l === 'q8-7bit').length).toBeGreaterThanOrEqual(4);
+    if (relaxedDotExact()) expect(relaxed.layouts.filter((l) => l === 'q8-7bit').length).toBeGreaterThanOrEqual(4);
+    else expect(relaxed.layouts.every((l) => l === 'q8')).toBe(true);
     expect(simd.layouts.every((l) => l === 'q8')).toBe(true);
     const d = Math.max(...Array.from(relaxed.output, (v, i) => Math.abs(v - simd.output[i]!)));
     console.log(`[wasm relaxed q8 7-bit] ${relaxed.layouts.join(' ')}; max |Δ| vs the SIMD128 build ${d.toExponential(2)}`);
@@ -77,7 +84,9 @@ if (relaxedSimdSupported()) {
     // Guard against recursion: a child that still cannot validate relaxed SIMD fails here.
     expect(process.env[CHILD], 'relaxed SIMD is unavailable even with --experimental-wasm-relaxed-simd').toBeUndefined();
     const file = fileURLToPath(import.meta.url);
-    const r = spawnSync(process.execPath, [`${ROOT}node_modules/vitest/vitest.mjs`, 'run', file, '--execArgv=--experimental-wasm-relaxed-simd'], {
+    // --no-liftoff: V8 11's baseline compiler miscomputes relaxed_dot_i8x16_i7x16_add_s (see
+    // RELAXED_DOT_PROBE), so the 7-bit q8 path is off under it; optimized code only tests that path.
+    const r = spawnSync(process.execPath, [`${ROOT}node_modules/vitest/vitest.mjs`, 'run', file, '--execArgv=--experimental-wasm-relaxed-simd', '--execArgv=--no-liftoff'], {
       cwd: ROOT,
       encoding: 'utf8',
       env: { ...process.env, [CHILD]: '1' },

@@ -72,6 +72,26 @@ export const SIMD_PROBE = v128Module(V128_CONST_ZERO);
 /** `f32x4.relaxed_madd(0, 0, 0)` (opcode 0xfd 0x105) — validates where relaxed SIMD exists. */
 export const RELAXED_SIMD_PROBE = v128Module([...V128_CONST_ZERO, ...V128_CONST_ZERO, ...V128_CONST_ZERO, 0xfd, 0x85, 0x02]);
 
+/**
+ * A module exporting `f() -> i32`: lane 0 of i32x4.relaxed_dot_i8x16_i7x16_add_s(splat(−3),
+ * splat(5), splat(7)) (opcode 0xfd 0x113), which is 4·(−3·5) + 7 = −53 wherever the
+ * instruction keeps its contract (the second operand is in [0, 127]). V8 11.x's baseline
+ * compiler (Node 20 with --experimental-wasm-relaxed-simd) returns −120 on the first calls.
+ */
+export const RELAXED_DOT_PROBE = new Uint8Array([
+  ...HEADER,
+  ...[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f], // type section: [] -> [i32]
+  ...[0x03, 0x02, 0x01, 0x00], // function section
+  ...[0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00], // export "f"
+  ...[0x0a, 0x40, 0x01, 0x3e, 0x00], // code section, one body of 62 bytes, no locals
+  ...[0xfd, 0x0c, ...new Array<number>(16).fill(0xfd)], // v128.const i8x16 −3 …
+  ...[0xfd, 0x0c, ...new Array<number>(16).fill(0x05)], // v128.const i8x16 5 …
+  ...[0xfd, 0x0c, ...[0, 1, 2, 3].flatMap(() => [0x07, 0x00, 0x00, 0x00])], // v128.const i32x4 7 …
+  ...[0xfd, 0x93, 0x02], // i32x4.relaxed_dot_i8x16_i7x16_add_s
+  ...[0xfd, 0x1b, 0x00], // i32x4.extract_lane 0
+  0x0b,
+]);
+
 function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   try {
     return WebAssembly.validate(bytes);

@@ -3,7 +3,7 @@
 // JSON line. A process per (case, engine) keeps runs independent, and onnxruntime-web only takes
 // its thread count before its first session, so each ORT configuration needs its own process.
 //
-// Job: { engine: 'dualbert' | 'ort', dtype?: 'fp32' | 'q8', build?: 'simd' | 'scalar' | 'relaxed', threads, mode: 'timing' | 'cold',
+// Job: { engine: 'dualbert' | 'ort', dtype?: 'fp32' | 'q8' | 'q8-7bit', build?: 'simd' | 'scalar' | 'relaxed', threads, mode: 'timing' | 'cold',
 //        runs, warmup, profile?, case: { name, batches: [{ B, T, ids: number[], mask: number[] }] } }
 // Result: { times: ms[] (one per run over all batches), coldMs?, phases?, profile?, first: number[] }
 import { readFileSync } from 'node:fs';
@@ -16,8 +16,8 @@ const config = SYNTHETIC_MODELS.minilm.config;
 const C = config.hiddenSize;
 const { writeBertOnnx } = await import(new URL('../onnx/bert-onnx.mjs', import.meta.url).href);
 // q8: both engines run the same file, the Linear layers as onnxruntime's quantize_dynamic writes them.
-const q8 = job.dtype === 'q8';
-const onnxBytes = () => writeBertOnnx(config, syntheticCheckpoint(config), q8 ? { quantize: 'uint8' } : {});
+const q8 = job.dtype === 'q8' || job.dtype === 'q8-7bit';
+const onnxBytes = () => writeBertOnnx(config, syntheticCheckpoint(config), q8 ? { quantize: job.dtype === 'q8' ? 'uint8' : 'int8-7bit' } : {});
 const batches = job.case.batches.map(({ B, T, ids, mask }) => ({
   B,
   T,

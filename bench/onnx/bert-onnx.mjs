@@ -13,7 +13,9 @@
  * input, shared by Q, K and V) → MatMulInteger → Cast → Mul(·, x_scale · w_scale) → Add(bias),
  * the weights quantized as its quantize_data does (range with 0, scale (max − min)/255, zero
  * point and values rounded half to even): the q8 file for benchmarks of minilm's shape, which
- * onnxruntime's own tools cannot make here. (The embedding tables stay float.)
+ * onnxruntime's own tools cannot make here. (The embedding tables stay float.) `{ quantize:
+ * 'int8-7bit' }` writes int8 weights in [−63, 63] (symmetric, per tensor: quantize_dynamic's
+ * reduce_range with one level less, so every matrix fits dualbert's relaxed-SIMD 7-bit path).
  *
  *   import { writeBertOnnx } from './bench/onnx/bert-onnx.mjs';
  *   const bytes = writeBertOnnx(config, checkpoint);   // config: BertConfig, checkpoint: Map<name, {shape, data}>
@@ -24,6 +26,7 @@ import { ProtoWriter } from './protobuf.mjs';
 // ONNX enums (onnx.proto3).
 const FLOAT = 1;
 const UINT8 = 2;
+const INT8 = 3;
 const INT64 = 7;
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
@@ -126,11 +129,21 @@ function quantizeUint8(data) {
   return { q, scale, zeroPoint };
 }
 
+/** int8 symmetric per-tensor quantization to [−63, 63] (7 bits: reduce_range, one level less). */
+function quantizeInt7(data) {
+  let max = 0;
+  for (const v of data) max = Math.max(max, Math.abs(v));
+  const scale = Math.fround(max / 63) || 1;
+  const q = new Int8Array(data.length);
+  for (let i = 0; i < data.length; i++) q[i] = Math.max(-63, Math.min(63, roundHalfEven(Math.fround(data[i] / scale))));
+  return { q, scale, zeroPoint: 0 };
+}
+
 /**
  * Serializes the encoder.
  * @param {import('../../ts/graph/config.js').BertConfig} config
  * @param {ReadonlyMap<string, {shape: readonly number[], data: Float32Array}>} checkpoint Hugging Face names
- * @param {{ quantize?: 'uint8' }} [options] quantize: the Linear layers as onnxruntime's quantize_dynamic does
+ * @param {{ quantize?: 'uint8' | 'int8-7bit' }} [options] quantize: the Linear layers as onnxruntime's quantize_dynamic does
  * @returns {Uint8Array} the .onnx file
  */
 export function writeBertOnnx(config, checkpoint, options = {}) {
@@ -156,14 +169,15 @@ export function writeBertOnnx(config, checkpoint, options = {}) {
     }
     const [xq, xs, xz] = dynamicQuantized.get(x);
     const name = `${prefix}.weight`;
-    const { q, scale, zeroPoint } = quantizeUint8(transpose(get(checkpoint, name, [out, inp]), out, inp));
-    const wq = g.init(`${name}_quantized`, [inp, out], UINT8, q);
+    const int7 = options.quantize === 'int8-7bit';
+    const { q, scale, zeroPoint } = (int7 ? quantizeInt7 : quantizeUint8)(transpose(get(checkpoint, name, [out, inp]), out, inp));
+    const wq = g.init(`${name}_quantized`, [inp, out], int7 ? INT8 : UINT8, q);
     const ws = g.init(`${name}_scale`, [], FLOAT, Float32Array.of(scale));
-    const wz = g.init(`${name}_zero_point`, [], UINT8, Uint8Array.of(zeroPoint));
+    const wz = g.init(`${name}_zero_point`, [], int7 ? INT8 : UINT8, int7 ? Int8Array.of(0) : Uint8Array.of(zeroPoint));
     const product = g.node('Mul', [g.node('Cast', [g.node('MatMulInteger', [xq, wq, xz, wz])], { to: FLOAT }), g.node('Mul', [xs, ws])]);
     return g.node('Add', [product, weight(`${prefix}.bias`, [out])]);
   };
-  const linear = options.quantize === 'uint8' ? quantizedLinear : floatLinear;
+  const linear = options.quantize ? quantizedLinear : floatLinear;
 
   // Constants.
   const one = g.floatConst('one', 1);

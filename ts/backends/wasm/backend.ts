@@ -36,6 +36,7 @@ import type { GraphWeight, GraphWeights } from '../../graph/weights.js';
 import type { Backend, BackendStats, RunIO } from '../types.js';
 import { ACT, CTRL, EPI, GLU, type JobArgs, type KernelExports, MAX_TASKS, OP, POOL, type WasmBuild } from './abi.js';
 import * as A from './job-args.js';
+import { relaxedDotExact } from './loader.js';
 import type { ThreadPool } from './threads.js';
 
 const PAGE = 65536;
@@ -150,7 +151,7 @@ export class WasmBackend implements Backend {
       this.grow(at + bytes, 'the model weights');
       let slot: WeightSlot;
       if (tensor.role === 'linear' && tensor.quantized) {
-        slot = writeQ8Weight(this.memory.buffer, at, tensor, this.build.startsWith('relaxed'));
+        slot = writeQ8Weight(this.memory.buffer, at, tensor, this.build.startsWith('relaxed') && relaxedDotExact());
       } else {
         const is2d = tensor.shape.length === 2;
         slot = { offset: at, rows: is2d ? tensor.shape[0]! : tensor.data.length, cols: is2d ? tensor.shape[1]! : 1 };

@@ -3,7 +3,7 @@
  * imported dynamically, when the build lives on the local file system.
  */
 import { isNode } from '../../env.js';
-import { RELAXED_SIMD_PROBE, SIMD_PROBE } from '../../detect.js';
+import { RELAXED_DOT_PROBE, RELAXED_SIMD_PROBE, SIMD_PROBE } from '../../detect.js';
 import { DualbertError } from '../../errors.js';
 import type { WasmBuild } from './abi.js';
 
@@ -60,6 +60,25 @@ export function relaxedSimdSupported(): boolean {
   } catch {
     return false;
   }
+}
+
+let relaxedDot: boolean | undefined;
+
+/**
+ * Whether this engine computes i32x4.relaxed_dot_i8x16_i7x16_add_s correctly from its first call
+ * (see RELAXED_DOT_PROBE): the relaxed builds use it for 7-bit q8 weights only then. Node 20's V8
+ * does not (its baseline compiler returns a wrong sum until the function is optimized).
+ */
+export function relaxedDotExact(): boolean {
+  if (relaxedDot === undefined) {
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(RELAXED_DOT_PROBE));
+      relaxedDot = (instance.exports['f'] as () => number)() === -53;
+    } catch {
+      relaxedDot = false;
+    }
+  }
+  return relaxedDot;
 }
 
 /**
