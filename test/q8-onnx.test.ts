@@ -14,6 +14,10 @@ import type { Backend } from '../ts/backends/types.js';
 import { createWasmBackend, type WasmBackend } from '../ts/backends/wasm/index.js';
 import { createEmbedder } from '../ts/index.js';
 import { registerBackend } from '../ts/backends/registry.js';
+// @ts-expect-error plain JS module of the benchmark suite (JSDoc-typed)
+import { ProtoWriter } from '../bench/onnx/protobuf.mjs';
+import { PreparedGraph } from '../ts/graph/execute.js';
+import { quantizedTensor, withRoles } from '../ts/graph/weights.js';
 import { buildBertGraph } from '../ts/graph/bert.js';
 import type { BertConfig } from '../ts/graph/config.js';
 import { runGraph } from '../ts/graph/execute.js';
@@ -270,4 +274,112 @@ describe("device 'auto' with a q8 model", () => {
       embedder.dispose();
     }
   });
+});
+
+interface Writer {
+  int(field: number, value: number): Writer;
+  bytes(field: number, value: string | Uint8Array | Writer): Writer;
+  packedInts(field: number, values: readonly number[]): Writer;
+  finish(): Uint8Array;
+}
+const W = (): Writer => new ProtoWriter() as Writer;
+
+/**
+ * One Linear layer as quantize_dynamic writes it (DynamicQuantizeLinear → MatMulInteger → Cast →
+ * Mul(·, x_scale · w_scale) → Add(bias)); w is [K, M] (ONNX layout), scale and zero point of
+ * length 1 or M.
+ */
+function quantizedLinearOnnx(K: number, M: number, dtype: 'int8' | 'uint8', w: Int8Array | Uint8Array, scale: Float32Array, zero: Int32Array, bias: Float32Array): Uint8Array {
+  const type = dtype === 'int8' ? 3 : 2;
+  const tensor = (name: string, dims: number[], t: number, data: ArrayBufferView): Writer =>
+    W().packedInts(1, dims).int(2, t).bytes(8, name).bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  const info = (name: string, t: number, dims: (number | string)[]): Writer => {
+    const shape = W();
+    for (const d of dims) shape.bytes(1, typeof d === 'number' ? W().int(1, d) : W().bytes(2, d));
+    return W().bytes(1, name).bytes(2, W().bytes(1, W().int(1, t).bytes(2, shape)));
+  };
+  const node = (op: string, ins: string[], outs: string[], attr?: Writer): Writer => {
+    const n = W();
+    for (const i of ins) n.bytes(1, i);
+    for (const o of outs) n.bytes(2, o);
+    n.bytes(3, `${op}_${outs[0]}`).bytes(4, op);
+    if (attr) n.bytes(5, attr);
+    return n;
+  };
+  const dims = scale.length === 1 ? [] : [M];
+  const zeros = dtype === 'int8' ? Int8Array.from(zero) : Uint8Array.from(zero);
+  const graph = W()
+    .bytes(1, node('DynamicQuantizeLinear', ['x'], ['xq', 'xs', 'xz']))
+    .bytes(1, node('MatMulInteger', ['xq', 'w', 'xz', 'wz'], ['mm']))
+    .bytes(1, node('Cast', ['mm'], ['mmf'], W().bytes(1, 'to').int(3, 1).int(20, 2)))
+    .bytes(1, node('Mul', ['xs', 'ws'], ['scale']))
+    .bytes(1, node('Mul', ['mmf', 'scale'], ['y0']))
+    .bytes(1, node('Add', ['y0', 'b'], ['y']))
+    .bytes(2, 'linear')
+    .bytes(5, tensor('w', [K, M], type, w))
+    .bytes(5, tensor('wz', dims, type, zeros))
+    .bytes(5, tensor('ws', dims, 1, scale))
+    .bytes(5, tensor('b', [M], 1, bias))
+    .bytes(11, info('x', 1, ['n', K]))
+    .bytes(12, info('y', 1, ['n', M]));
+  return W().int(1, 8).bytes(7, graph).bytes(8, W().bytes(1, '').int(2, 17)).finish();
+}
+
+describe('one q8 Linear: dualbert and onnxruntime-web give the same float32 bits', () => {
+  const cases = [
+    { N: 16, K: 384, M: 64, dtype: 'uint8', perChannel: false },
+    { N: 7, K: 37, M: 29, dtype: 'int8', perChannel: true },
+    { N: 33, K: 256, M: 40, dtype: 'uint8', perChannel: true },
+    { N: 9, K: 64, M: 24, dtype: 'int8', perChannel: false, ties: true },
+  ] as const;
+  it.each(cases.map((c) => [`${c.N}×${c.K}→${c.M} ${c.dtype} ${c.perChannel ? 'per channel' : 'per tensor'}${'ties' in c ? ', x / scale on exact ties' : ''}`, c] as const))(
+    '%s',
+    async (_, c) => {
+      let seed = c.N * 7919 + c.K;
+      const random = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+      const { N, K, M, dtype } = c;
+      const [lo, hi] = dtype === 'int8' ? [-128, 127] : [0, 255];
+      const ints = (length: number, f: (i: number) => number): Int8Array | Uint8Array =>
+        dtype === 'int8' ? Int8Array.from({ length }, (_, i) => f(i)) : Uint8Array.from({ length }, (_, i) => f(i));
+      const wOnnx = ints(K * M, () => lo + Math.floor(random() * (hi - lo + 1)));
+      const n = c.perChannel ? M : 1;
+      const scale = Float32Array.from({ length: n }, () => 0.002 + 0.02 * random());
+      const zero = Int32Array.from({ length: n }, () => (dtype === 'int8' ? Math.floor(random() * 9) - 4 : 100 + Math.floor(random() * 50)));
+      const bias = Float32Array.from({ length: M }, () => random() - 0.5);
+      // Ties: min −255/128 gives scale 1/128 and x / scale = −k/2 exactly.
+      const x = Float32Array.from({ length: N * K }, (_, i) => ('ties' in c ? (i === 0 ? -255 / 128 : -(i % 511) / 256) : (random() * 2 - 1) * 3 + 0.7));
+
+      const session = await ort.InferenceSession.create(quantizedLinearOnnx(K, M, dtype, wOnnx, scale, zero, bias), { executionProviders: ['wasm'] });
+      const want = (await session.run({ x: new ort.Tensor('float32', x, [N, K]) }))['y']!.data as Float32Array;
+      await session.release();
+
+      // dualbert: the same weights in PyTorch layout [M, K], through the wasm q8 kernel.
+      const values = ints(M * K, (i) => wOnnx[(i % K) * M + Math.floor(i / K)]!);
+      const node = { op: 'linear', out: 'y', x: 'x', weight: 'W', bias: 'b', epilogue: 'none', precision: 'q8' } as const;
+      const weights = withRoles([node], new Map([
+        ['W', quantizedTensor([M, K], { dtype, values, scale, zeroPoint: zero })],
+        ['b', { shape: [M], data: bias }],
+      ]));
+      const graph = {
+        nodes: [node],
+        activations: new Map([
+          ['x', { id: 'x', rows: 'tokens' as const, cols: K }],
+          ['y', { id: 'y', rows: 'tokens' as const, cols: M }],
+        ]),
+        weights: [
+          { name: 'W', shape: [M, K], role: 'linear' as const, precision: 'q8' as const },
+          { name: 'b', shape: [M], role: 'vector' as const },
+        ],
+      };
+      const backend = await createWasmBackend(weights, { threads: 1 }, { relaxedSimd: false });
+      try {
+        const inputs = { batchSize: 1, seqLen: N, ids: new Int32Array(N), typeIds: new Int32Array(N), attentionMask: new Uint8Array(N).fill(1) };
+        const got = (await new PreparedGraph(graph, backend).run(inputs, { capture: ['y'], values: new Map([['x', x]]) })).captured.get('y')!;
+        const differing = Array.from(want).filter((v, i) => v !== got[i]).length;
+        expect(differing, 'outputs whose float32 bits differ').toBe(0);
+      } finally {
+        backend.dispose();
+      }
+    },
+  );
 });
