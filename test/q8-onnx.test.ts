@@ -336,7 +336,10 @@ describe('one q8 Linear: dualbert and onnxruntime-web give the same float32 bits
     '%s',
     async (_, c) => {
       let seed = c.N * 7919 + c.K;
-      const random = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+      const random = (): number => {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        return seed / 2 ** 32;
+      };
       const { N, K, M, dtype } = c;
       const [lo, hi] = dtype === 'int8' ? [-128, 127] : [0, 255];
       const ints = (length: number, f: (i: number) => number): Int8Array | Uint8Array =>

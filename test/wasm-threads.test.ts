@@ -19,7 +19,7 @@ describe('wasm worker threads under stress', () => {
     const graph = buildBertGraph(config, { pooling: 'mean', normalize: true });
     const weights = bindWeights(graph.weights, syntheticCheckpoint(config));
     const one = (await createWasmBackend(weights, { threads: 1 }, { relaxedSimd: false })) as WasmBackend;
-    const four = (await createWasmBackend(weights, { threads: 4 }, { relaxedSimd: false })) as WasmBackend;
+    const four = (await createWasmBackend(weights, { threads: 4 }, { relaxedSimd: false, oversubscribe: true })) as WasmBackend;
     try {
       expect(four.threads).toBe(4);
       for (let i = 0; i < 150; i++) {

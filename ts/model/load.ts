@@ -578,8 +578,10 @@ async function openModel(spec: string | ModelSource, options: LoadOptions, task:
   const configFile = where(source, 'config.json');
   const parsedConfig = await files.parsed('config.json', (bytes) => {
     const text = utf8(bytes);
+    // parseBertConfig first: it turns text that is not JSON into INVALID_CONFIG naming the file.
+    const config = inFile(configFile, () => parseBertConfig(text));
     const json: unknown = JSON.parse(text);
-    return { config: inFile(configFile, () => parseBertConfig(text)), family: modelFamily(json), json };
+    return { config, family: modelFamily(json), json };
   });
   if (!parsedConfig) {
     throw new DualbertError('MODEL_NOT_FOUND', `${source.location}: no config.json (is this a Hugging Face model directory?)`);

@@ -44,7 +44,7 @@ export async function createWasmBackend(weights: GraphWeights, options: BackendO
   const simd = options.wasm?.simd !== false && simdSupported();
   const isa = !simd ? 'scalar' : loader.relaxedSimd !== false && relaxedSimdSupported() ? 'relaxed' : 'simd';
   const cores = await availableCores();
-  const wanted = Math.min(requested ?? cores, cores); // more workers than cores only contend (and each holds memory)
+  const wanted = loader.oversubscribe && requested !== undefined ? requested : Math.min(requested ?? cores, cores); // more workers than cores only contend (and each holds memory)
   const threaded = wanted > 1 && threadsSupported();
   if (threaded) {
     const backend = await create(buildName(isa, true), weights, wanted, loader);

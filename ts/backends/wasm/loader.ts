@@ -24,6 +24,11 @@ export interface WasmLoaderOptions {
    * returns the URL of one build. For bundlers and CDNs that move the files.
    */
   wasmPaths?: string | URL | ((build: WasmBuild) => string | URL);
+  /**
+   * Start `threads` workers even when the machine has fewer cores (default false: capped at the
+   * cores). Only for stress tests, which want workers descheduled in the middle of jobs.
+   */
+  oversubscribe?: boolean;
 }
 
 

@@ -21,6 +21,19 @@ const CLOSED = -1;
 /** How long to wait for workers to instantiate before giving up on threads. */
 const START_TIMEOUT_MS = 30_000;
 
+/** What a worker's ERR word can say (index + 2; 1 is unused, so any non-zero value is a failure). */
+const WORKER_FAILURES: { pattern: RegExp; text: string }[] = [
+  { pattern: /out of bounds/i, text: 'a memory access out of bounds' },
+  { pattern: /unreachable/i, text: 'an unreachable instruction (a kernel assertion)' },
+  { pattern: /stack/i, text: 'a stack overflow' },
+  { pattern: /memory/i, text: 'out of memory' },
+];
+
+/** The sentence for an ERR word set by a worker. */
+function workerFailure(err: number): string {
+  return WORKER_FAILURES[err - 2]?.text ?? 'an unexpected exception';
+}
+
 // The worker: one message {module, memory, ctrl, tid, spin}, then the job loop until QUIT.
 // Words of the control block as Int32Array indices: GEN 0, QUIT 2, ERR 3, FINISHED 18.
 const WORKER_SOURCE = `'use strict';
@@ -45,7 +58,12 @@ const WORKER_SOURCE = `'use strict';
         }
         seen = Atomics.load(w, 0);
         if (Atomics.load(w, 2) !== 0) break;
-        try { runJob(ctrl, tid, seen); } catch (e) { Atomics.store(w, 3, 1); Atomics.notify(w, 18); }
+        try { runJob(ctrl, tid, seen); } catch (e) {
+          // The ERR word says what went wrong (the host cannot receive a message mid-job).
+          const m = String((e && e.message) || e);
+          const kind = ${JSON.stringify(WORKER_FAILURES.map((f) => f.pattern.source))}.findIndex((p) => new RegExp(p, 'i').test(m));
+          Atomics.store(w, 3, kind + 2); Atomics.notify(w, 18);
+        }
       }
     } catch (e) {
       port.postMessage({ error: String((e && e.message) || e) });
@@ -193,8 +211,9 @@ export class ThreadPool {
     let spins = 0;
     for (let done = Atomics.load(w, CTRL.FINISHED / 4); done < tasks; done = Atomics.load(w, CTRL.FINISHED / 4)) {
       if (Atomics.load(w, CTRL.ERR / 4) !== 0) {
+        const err = Atomics.load(w, CTRL.ERR / 4);
         this.dispose();
-        throw new Error('a wasm worker thread failed while running its share of a job');
+        throw new Error(`a wasm worker thread failed while running its share of a job: ${workerFailure(err)}`);
       }
       if (++spins > SPIN && this.canBlock) {
         Atomics.wait(w, CTRL.FINISHED / 4, done, 5);
