@@ -9,6 +9,7 @@
  *   token flags, post-processors, truncation strategies, padding).
  */
 import { describe, expect, it } from 'vitest';
+import { DualbertError } from '../ts/errors.js';
 import { Tokenizer } from '../ts/tokenizer/index.js';
 import { UnicodeFormNormalizer } from '../ts/tokenizer/normalizers.js';
 import { Precompiled } from '../ts/tokenizer/precompiled.js';
@@ -173,6 +174,39 @@ describe.skipIf(reference === null)('every code point, against Hugging Face toke
         }
       });
     }
+    expect(mismatches.slice(0, 20), `${mismatches.length} mismatches`).toEqual([]);
+  });
+
+  it('random Oniguruma patterns: refused with UNSUPPORTED_TOKENIZER, or split like Oniguruma', async () => {
+    const atoms = ['\\', '\\p{L}', '\\P{N}', '\\p{^S}', '[', ']', '[^', '(', ')', '(?:', '(?i:', '(?>', '(?=', '(?!', '(?<=', '|', '*', '+', '?', '*?', '++', '{1,2}', '{,3}', '{2}', '.', '^', '$', '\\x41', '\\x{1F600}', '\\b', '\\B', 'a', 'Z', '-', '\\s', '\\S', '\\w', '\\W', '\\d', '\\h', '\\A', '\\z', '\\Z', "'", ' ', '😀', '\\-', '\\.', '\\n', '1', 'é'];
+    const next = random(2024);
+    const texts = ['ab 12 😀 \n x', "It's ÉTÉ 2024!\r\n\tok", '  a--Z__1\u00a0é😀😀 \n\n'];
+    const mismatches: string[] = [];
+    let compared = 0;
+    for (let i = 0; i < 1500; i++) {
+      let pattern = '';
+      const n = 1 + Math.floor(next() * 7);
+      for (let k = 0; k < n; k++) pattern += atoms[Math.floor(next() * atoms.length)];
+      let ours: ReturnType<typeof compilePattern> | undefined;
+      try {
+        ours = compilePattern({ Regex: pattern }, 'test');
+      } catch (error) {
+        if (!(error instanceof DualbertError)) mismatches.push(`${JSON.stringify(pattern)} threw ${(error as Error).name}`);
+        continue;
+      }
+      let probe;
+      try {
+        probe = ref.Tokenizer.fromString(probeJson({ type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false }));
+      } catch {
+        continue; // Oniguruma refuses what JS accepts: nothing to compare
+      }
+      for (const text of texts) {
+        const want = JSON.stringify((await probe.encode(text, null, { addSpecialTokens: false })).getOffsets());
+        if (isolatedPieces(text, findMatches(ours, text)) !== want) mismatches.push(`${JSON.stringify(pattern)} on ${JSON.stringify(text)}`);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
     expect(mismatches.slice(0, 20), `${mismatches.length} mismatches`).toEqual([]);
   });
 

@@ -5,11 +5,12 @@
  * - `\p{L}` `\p{N}` `\p{P}` `\p{S}` `\p{M}` `\s` `\w` `\d` (and their negations, in or out of
  *   brackets) become explicit classes from the reference's own tables; other properties become
  *   the engine's `\p{...}` (e.g. `\p{Lu}`, `\p{Han}`: current Unicode, may differ on new characters);
- * - `.` excludes only `\n`; `^` `$` are line anchors; `\A` `\z` `\Z` string anchors; `\b` `\B`
- *   use the Unicode `\w`; `\h` is a hex digit;
+ * - `.` excludes only `\n`; `^` `$` are line anchors (`^` not after a final newline); `\A` `\z`
+ *   `\Z` string anchors; `\b` `\B` use the Unicode `\w`; `\h` is a hex digit;
  * - `(?i:...)` / `(?i)` become explicit case alternatives (JS engines before 2025 lack inline flags);
  * - atomic groups `(?>...)` and possessive `*+ ++ ?+` become `(?=(...))\N`, which is equivalent;
- * - `{,n}` is `{0,n}`; lone `]` `}` and `{` that starts no quantifier are literals.
+ * - `{,n}` is `{0,n}`; lone `]` `}` and `{` that starts no quantifier are literals;
+ * - a quantifier on a quantifier (`a*{2}`, `a?++`) is refused.
  * Anything else Oniguruma has and JS has not (`\G`, `\K`, `\R`, `\X`, subroutines, conditionals,
  * POSIX brackets, class intersections, other flags) is refused with UNSUPPORTED_TOKENIZER.
  */
@@ -119,15 +120,26 @@ function parseQuantifier(st: ParseState, where: string, atom: string): string {
     }
   }
   if (q === '') return atom;
+  let out = `${atom}${q}`;
   if (p[st.i] === '?') {
     st.i++;
-    return `${atom}${q}?`;
-  }
-  if (p[st.i] === '+' && q.length === 1) {
+    out = `${atom}${q}?`;
+  } else if (p[st.i] === '+' && q.length === 1) {
     st.i++;
-    return atomic(st, `${atom}${q}`);
+    out = atomic(st, `${atom}${q}`);
   }
-  return `${atom}${q}`;
+  // Oniguruma repeats a repetition (`a*{2}`, `a?++`) and reduces some pairs to one quantifier;
+  // JS has neither, and no tokenizer needs it.
+  if (startsQuantifier(p, st.i)) fail(where, p, 'a quantifier on a quantifier');
+  return out;
+}
+
+function startsQuantifier(p: string, i: number): boolean {
+  const c = p[i];
+  if (c === '*' || c === '+' || c === '?') return true;
+  if (c !== '{') return false;
+  const m = /^\{(\d*),?(\d*)\}/.exec(p.slice(i));
+  return m !== null && (m[1] !== '' || m[2] !== '');
 }
 
 /** `(?>X)` as `(?=(X))\N`: the lookahead finds X's one match, the backreference consumes it. */
@@ -144,7 +156,8 @@ function parseAtom(st: ParseState, where: string): string | null {
   if (c === '\\') return parseEscape(st, where);
   st.i++;
   if (c === '.') return '[^\\n]';
-  if (c === '^') return '(?<![^\\n])';
+  // Oniguruma's `^` matches after a newline except at the very end of the string.
+  if (c === '^') return '(?:(?<![\\s\\S])|(?<=\\n)(?=[\\s\\S]))';
   if (c === '$') return '(?![^\\n])';
   const cp = p.codePointAt(st.i - 1)!;
   if (cp > 0xffff) st.i++;
@@ -303,10 +316,17 @@ function charEscape(st: ParseState, where: string, letter: string): number {
   return letter.codePointAt(0)!;
 }
 
+/** The character after a backslash (consumed), or a refusal when the pattern ends there. */
+function escapeLetter(st: ParseState, where: string): string {
+  const cp = st.pattern.codePointAt(st.i);
+  if (cp === undefined) fail(where, st.pattern, 'a trailing backslash');
+  return String.fromCodePoint(cp);
+}
+
 function parseEscape(st: ParseState, where: string): string {
   const p = st.pattern;
   st.i++; // backslash
-  const letter = String.fromCodePoint(p.codePointAt(st.i)!);
+  const letter = escapeLetter(st, where);
   st.i += letter.length;
   const cls = classEscape(st, where, letter, false);
   if (cls !== undefined) return emitClass([cls], false);
@@ -383,7 +403,7 @@ function classChar(st: ParseState, where: string, parts: ClassPart[]): number | 
   const cp = p.codePointAt(st.i)!;
   st.i += cp > 0xffff ? 2 : 1;
   if (cp !== 0x5c) return cp;
-  const letter = String.fromCodePoint(p.codePointAt(st.i)!);
+  const letter = escapeLetter(st, where);
   st.i += letter.length;
   const cls = classEscape(st, where, letter, true);
   if (cls !== undefined) {
