@@ -194,7 +194,7 @@ describe.skipIf(reference === null)('every code point, against Hugging Face toke
         if (!(error instanceof DualbertError)) mismatches.push(`${JSON.stringify(pattern)} threw ${(error as Error).name}`);
         continue;
       }
-      let probe;
+      let probe: ReturnType<typeof ref.Tokenizer.fromString>;
       try {
         probe = ref.Tokenizer.fromString(probeJson({ type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false }));
       } catch {
