@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // `npm test`: build the WASM if stale, run vitest (human-readable output streamed, JSON results
 // to .vitest-results.json), then print a summary whose LAST line is exactly
-// `N passed, N failed`. Exit code is non-zero when anything failed or when no test ran.
+// `N passed, N failed, N skipped`. Exit code is non-zero when anything failed or when no test ran.
 // Extra arguments go to vitest: `npm test -- test/foo.test.ts -t name`.
 //
-// Counting: "passed"/"failed" are vitest's test counts from the JSON report. Failures that no
-// test result carries are each counted as one failed test (and named on the line before):
-// a test file that failed without a failed test in it (import error, failing beforeAll), and
-// vitest exiting non-zero with no failure in the report (unhandled errors).
+// Counting: "passed"/"failed" are vitest's test counts from the JSON report; "skipped" counts the
+// tests vitest skipped (skip, todo, or a describe skipped for a missing prerequisite, each named
+// on a line before the summary), so a run that passes with the WebGPU/browser tests skipped says
+// so. Failures that no test result carries are each counted as one failed test (and named on
+// the line before): a test file that failed without a failed test in it (import error, failing
+// beforeAll), and vitest exiting non-zero with no failure in the report (unhandled errors).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -38,9 +40,9 @@ function newestMtime(path) {
   return newest;
 }
 
-function summary(passed, failed, notes = []) {
+function summary(passed, failed, notes = [], skipped = 0) {
   for (const note of notes) console.log(note);
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 }
 
 // 1. Builds, when an output is missing or older than its sources.
@@ -139,5 +141,5 @@ if (skipped.length) notes.push(`[test] skipped (${skipped.length}): ${skipped.jo
 if (passed + failed === 0) {
   notes.push(`[test] no test ran${files.length === 0 ? ' (no test file matched)' : ''}`);
 }
-summary(passed, failed, notes);
+summary(passed, failed, notes, skipped.length);
 process.exit(failed > 0 || passed + failed === 0 ? 1 : 0);
