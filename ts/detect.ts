@@ -9,6 +9,7 @@
  * if (caps.webgpu.available) console.log(caps.webgpu.adapter);
  */
 import { probeAdapter } from './backends/webgpu/gpu.js';
+import type { LogLevel } from './backends/types.js';
 import { availableCores, environmentKind, isNode } from './env.js';
 
 /**
@@ -19,6 +20,8 @@ export interface WebGpuReport {
   available: boolean;
   /** Why WebGPU is unavailable, when it is. */
   reason?: string;
+  /** A software adapter (SwiftShader, WARP): `device: 'auto'` does not take it (see `allowFallbackAdapter`). */
+  fallbackAdapter?: boolean;
   adapter?: { vendor: string; architecture: string; device: string; description: string };
   features?: string[];
   limits?: Record<string, number>;
@@ -112,10 +115,19 @@ function threadsAvailable(): boolean {
 }
 
 /** The adapter a high-performance request gets, without creating a device. Never throws. */
-export async function detectWebGpu(): Promise<WebGpuReport> {
-  const probe = await probeAdapter();
+export async function detectWebGpu(options: CapabilitiesOptions = {}): Promise<WebGpuReport> {
+  const probe = await probeAdapter(undefined, options);
   if (!probe.available) return { available: false, reason: probe.reason };
-  return { available: true, adapter: probe.adapter, features: probe.features, limits: probe.limits };
+  return { available: true, fallbackAdapter: probe.fallback, adapter: probe.adapter, features: probe.features, limits: probe.limits };
+}
+
+/**
+ * Options of {@link capabilities}.
+ * @example await capabilities({ logLevel: 'verbose' });   // probe Dawn in this process, warnings and all
+ */
+export interface CapabilitiesOptions {
+  /** 'verbose': in Node, Dawn is asked in this process and may print native warnings (default: a quiet child process). */
+  logLevel?: LogLevel;
 }
 
 /**
@@ -124,12 +136,12 @@ export async function detectWebGpu(): Promise<WebGpuReport> {
  * const caps = await capabilities();
  * const device = caps.webgpu.available ? 'webgpu' : 'wasm';
  */
-export async function capabilities(): Promise<Capabilities> {
+export async function capabilities(options: CapabilitiesOptions = {}): Promise<Capabilities> {
   const wasmAvailable = typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function';
   const report: Capabilities = {
     environment: environmentKind(),
     cores: await availableCores(),
-    webgpu: await detectWebGpu(),
+    webgpu: await detectWebGpu(options),
     wasm: {
       available: wasmAvailable,
       simd: wasmAvailable && validates(SIMD_PROBE),

@@ -38,10 +38,10 @@ export type { Embeddings, SimilarityFunction, SimilarityMatrix, Vector } from '.
 export { quantizeEmbeddings, EMBEDDING_PRECISIONS } from './output/quantize.js';
 export type { DataOf, EmbeddingMatrix, EmbeddingPrecision, QuantizeOptions } from './output/quantize.js';
 export { truncateDimensions, truncateEmbeddings } from './output/dimensions.js';
-export type { BackendWarning, Device, DeviceOption } from './backends/types.js';
+export type { BackendWarning, Device, DeviceOption, LogLevel } from './backends/types.js';
 export { DUALBERT_ERROR_CODES, DualbertError } from './errors.js';
 export { capabilities } from './detect.js';
-export type { Capabilities, WasmReport, WebGpuReport } from './detect.js';
+export type { Capabilities, CapabilitiesOptions, WasmReport, WebGpuReport } from './detect.js';
 export type { DualbertErrorCode } from './errors.js';
 export { Tokenizer } from './tokenizer/index.js';
 export type { BatchEncoding, Encoding, EncodeOptions } from './tokenizer/index.js';

@@ -49,7 +49,21 @@ export interface BackendOptions {
    * there the wasm path is far faster (tiny B1 T16: 320 ms on SwiftShader vs a few ms on wasm).
    */
   allowFallbackAdapter?: boolean;
+  /**
+   * What dualbert and the native libraries it loads may print (default 'info'). 'info': one-line
+   * notices on stderr (e.g. that the optional `webgpu` package is missing), and nothing from
+   * native code — in Node the GPU is first probed in a child process whose stderr is kept, so
+   * Dawn's "Couldn't load Vulkan" stays off yours. 'silent': not even the notices. 'verbose':
+   * Dawn is loaded in this process and prints what it prints (for diagnosing a GPU setup).
+   */
+  logLevel?: LogLevel;
 }
+
+/**
+ * How much dualbert lets through to stderr (see {@link BackendOptions.logLevel}).
+ * @example await createEmbedder('synthetic:minilm', { logLevel: 'verbose' });   // let Dawn print its Vulkan warnings
+ */
+export type LogLevel = 'silent' | 'info' | 'verbose';
 
 /**
  * A non-fatal event, e.g. the GPU was lost and the call finished on the CPU.

@@ -25,7 +25,6 @@ import { checkpointShapes } from '../graph/weights.js';
 import { capabilities } from '../detect.js';
 import { ONNX_VARIANTS, type WeightsDtype, loadModelMeta, loadModelTokenizer } from '../model/load.js';
 import { allFinite } from '../model/finite.js';
-import { probeGpu } from './gpu-probe.js';
 import { float32Bytes, npyHeader } from './npy.js';
 import { EXIT_WRITE_FAILED, Output, OutputClosed, OutputFailed } from './output.js';
 import { ProgressBar } from './progress.js';
@@ -256,12 +255,10 @@ async function run(command: string | undefined, rest: string[], stdout: Output):
       return bad.length ? 1 : 0;
     }
 
-    // auto on a machine without a usable GPU: decided in a child process, so Dawn's native
-    // warnings stay off this process's stderr (see gpu-probe.ts).
-    let chosen = device as DeviceOption;
-    if (device === 'auto' && !verbose && (await probeGpu())?.useGpu === false) chosen = 'wasm';
+    // Without --verbose the library asks Dawn for an adapter in a child process, so its native
+    // warnings stay off this process's stderr (ts/backends/webgpu/dawn-package.ts).
     const onWarning = (w: { message: string }): void => void process.stderr.write(`dualbert: warning: ${w.message}\n`);
-    const embedder = await createEmbedder(model, { device: chosen, onWarning, ...(threads ? { threads } : {}), ...(dtype ? { dtype: dtype as WeightsDtype } : {}) });
+    const embedder = await createEmbedder(model, { device: device as DeviceOption, onWarning, logLevel: verbose ? 'verbose' : 'info', ...(threads ? { threads } : {}), ...(dtype ? { dtype: dtype as WeightsDtype } : {}) });
     try {
       const options = {
         batchSize,
@@ -327,9 +324,9 @@ async function run(command: string | undefined, rest: string[], stdout: Output):
   }
 }
 
-/** `dualbert info`: the capability report (probed in a child process unless --verbose: see gpu-probe.ts), and a model's summary. */
+/** `dualbert info`: the capability report (Dawn asked in a child process unless --verbose), and a model's summary. */
 async function info(model: string | undefined, stdout: Output, verbose: boolean): Promise<number> {
-  const caps = (verbose ? undefined : (await probeGpu())?.capabilities) ?? (await capabilities());
+  const caps = await capabilities({ logLevel: verbose ? 'verbose' : 'info' });
   const report: Record<string, unknown> = { dualbert: VERSION, node: process.version, capabilities: caps };
   if (model) {
     const meta = await loadModelMeta(model);

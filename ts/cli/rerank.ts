@@ -14,7 +14,6 @@ import { deviceOptions } from '../backends/registry.js';
 import type { DeviceOption } from '../backends/types.js';
 import { DualbertError } from '../errors.js';
 import { createReranker } from '../rerank/reranker.js';
-import { probeGpu } from './gpu-probe.js';
 import { EXIT_WRITE_FAILED, Output, OutputClosed, OutputFailed } from './output.js';
 import { ProgressBar } from './progress.js';
 
@@ -131,10 +130,9 @@ export async function rerank(argv: string[], stdout = new Output(process.stdout)
     for (const l of bad) process.stderr.write(`dualbert: ${l.error}\n`);
     if (bad.length && !keepGoing) return 1;
 
-    let chosen = device as DeviceOption;
-    if (device === 'auto' && values.verbose !== true && (await probeGpu())?.useGpu === false) chosen = 'wasm';
     const onWarning = (w: { message: string }): void => void process.stderr.write(`dualbert: warning: ${w.message}\n`);
-    const reranker = await createReranker(model, { device: chosen, onWarning, ...(threads ? { threads } : {}) });
+    const logLevel = values.verbose === true ? 'verbose' : 'info'; // Dawn probed quietly unless --verbose
+    const reranker = await createReranker(model, { device: device as DeviceOption, onWarning, logLevel, ...(threads ? { threads } : {}) });
     try {
       const pairs = lines.filter((l) => l.pair).map((l) => l.pair!);
       const progress = new ProgressBar(pairs.length, `reranking on ${reranker.device}`);

@@ -6,6 +6,8 @@
  */
 import { isNode } from '../../env.js';
 import { DualbertError } from '../../errors.js';
+import type { LogLevel } from '../types.js';
+import { INSTALL_WEBGPU_HINT, type RawProbe, probeInChild, quietProbeWanted, rawAdapter, webgpuPackagePath } from './dawn-package.js';
 
 /** GPUBufferUsage / GPUMapMode values (fixed by the WebGPU spec), so Node needs no globals. */
 export const Usage = {
@@ -49,6 +51,8 @@ export interface GpuRequest {
   dawnFlags?: readonly string[];
   /** Ask for shader-f16 (fp16 storage); fails when the adapter lacks it. */
   f16?: boolean;
+  /** 'verbose' lets Dawn print in this process; otherwise Node first asks in a quiet child (dawn-package.ts). */
+  logLevel?: LogLevel;
 }
 
 const nodeGpus = new Map<string, GPU>();
@@ -58,22 +62,34 @@ async function nodeGpu(flags: readonly string[]): Promise<GPU> {
   const key = flags.join('\n');
   const cached = nodeGpus.get(key);
   if (cached) return cached;
+  if ((await webgpuPackagePath()) === undefined) throw new DualbertError('DEVICE_UNAVAILABLE', `device "webgpu": ${INSTALL_WEBGPU_HINT}`);
   // A computed specifier keeps bundlers from resolving the Node-only package for browsers.
   const specifier = ['web', 'gpu'].join('');
   let mod: { create(flags: string[]): GPU };
   try {
     mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as typeof mod;
   } catch (cause) {
-    throw new DualbertError(
-      'DEVICE_UNAVAILABLE',
-      'device "webgpu" in Node needs the optional package "webgpu" (Dawn): npm install webgpu ' +
-        `(importing it failed: ${cause instanceof Error ? cause.message : String(cause)})`,
-      { cause },
-    );
+    const why = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new DualbertError('DEVICE_UNAVAILABLE', `device "webgpu": the package "webgpu" (Dawn) is installed but could not be loaded: ${why}`, { cause });
   }
   const gpu = mod.create([...flags]);
   nodeGpus.set(key, gpu);
   return gpu;
+}
+
+/**
+ * In Node, when Dawn is to be loaded here and quietly: what a child process found. Undefined
+ * when the question does not arise (a browser, a GPU object handed over, verbose) or the child
+ * could not run; otherwise the child's answer, or why there is no adapter (package missing).
+ */
+async function quietNodeProbe(request: Pick<GpuRequest, 'gpu' | 'dawnFlags' | 'logLevel'>): Promise<RawProbe | undefined> {
+  if (!isNode || request.gpu || !quietProbeWanted(request.logLevel)) return undefined;
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu && !request.dawnFlags) return undefined; // a GPU object installed globally (e.g. by a test)
+  if (nodeGpus.has((request.dawnFlags ?? []).join('\n'))) return undefined; // Dawn is loaded here already
+  const path = await webgpuPackagePath();
+  if (path === undefined) return { adapter: null, reason: INSTALL_WEBGPU_HINT };
+  return probeInChild(path, request.dawnFlags ?? []);
 }
 
 /** The `GPU` object of this environment, or a DEVICE_UNAVAILABLE error saying why there is none. */
@@ -143,6 +159,8 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
     };
   }
 
+  const quiet = await quietNodeProbe(request);
+  if (quiet && quiet.adapter === null) throw new DualbertError('DEVICE_UNAVAILABLE', quiet.reason === INSTALL_WEBGPU_HINT ? `device "webgpu": ${INSTALL_WEBGPU_HINT}` : `${noAdapterMessage()} (${quiet.reason})`);
   const gpu = await getGpu(request);
   let adapter: GPUAdapter | null;
   try {
@@ -194,32 +212,30 @@ export type AdapterProbe =
     }
   | { available: false; reason: string };
 
-const REPORTED_LIMITS = [
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxStorageBuffersPerShaderStage',
-] as const;
+/** The probe's answer from an adapter's plain data. */
+function fromRaw(raw: RawProbe): AdapterProbe {
+  if (raw.adapter === null) return { available: false, reason: raw.reason };
+  const { isFallbackAdapter, ...adapter } = raw.adapter.info;
+  return { available: true, adapter, fallback: isFallbackAdapter, features: raw.adapter.features, limits: raw.adapter.limits };
+}
 
 /**
  * Asks for the adapter a high-performance request gets (navigator.gpu, or Dawn in Node) and
  * describes it, without creating a device. For choosing a device and for `capabilities()`; it
- * never throws.
+ * never throws. In Node, Dawn is asked in a child process (its native warnings stay off this
+ * process's stderr) unless a `GPU` object is given or `logLevel` is 'verbose'.
  * @example
  * const probe = await probeAdapter();
  * const device = probe.available && !probe.fallback ? 'webgpu' : 'wasm';
  */
-export async function probeAdapter(gpuObject?: GPU): Promise<AdapterProbe> {
+export async function probeAdapter(gpuObject?: GPU, options: { logLevel?: LogLevel } = {}): Promise<AdapterProbe> {
   try {
+    const quiet = await quietNodeProbe({ ...(gpuObject ? { gpu: gpuObject } : {}), ...options });
+    if (quiet) return fromRaw(quiet);
     const gpu = gpuObject ?? (await getGpu());
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return { available: false, reason: 'requestAdapter() returned null (WebGPU disabled or no usable GPU)' };
-    const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-    const fallback = info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-    const limits: Record<string, number> = {};
-    for (const k of REPORTED_LIMITS) limits[k] = adapter.limits[k];
-    return { available: true, adapter: describeAdapter(info), fallback, features: [...adapter.features].map(String).sort(), limits };
+    return fromRaw({ adapter: rawAdapter(adapter) });
   } catch (e) {
     return { available: false, reason: e instanceof Error ? e.message : String(e) };
   }

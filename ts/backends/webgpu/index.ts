@@ -52,6 +52,7 @@ export async function createWebGpuBackend(weights: GraphWeights, options: WebGpu
     ...(options.gpu ? { gpu: options.gpu } : {}),
     ...(options.dawnFlags ? { dawnFlags: options.dawnFlags } : {}),
     f16: options.shaderF16 === true,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
   try {
     return new WebGpuBackend(context, weights, {
