@@ -60,7 +60,9 @@ export interface BackendOptions {
 }
 
 /**
- * How much dualbert lets through to stderr (see {@link BackendOptions.logLevel}).
+ * How much dualbert lets through to stderr: `createEmbedder`'s and `createReranker`'s `logLevel`
+ * option, and `capabilities({ logLevel })`. 'info' (default): one-line notices, nothing from native
+ * code; 'silent': nothing; 'verbose': Dawn loads in this process and prints what it prints.
  * @example await createEmbedder('synthetic:minilm', { logLevel: 'verbose' });   // let Dawn print its Vulkan warnings
  */
 export type LogLevel = 'silent' | 'info' | 'verbose';
