@@ -25,7 +25,9 @@ export interface EmbedderOptions extends Omit<BackendOptions, 'dtype'>, Omit<Loa
   /**
    * Precision. 'fp32' (default); 'fp16': the webgpu path computes in f16 where it can, and an
    * ONNX-only model is read from `model_fp16.onnx`; 'q8' | 'int8' | 'uint8': an ONNX-only model is
-   * read from that int8 export, dequantized to float32 (with a warning) and computed in fp32.
+   * read from that int8 export (quantize_dynamic's), its Linear weights kept in int8 and computed
+   * with onnxruntime's arithmetic on the wasm and webgpu devices (dot4I8Packed on WebGPU; not with
+   * `shaderF16`); files with a fixed activation quantization are dequantized with a warning.
    */
   dtype?: WeightsDtype;
 }

@@ -80,7 +80,7 @@ ${COMMON_HELP}  --device, -d DEVICE   auto | reference | wasm | webgpu          
   --threads, -t N       CPU threads for the wasm device             (default: all cores)
   --dtype DTYPE         fp32 | fp16 | q8 | int8 | uint8: the ONNX variant of a model without
                         safetensors (onnx/model.onnx, model_fp16, model_quantized, model_int8,
-                        model_uint8); int8 files run in int8 on the wasm device  (default fp32)
+                        model_uint8); int8 files run in int8 (wasm, webgpu)  (default fp32)
   --pooling, -p MODE    mean | cls | max                           (default: the model's)
   --no-normalize        do not L2-normalize                        (default: the model's)
   --batch-size, -b N    texts per forward pass                     (default 32)

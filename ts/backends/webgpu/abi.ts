@@ -27,6 +27,10 @@ export const KERNEL_ABI = {
   dense: { params: ['b', 'k', 'm', 'pad'], bindings: { x: 1, wt: 2, bias: 3, out: 4 } },
   attention: { params: ['t', 'c', 'scale', 'window', 'span', 'pad0', 'pad1', 'pad2'], bindings: { qkv: 1, mask: 2, keyLen: 3, out: 4, bias: 5 } },
   transpose: { params: ['rows', 'cols', 'pad0', 'pad1'], bindings: { src: 1, dst: 2 } },
+  // q8 linear layers (kernels-q8.ts): range of x, quantized x, integer GEMM.
+  q8_minmax: { params: ['count', 'chunk', 'groups', 'pad'], bindings: { x: 1, stats: 2 } },
+  q8_quantize: { params: ['n', 'k', 'kw', 'groups'], bindings: { x: 1, stats: 2, xq: 3 } },
+  gemm_q8: { params: ['n', 'kw', 'm', 'mp', 'k', 'zero', 'pad0', 'pad1'], bindings: { xq: 1, wq: 2, wmeta: 3, bias: 4, res: 5, out: 6, stats: 7 } },
 } as const satisfies Partial<Record<ShaderName, KernelAbi>>;
 
 /** The shaders that are kernels (the others are included snippets: gelu, reduce). */

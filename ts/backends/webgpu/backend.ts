@@ -32,7 +32,9 @@ import {
   splitKFor,
   transposeDispatch,
 } from './kernels.js';
+import { type Q8Weight, Q8_STATS_WORDS, q8LinearCalls } from './kernels-q8.js';
 import { type PipelineCache, pipelineCache } from './pipelines.js';
+import { q8Layout } from './q8-layout.js';
 import { ActivationPool, type Bucket, GpuBuffer, PARAMS_STRIDE, roundUp16 } from './pool.js';
 
 /** Tuning knobs of the kernels (defaults: what measured best on NVIDIA H100/H200 through Dawn). */
@@ -49,6 +51,11 @@ export interface WebGpuTuning {
   attentionQueries?: 1 | 2;
   /** Use subgroup reductions when the device has them (default true). */
   subgroups?: boolean;
+  /**
+   * q8 layers multiply with WGSL's dot4I8Packed where the language feature
+   * packed_4x8_integer_dot_product exists (default true; false unpacks the bytes with shifts).
+   */
+  packedDot4?: boolean;
   /**
    * Embedding tables larger than this many bytes stay on the host and the batch's rows are
    * gathered there (default: the device's largest storage binding; tests lower it).
@@ -90,6 +97,8 @@ export class WebGpuBackend implements Backend {
   private readonly gpu: GPUDevice;
   /** Weights by name: linear weights transposed to [K, M], the rest as given. */
   private readonly weights = new Map<string, { buffer: GpuBuffer; shape: readonly number[] }>();
+  /** q8 linear weights by name, in the layout of q8-layout.ts. */
+  private readonly q8Weights = new Map<string, Q8Weight>();
   private readonly activations: ActivationPool;
   private readonly pipelines: PipelineCache;
   private readonly config: KernelConfig;
@@ -134,6 +143,7 @@ export class WebGpuBackend implements Backend {
       attentionQueries: tuning.attentionQueries ?? 1,
       workgroupStorage: limits.maxComputeWorkgroupStorageSize,
       workgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+      packedDot4: context.capabilities.packedDot4 === true && tuning.packedDot4 !== false,
     };
     this.elemBytes = this.config.f16 ? 2 : 4;
     this.hostTableLimit = tuning.hostTableBytes ?? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
@@ -156,7 +166,19 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Which kernel variants and limits this backend uses, for logs and benchmarks. */
-  get info(): { adapter: GpuContext['adapterInfo']; f16: boolean; halfWeights: boolean; subgroups: boolean; gemmBK: number; gemmTM: number; splitK: boolean; attentionKeys: number; attentionQueries: number; timestamps: boolean } {
+  get info(): {
+    adapter: GpuContext['adapterInfo'];
+    f16: boolean;
+    halfWeights: boolean;
+    subgroups: boolean;
+    gemmBK: number;
+    gemmTM: number;
+    splitK: boolean;
+    attentionKeys: number;
+    attentionQueries: number;
+    timestamps: boolean;
+    packedDot4: boolean;
+  } {
     return {
       adapter: this.context.adapterInfo,
       f16: this.config.f16,
@@ -168,6 +190,7 @@ export class WebGpuBackend implements Backend {
       attentionKeys: this.config.attentionKeys,
       attentionQueries: this.config.attentionQueries,
       timestamps: this.querySet !== undefined,
+      packedDot4: this.config.packedDot4 === true,
     };
   }
 
@@ -187,11 +210,31 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * Every node of the op vocabulary has a kernel here (every pooling mode and the Dense head), in
-   * float: int8 (q8) linear layers do not (device 'auto' runs q8 models on wasm).
+   * Every node of the op vocabulary has a kernel here (every pooling mode and the Dense head),
+   * int8 (q8) linear layers included (kernels-q8.ts) — except with f16 activations (shaderF16):
+   * onnxruntime's arithmetic quantizes float32 inputs.
    */
   supports(node: GraphNode): boolean {
-    return !(node.op === 'linear' && node.precision === 'q8');
+    return !(node.op === 'linear' && node.precision === 'q8' && this.config.f16);
+  }
+
+  /** A q8 linear weight, laid out once on the CPU (q8-layout.ts): a quarter of the float bytes. */
+  private uploadQ8(name: string, t: GraphWeight): void {
+    if (!t.quantized) throw new DualbertError('INVALID_WEIGHTS', `webgpu: "${name}" is not quantized, the graph computes it in q8`);
+    const [M, K] = t.shape as [number, number];
+    const layout = q8Layout(M, K, t.quantized);
+    const words = this.createStorage(layout.words, `weight ${name} (q8)`);
+    const meta = this.createStorage(layout.meta, `weight ${name} (q8 scales)`);
+    this.q8Weights.set(name, { words, meta, m: M, mp: layout.mp, k: K, kw: layout.kw });
+    this.weights.set(name, { buffer: words, shape: t.shape });
+    this.weightBytes += words.bytes + meta.bytes;
+  }
+
+  /** A q8 linear weight (see uploadQ8). */
+  q8Weight(name: string): Q8Weight {
+    const w = this.q8Weights.get(name);
+    if (!w) throw new DualbertError('INVALID_WEIGHTS', `webgpu: "${name}" is not a q8 weight, the graph computes it in q8`);
+    return w;
   }
 
   /**
@@ -204,6 +247,10 @@ export class WebGpuBackend implements Backend {
     const pass = encoder.beginComputePass();
     const temporary: GPUBuffer[] = [];
     for (const [name, t] of weights) {
+      if (t.role === 'linear' && t.precision === 'q8') {
+        this.uploadQ8(name, t);
+        continue;
+      }
       if (this.config.halfWeights && (t.role === 'linear' || (t.role === 'table' && !t.derived))) {
         // f16 pairs in u32 (kernels.ts halfWeights): linear weights transposed here, on the CPU;
         // embedding tables as they are (RoPE and bias tables, made at load, stay f32).
@@ -334,6 +381,10 @@ export class WebGpuBackend implements Backend {
     const buffers = new Map<string, GpuBuffer>();
     for (const [i, s] of plan.slots.entries()) buffers.set(`s${i}`, bucket.slot(`s${i}`, s.rows, rowsOf(s), s.cols, this.elemBytes));
     if (kernels.scratchCols > 0) buffers.set('scratch', bucket.slot('scratch', 'tokens', N, kernels.scratchCols, this.elemBytes));
+    if (kernels.q8Words > 0) {
+      buffers.set('q8x', bucket.slot('q8x', 'tokens', N, kernels.q8Words, 4));
+      buffers.set('q8stats', bucket.slot('q8stats', 'sequences', 1, Q8_STATS_WORDS, 4));
+    }
     if (kernels.words) bucket.sizedInput('words', kernels.words.byteLength);
     const bufferOf = (a: Act): GpuBuffer => buffers.get(a.buffer)!;
 
@@ -487,7 +538,9 @@ export class WebGpuBackend implements Backend {
     this.disposed = true;
     this.activations.destroy();
     for (const w of this.weights.values()) w.buffer.gpu.destroy();
+    for (const w of this.q8Weights.values()) w.meta.gpu.destroy();
     this.weights.clear();
+    this.q8Weights.clear();
     this.querySet?.destroy();
     this.queryResolve?.gpu.destroy();
     this.gpu.removeEventListener('uncapturederror', this.onUncapturedError);
@@ -500,6 +553,8 @@ class WebGpuKernels implements OpKernels<Act> {
   readonly calls: KernelCall[] = [];
   /** Columns of the split-K scratch (f32 partial sums, counted in storage elements), 0 if none. */
   scratchCols = 0;
+  /** u32 words per row of the packed q8 activations (the widest q8 layer's ⌈K/4⌉), 0 if none. */
+  q8Words = 0;
 
   constructor(
     private readonly backend: WebGpuBackend,
@@ -540,6 +595,13 @@ class WebGpuKernels implements OpKernels<Act> {
 
   linear(node: LinearNode, x: Act, out: Act, residual: Act | undefined): boolean {
     const n = this.rows(x);
+    if (node.precision === 'q8') {
+      const w = this.backend.q8Weight(node.weight);
+      this.q8Words = Math.max(this.q8Words, w.kw);
+      const scratch = { packed: { buffer: 'q8x', rows: 'tokens', cols: w.kw }, stats: { buffer: 'q8stats', rows: 'sequences', cols: Q8_STATS_WORDS } } as const;
+      this.calls.push(...q8LinearCalls(this.config, n, x, w, this.backend.weight(node.bias), node.epilogue, residual, out, scratch));
+      return false;
+    }
     const split = splitKFor(this.config, n, x.cols, out.cols);
     // Split-K partial sums are f32 whatever the storage type: splits·M f32 per row in the scratch
     // buffer, which lives only between the two calls.

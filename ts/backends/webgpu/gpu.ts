@@ -29,6 +29,8 @@ export interface GpuCapabilities {
   f16: boolean;
   /** `timestamp-query` was enabled. */
   timestamps: boolean;
+  /** The WGSL language feature packed_4x8_integer_dot_product (dot4I8Packed, for q8 layers). */
+  packedDot4?: boolean;
 }
 
 /** An open device with what it can do. */
@@ -135,6 +137,8 @@ function describeAdapter(info: GPUAdapterInfo | undefined): GpuContext['adapterI
   };
 }
 
+const PACKED_DOT4 = 'packed_4x8_integer_dot_product';
+
 function hasLanguageFeature(gpu: GPU | undefined, name: string): boolean {
   return gpu?.wgslLanguageFeatures?.has(name) ?? false;
 }
@@ -155,6 +159,7 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
         subgroups: device.features.has('subgroups') && hasLanguageFeature(gpu, 'subgroup_id'),
         f16: request.f16 === true,
         timestamps: device.features.has('timestamp-query'),
+        packedDot4: hasLanguageFeature(gpu, PACKED_DOT4),
       },
     };
   }
@@ -197,7 +202,7 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
   } catch (cause) {
     throw new DualbertError('DEVICE_UNAVAILABLE', `device "webgpu": requestDevice failed on ${name}: ${String(cause)}`, { cause });
   }
-  return { device, owned: true, adapterInfo, capabilities: { subgroups, f16: request.f16 === true, timestamps } };
+  return { device, owned: true, adapterInfo, capabilities: { subgroups, f16: request.f16 === true, timestamps, packedDot4: hasLanguageFeature(gpu, PACKED_DOT4) } };
 }
 
 /** What a high-performance adapter request gets here, without creating a device. */

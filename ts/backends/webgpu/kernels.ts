@@ -35,6 +35,8 @@ export interface KernelConfig {
   readonly workgroupStorage: number;
   /** The device's maxComputeWorkgroupsPerDimension. */
   readonly workgroupsPerDimension: number;
+  /** WGSL's dot4I8Packed for the q8 GEMM (else its bytes are unpacked with shifts; kernels-q8.ts). */
+  readonly packedDot4?: boolean;
 }
 
 /** Invocations per attention workgroup. */
