@@ -50,7 +50,7 @@ export function attentionScratchBytes(T: i32, HS: i32): usize {
  * ts/backends/wasm/job-args.ts (mask is i32 [B·T]; scratch is per thread; window −1 for none;
  * bias 0 for none, else [NH, 2·span − 1]).
  */
-export function attentionJob(ctrl: usize, tid: i32, gen: i32): void {
+export function attentionJob(ctrl: usize, tid: i32, gen: i32, first: i32): void {
   const qkv = argPtr(ctrl, ATTN_QKV);
   const out = argPtr(ctrl, ATTN_OUT);
   const mask = argPtr(ctrl, ATTN_MASK);
@@ -73,9 +73,7 @@ export function attentionJob(ctrl: usize, tid: i32, gen: i32): void {
   const Vp = Kt + ((T8 * <usize>HS) << 2);
   const row64 = Vp + (((<usize>((HS + 7) & ~7)) * <usize>T) << 2);
   const tasks = B * NH;
-  for (;;) {
-    const t = nextTask(ctrl, gen, tasks);
-    if (t < 0) break;
+  for (let t = first; t >= 0; t = nextTask(ctrl, gen, tasks)) {
     const b = t / NH;
     const h = t - b * NH;
     const biasRow = bias == 0 ? <usize>0 : bias + ((<usize>(h * (2 * span - 1) + span - 1)) << 2);

@@ -71,15 +71,13 @@ export function gemmQ8ScratchBytes(MC: i32, K: i32): usize {
  * One thread's share of a min/max job: task t scans values [t·chunk, min(count, (t+1)·chunk))
  * of the f32 array at x and writes (min(0, …), max(0, …)) to stats + 8t.
  */
-export function q8MinMaxJob(ctrl: usize, _tid: i32, gen: i32): void {
+export function q8MinMaxJob(ctrl: usize, _tid: i32, gen: i32, first: i32): void {
   const x = argPtr(ctrl, Q8MM_X);
   const count = argI32(ctrl, Q8MM_COUNT);
   const stats = argPtr(ctrl, Q8MM_STATS);
   const chunk = argI32(ctrl, Q8MM_CHUNK);
   const tasks = (count + chunk - 1) / chunk;
-  for (;;) {
-    const t = nextTask(ctrl, gen, tasks);
-    if (t < 0) break;
+  for (let t = first; t >= 0; t = nextTask(ctrl, gen, tasks)) {
     let i = t * chunk;
     const end = min(count, i + chunk);
     let lo: f32 = 0;
@@ -377,7 +375,7 @@ function rescaleTile(tile: usize, sums: usize, zpe: usize, ws: usize, xs: f32, r
  * gemm.ts; a thread quantizes a block once for all the tasks of that block it takes in a row.
  * Scratch of thread `tid`: [tile 128 B][A block MC·Kp·2 B][row sums MC·4 B].
  */
-export function gemmQ8Job(ctrl: usize, tid: i32, gen: i32): void {
+export function gemmQ8Job(ctrl: usize, tid: i32, gen: i32, first: i32): void {
   const x = argPtr(ctrl, Q8_X);
   const w = argPtr(ctrl, Q8_W);
   const zpe = argPtr(ctrl, Q8_ZPE);
@@ -424,9 +422,7 @@ export function gemmQ8Job(ctrl: usize, tid: i32, gen: i32): void {
   const sums = apack + (<usize>MC) * (<usize>Kp) * 2;
   const panelBytes = (<usize>Kp) << 3;
   let packedBlock = -1;
-  for (;;) {
-    const t = nextTask(ctrl, gen, tasks);
-    if (t < 0) break;
+  for (let t = first; t >= 0; t = nextTask(ctrl, gen, tasks)) {
     const block = t / groups;
     const group = t - block * groups;
     const r0 = block * MC;

@@ -275,7 +275,7 @@ export function packRows(x: usize, K: i32, N: i32, r0: i32, r1: i32, dst: usize)
  * (layernorm.ts, the same arithmetic as the LayerNorm job).
  * Scratch of thread `tid`: [tile 128 B][A block MC·K·4 B when packA].
  */
-export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
+export function gemmJob(ctrl: usize, tid: i32, gen: i32, first: i32): void {
   const x = argPtr(ctrl, GEMM_X);
   const w = argPtr(ctrl, GEMM_W);
   const bias = argPtr(ctrl, GEMM_BIAS);
@@ -302,9 +302,7 @@ export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
   const tile = scratch;
   const apack = scratch + TILE_BYTES;
   let packedBlock = -1;
-  for (;;) {
-    const t = nextTask(ctrl, gen, tasks);
-    if (t < 0) break;
+  for (let t = first; t >= 0; t = nextTask(ctrl, gen, tasks)) {
     const block = t / groups;
     const group = t - block * groups;
     const r0 = block * MC;

@@ -18,7 +18,7 @@ const ROWS_PER_TASK = 16;
  * One thread's share of a LayerNorm job. Arguments: the LN_* slots of
  * ts/backends/wasm/job-args.ts.
  */
-export function layerNormJob(ctrl: usize, _tid: i32, gen: i32): void {
+export function layerNormJob(ctrl: usize, _tid: i32, gen: i32, first: i32): void {
   const x = argPtr(ctrl, LN_X);
   const out = argPtr(ctrl, LN_OUT);
   const gamma = argPtr(ctrl, LN_GAMMA);
@@ -28,9 +28,7 @@ export function layerNormJob(ctrl: usize, _tid: i32, gen: i32): void {
   const eps = argF32(ctrl, LN_EPS);
   const tasks = (N + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
   const ld = (<usize>C) << 2;
-  for (;;) {
-    const t = nextTask(ctrl, gen, tasks);
-    if (t < 0) break;
+  for (let t = first; t >= 0; t = nextTask(ctrl, gen, tasks)) {
     const r1 = min(N, (t + 1) * ROWS_PER_TASK);
     for (let r = t * ROWS_PER_TASK; r < r1; r++) {
       layerNormRow(x + (<usize>r) * ld, out + (<usize>r) * ld, gamma, beta, C, eps);

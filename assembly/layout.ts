@@ -11,18 +11,23 @@
 // Claims carry the generation (TASK = gen << 16 | next index, claimed by compare-and-swap), and
 // the host closes TASK (all ones: tag 0xffff, which no generation uses) when a job ends, before
 // it writes the next job's arguments: a worker that wakes up late, holding an old generation and
-// maybe arguments of the next job, claims nothing.
+// maybe arguments of the next job, claims nothing. A thread claims its first task (bounded by
+// TASKS, which the host writes) before it reads any argument: once it holds a task the job cannot
+// end, so the arguments stay those of its job. Reading them first let a late worker divide by a
+// zero that belonged to the next job's arguments (an integer-divide trap under load).
 //
 // Control block (bytes from `ctrl`, 64-byte aligned by the host):
 //   0   GEN      i32  job generation: the host bumps it to start a job (workers wait on it)
 //   8   QUIT     i32  1: workers leave their loop (dispose)
 //   12  ERR      i32  set by a worker whose share threw (host-only, the kernels never touch it)
+//   16  TASKS    i32  task count of the current job (written with the arguments)
 //   64  TASK     i32  (gen & 0xffff) << 16 | next task index (its own cache line)
 //   72  FINISHED i32  tasks finished in the current job (the host waits on it)
 //   128 ARGS     32 × 4 bytes of job arguments (pointers are u32 byte offsets)
 
 export const CTRL_GEN: usize = 0;
 export const CTRL_QUIT: usize = 8;
+export const CTRL_TASKS: usize = 16;
 export const CTRL_TASK: usize = 64;
 export const CTRL_FINISHED: usize = 72;
 export const CTRL_ARGS: usize = 128;

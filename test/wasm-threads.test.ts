@@ -10,7 +10,37 @@ import { buildBertGraph } from '../ts/graph/bert.js';
 import { runGraph } from '../ts/graph/execute.js';
 import { bindWeights } from '../ts/graph/weights.js';
 import { SYNTHETIC_MODELS, syntheticCheckpoint } from '../ts/model/synthetic.js';
+import { CTRL, OP } from '../ts/backends/wasm/abi.js';
+import { GEMM_MC, GEMM_PG } from '../ts/backends/wasm/job-args.js';
 import { batchFromIds, loadGolden } from './helpers/golden.js';
+import { RUNNABLE_FLAVORS, instantiateDualbertWasm } from './helpers/wasm.js';
+
+describe('a worker that wakes up late', () => {
+  // A worker that saw job G published may read the control block only after the host closed G
+  // and wrote the next job's arguments: here op GEMM with MC = PG = 0 (words another op leaves
+  // zero). It must claim nothing and return; it used to divide by MC first (an integer-divide
+  // trap, seen under load as "a wasm worker thread failed").
+  it.each(RUNNABLE_FLAVORS)('%s: claims nothing and reads no argument of a closed job', async (flavor) => {
+    const { exports, memory } = await instantiateDualbertWasm(flavor);
+    const ctrl = (exports.heapBase() + 63) & ~63;
+    const words = new Int32Array(memory.buffer, ctrl, CTRL.BYTES / 4);
+    const gen = 7;
+    words[CTRL.GEN / 4] = gen + 1; // the host has moved on
+    words[CTRL.TASKS / 4] = 4;
+    words[CTRL.TASK / 4] = -1; // closed (tag 0xffff)
+    words[CTRL.FINISHED / 4] = 0;
+    words[CTRL.ARGS / 4] = OP.GEMM;
+    words[CTRL.ARGS / 4 + GEMM_MC] = 0;
+    words[CTRL.ARGS / 4 + GEMM_PG] = 0;
+    expect(() => exports.runJob(ctrl, 1, gen)).not.toThrow();
+    expect(words[CTRL.TASK / 4]).toBe(-1);
+    expect(words[CTRL.FINISHED / 4]).toBe(0);
+    // The next job's tag, not the late worker's: still nothing to claim.
+    words[CTRL.TASK / 4] = ((gen + 1) & 0xffff) << 16;
+    expect(() => exports.runJob(ctrl, 1, gen)).not.toThrow();
+    expect(words[CTRL.TASK / 4]).toBe(((gen + 1) & 0xffff) << 16);
+  });
+});
 
 describe('wasm worker threads under stress', () => {
   it('4 threads, 150 small batches: identical to 1 thread every time', async () => {

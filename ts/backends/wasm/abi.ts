@@ -37,7 +37,7 @@ export interface KernelExports {
  * Control block byte offsets (assembly/layout.ts). ERR is host-only: a worker whose share of a
  * job threw sets it, so the calling thread can report the failure instead of waiting forever.
  */
-export const CTRL = { GEN: 0, QUIT: 8, ERR: 12, TASK: 64, FINISHED: 72, ARGS: 128, BYTES: 256 } as const;
+export const CTRL = { GEN: 0, QUIT: 8, ERR: 12, TASKS: 16, TASK: 64, FINISHED: 72, ARGS: 128, BYTES: 256 } as const;
 
 /** Tasks a job may have (the TASK word keeps 16 bits for the index). */
 export const MAX_TASKS = 65535;
@@ -61,6 +61,7 @@ export const GLU = { gelu: 0, gelu_tanh: 1, silu: 2 } as const;
 export const ABI_GLOBALS: Readonly<Record<string, number>> = {
   CTRL_GEN: CTRL.GEN,
   CTRL_QUIT: CTRL.QUIT,
+  CTRL_TASKS: CTRL.TASKS,
   CTRL_TASK: CTRL.TASK,
   CTRL_FINISHED: CTRL.FINISHED,
   CTRL_ARGS: CTRL.ARGS,

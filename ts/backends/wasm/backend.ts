@@ -296,6 +296,7 @@ export class WasmBackend implements Backend {
     const block = new Int32Array(buf, this.ctrl, CTRL.BYTES / 4);
     const gen = (block[CTRL.GEN / 4]! + 1) | 0;
     block[CTRL.GEN / 4] = gen;
+    block[CTRL.TASKS / 4] = tasks;
     block[CTRL.TASK / 4] = (gen & 0xffff) << 16;
     block[CTRL.FINISHED / 4] = 0;
     self(gen);

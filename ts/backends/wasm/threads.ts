@@ -24,6 +24,7 @@ const START_TIMEOUT_MS = 30_000;
 /** What a worker's ERR word can say (index + 2; 1 is unused, so any non-zero value is a failure). */
 const WORKER_FAILURES: { pattern: RegExp; text: string }[] = [
   { pattern: /out of bounds/i, text: 'a memory access out of bounds' },
+  { pattern: /divi(de|sion) by zero|integer overflow/i, text: 'an integer division trap' },
   { pattern: /unreachable/i, text: 'an unreachable instruction (a kernel assertion)' },
   { pattern: /stack/i, text: 'a stack overflow' },
   { pattern: /memory/i, text: 'out of memory' },
@@ -199,6 +200,7 @@ export class ThreadPool {
     if ((gen & 0xffff) === 0xffff) gen = (gen + 1) | 0; // tag 0xffff is CLOSED's
     Atomics.store(w, CTRL.FINISHED / 4, 0);
     Atomics.store(w, CTRL.ERR / 4, 0);
+    Atomics.store(w, CTRL.TASKS / 4, tasks);
     Atomics.store(w, CTRL.TASK / 4, (gen & 0xffff) << 16);
     Atomics.store(w, CTRL.GEN / 4, gen);
     if (tasks > 1) Atomics.notify(w, CTRL.GEN / 4);
