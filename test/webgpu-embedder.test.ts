@@ -68,6 +68,26 @@ describe('webgpu end to end in Node', () => {
     }
   });
 
+  it('batches overlap on the GPU (batch i + 1 submitted before batch i is read back), kernels compiled at creation (warmUp async): golden vectors, no pipeline compiled by embed()', async (ctx) => {
+    requireGpu(ctx);
+    const embedder = await createEmbedder('synthetic:tiny', { device: 'webgpu', webgpu: { tuning: { warmUp: 'async' } } });
+    try {
+      const compiled = embedder.stats().webgpu!.pipelines;
+      expect(compiled).toBeGreaterThan(0);
+      // Uneven batches (13 texts in batches of 3) of different lengths, then one short text.
+      const subset = texts.slice(0, 13);
+      const { data } = await embedder.embed(subset, { batchSize: 3 });
+      const single = await embedder.embed(subset[5]!);
+      const stats = embedder.stats().webgpu!;
+      expect(stats.pipelines, 'variants compiled after creation').toBe(compiled);
+      expect(stats.readbackBuffers, 'two batches in flight at once').toBeGreaterThanOrEqual(2);
+      subset.forEach((_, i) => expect(maxAbsDiff(data.subarray(i * 64, (i + 1) * 64), golden.texts[i]!.mean), `text ${i}`).toBeLessThanOrEqual(TOLERANCE));
+      expect(maxAbsDiff(single.data, golden.texts[5]!.mean)).toBeLessThanOrEqual(TOLERANCE);
+    } finally {
+      embedder.dispose();
+    }
+  });
+
   it('dualbert embed --device webgpu on synthetic:tiny gives the golden vectors, in order', (ctx) => {
     requireGpu(ctx);
     const r = cli(['embed', '--model', 'synthetic:tiny', '--device', 'webgpu', '--batch-size', '16'], lines.join('\n'));

@@ -116,6 +116,9 @@ export class Embedder extends EventTarget {
     const backend = await createBackend(device, weights, opts, (w) => sink?.(w), graph.nodes);
     try {
       assertSupported(backend, graph.nodes); // e.g. a Dense head on a device that lacks it: fail now, clearly
+      // The kernels of the default graph compiled now, in parallel, rather than one by one inside
+      // the first embed().
+      await backend.warmUp?.(prepareGraph(graph, backend).plan([graph.output]));
     } catch (e) {
       backend.dispose();
       throw e;
@@ -271,15 +274,34 @@ export class Embedder extends EventTarget {
     const T = plan.tokens && order.length ? encodings[order[0]!]!.ids.length : 0;
     const width = plan.tokens ? T * C : C;
     const data = new Float32Array(texts.length * width);
-    for (let start = 0; start < order.length; start += plan.batchSize) {
-      signal?.throwIfAborted();
-      const rows = order.slice(start, start + plan.batchSize);
-      const batch = this.tokenizer.pad(
-        rows.map((i) => encodings[i]!),
-        { direction: 'Right' },
-      );
-      const { output } = await this.runBatch(plan.graph, batch, signal, plan.tokens ? { T, C } : undefined);
+    const store = (rows: readonly number[], output: Float32Array | Float64Array): void => {
       for (const [r, textIndex] of rows.entries()) data.set(output.subarray(r * width, (r + 1) * width), textIndex * width);
+    };
+    // On the GPU, batch i + 1 is padded and submitted before batch i is read back, so the host
+    // work of one batch (padding, recording, the readback round trip) overlaps the GPU work of
+    // the other. In-thread devices compute while they are called: nothing to overlap there.
+    const overlap = this.live().overlapsBatches === true;
+    let inFlight: { rows: number[]; result: Promise<RunResult> } | undefined;
+    try {
+      for (let start = 0; start < order.length; start += plan.batchSize) {
+        signal?.throwIfAborted();
+        const rows = order.slice(start, start + plan.batchSize);
+        const batch = this.tokenizer.pad(
+          rows.map((i) => encodings[i]!),
+          { direction: 'Right' },
+        );
+        const result = this.runBatch(plan.graph, batch, signal, plan.tokens ? { T, C } : undefined);
+        if (!overlap) {
+          store(rows, (await result).output);
+          continue;
+        }
+        if (inFlight) store(inFlight.rows, (await inFlight.result).output);
+        inFlight = { rows, result };
+      }
+      if (inFlight) store(inFlight.rows, (await inFlight.result).output);
+    } finally {
+      // A batch left in flight by an error is awaited by no one: keep its rejection handled.
+      inFlight?.result.catch(() => undefined);
     }
     if (plan.tokens) return { data, dims: [texts.length, T, C], attentionMask: tokenMask(encodings.map((e) => e.ids.length), T) };
     return applyOutput({ data, dims: [texts.length, C] }, plan.output);

@@ -37,6 +37,10 @@ export class FallbackBackend implements Backend {
     return this.current.threads;
   }
 
+  get overlapsBatches(): boolean {
+    return this.current.overlapsBatches === true;
+  }
+
   get fusesLinearNorm(): boolean {
     return this.current.fusesLinearNorm === true;
   }
@@ -44,6 +48,10 @@ export class FallbackBackend implements Backend {
   /** The backend that runs now (the GPU, or the CPU after a fallback). */
   get active(): Backend {
     return this.current;
+  }
+
+  async warmUp(plan: GraphPlan): Promise<void> {
+    await this.current.warmUp?.(plan);
   }
 
   supports(node: GraphNode): boolean {
@@ -55,22 +63,46 @@ export class FallbackBackend implements Backend {
   }
 
   async execute(plan: GraphPlan, batch: Batch, io: RunIO): Promise<(Float32Array | Float64Array)[]> {
+    const backend = this.current;
     try {
-      return await this.current.execute(plan, batch, io);
+      return await backend.execute(plan, batch, io);
     } catch (e) {
-      if (!this.next || !isDeviceFailure(e)) throw e;
-      const failed = this.current;
-      const next = await this.next();
-      this.next = undefined;
-      try {
-        failed.dispose();
-      } catch {
-        // a lost device may refuse cleanup; nothing else holds it
+      if (!isDeviceFailure(e)) throw e;
+      // Several batches may be in flight on the GPU when it fails (embed() submits the next batch
+      // before reading the last one back): the first failure switches devices, once; every
+      // failed batch then runs again on the new device, one after another (CPU backends reuse
+      // their memory between batches).
+      if (backend === this.current && !this.switching) {
+        if (!this.next) throw e;
+        this.switching = this.switchFrom(backend, e as Error);
       }
-      this.current = next;
-      this.onWarning({ code: 'GPU_FALLBACK', message: `the GPU failed (${(e as Error).message}); continuing on device "${next.device}"` });
-      return next.execute(plan, batch, io);
+      if (this.switching) await this.switching;
+      if (this.current === backend) throw e;
+      const rerun = this.reruns.then(() => this.current.execute(plan, batch, io));
+      this.reruns = rerun.catch(() => undefined);
+      return rerun;
     }
+  }
+
+  private switching: Promise<void> | undefined;
+  private reruns: Promise<unknown> = Promise.resolve();
+
+  private async switchFrom(failed: Backend, e: Error): Promise<void> {
+    let next: Backend;
+    try {
+      next = await this.next!();
+    } catch (cause) {
+      this.switching = undefined; // a later failure may try again
+      throw cause;
+    }
+    this.next = undefined;
+    try {
+      failed.dispose();
+    } catch {
+      // a lost device may refuse cleanup; nothing else holds it
+    }
+    this.current = next;
+    this.onWarning({ code: 'GPU_FALLBACK', message: `the GPU failed (${e.message}); continuing on device "${next.device}"` });
   }
 
   dispose(): void {

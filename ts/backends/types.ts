@@ -42,8 +42,12 @@ export interface BackendOptions {
    * tables as f16 on any adapter (activations and arithmetic stay f32): half the GPU memory.
    */
   dtype?: 'fp32' | 'fp16';
-  /** webgpu: run on this device / ask this `GPU` for the adapter (default: navigator.gpu or Dawn). */
-  webgpu?: { device?: GPUDevice; gpu?: GPU };
+  /**
+   * webgpu: run on this device / ask this `GPU` for the adapter (default: navigator.gpu or Dawn);
+   * `tuning`: kernel variants and host-side scheduling, for benchmarks and comparisons (the
+   * defaults are what measured best).
+   */
+  webgpu?: { device?: GPUDevice; gpu?: GPU; tuning?: WebGpuTuning };
   /**
    * auto: also take WebGPU on a fallback (software) adapter such as SwiftShader. Off by default:
    * there the wasm path is far faster (tiny B1 T16: 320 ms on SwiftShader vs a few ms on wasm).
@@ -84,6 +88,8 @@ export interface WebGpuStats {
   bindGroups: number;
   /** Token-row capacities of the cached activation buckets. */
   buckets: number[];
+  /** Readback buffers: one per batch that was in flight at once (batches overlap on the GPU). */
+  readbackBuffers: number;
   /** Bytes of activation buffers, inputs, uniforms and readback. */
   activationBytes: number;
   /** Bytes of resident weights. */
@@ -135,10 +141,20 @@ export interface Backend {
   readonly threads: number;
   /** The plan may fold a LayerNorm into the linear before it (see PlanOptions.fuseLinearNorm). */
   readonly fusesLinearNorm?: boolean;
+  /**
+   * `execute` may be called again before the previous call resolved (the device queues the work
+   * in order): the embedder then submits batch i + 1 before reading batch i back.
+   */
+  readonly overlapsBatches?: boolean;
   /** Whether this backend has a kernel for the node (a pooling mode, a Dense head...). */
   supports(node: GraphNode): boolean;
   /** Runs every step of `plan` on `batch`; returns the values of `io.reads`. */
   execute(plan: GraphPlan, batch: Batch, io: RunIO): Promise<(Float32Array | Float64Array)[]>;
+  /**
+   * Optional: gets ready to run `plan` (the webgpu backend compiles, in parallel, the kernel
+   * variants its batches will use), so the first batch does not pay for it.
+   */
+  warmUp?(plan: GraphPlan): Promise<void>;
   stats(): BackendStats;
   /** Frees what the backend holds (GPU buffers, wasm memory, workers). */
   dispose(): void;
@@ -161,4 +177,42 @@ export interface BackendProvider {
   readonly slowerNext?: BackendWarning['code'];
   /** Creates the backend with the model's weights laid out once. */
   create(weights: GraphWeights, options: BackendOptions): Promise<Backend>;
+}
+
+/** Tuning knobs of the kernels (defaults: what measured best on NVIDIA H100/H200 through Dawn). */
+export interface WebGpuTuning {
+  /** GEMM K tile, 16 or 32 (default 16). */
+  gemmBK?: 16 | 32;
+  /** GEMM rows per invocation, 4 (64×64 tiles, default) or 8 (128×64). */
+  gemmTM?: 4 | 8;
+  /** Split K when a GEMM has few output tiles and K ≥ 1024 (default true). */
+  splitK?: boolean;
+  /** Preferred attention key tile rows (default 32). */
+  attentionKeys?: 8 | 16 | 32 | 64;
+  /** Query rows per attention invocation, 1 (default) or 2. */
+  attentionQueries?: 1 | 2;
+  /** Use subgroup reductions when the device has them (default true). */
+  subgroups?: boolean;
+  /**
+   * q8 layers multiply with WGSL's dot4I8Packed where the language feature
+   * packed_4x8_integer_dot_product exists (default true; false unpacks the bytes with shifts).
+   */
+  packedDot4?: boolean;
+  /**
+   * Let the embedder submit the next batch before the last one is read back (default true;
+   * false runs batches strictly one after another, for comparisons).
+   */
+  overlapBatches?: boolean;
+  /**
+   * When the model's kernel variants are compiled: 'async' all at once when the embedder is
+   * created, with createComputePipelineAsync; 'sync' then too, one by one; 'lazy' (default) each
+   * on first use, inside the first batches. (On SwiftShader 'async' took twice as long as the
+   * others in all: the default waits for GPU figures.)
+   */
+  warmUp?: 'async' | 'sync' | 'lazy';
+  /**
+   * Embedding tables larger than this many bytes stay on the host and the batch's rows are
+   * gathered there (default: the device's largest storage binding; tests lower it).
+   */
+  hostTableBytes?: number;
 }

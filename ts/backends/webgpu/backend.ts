@@ -14,7 +14,9 @@ import type { AttentionNode, DenseNode, EmbedNode, GluNode, GraphNode, LayerNorm
 import type { GraphPlan, PlannedValue } from '../../graph/plan.js';
 import type { GraphWeight, GraphWeights } from '../../graph/weights.js';
 import { fromHalfArray, toHalfArray } from '../../half.js';
-import type { Backend, BackendStats, RunIO, WebGpuStats } from '../types.js';
+import type { Backend, BackendStats, RunIO, WebGpuStats, WebGpuTuning } from '../types.js';
+
+export type { WebGpuTuning } from '../types.js';
 import { bindingOf } from './abi.js';
 import type { Act, InputName, KernelCall } from './calls.js';
 import { type GpuContext, MAP_READ_MODE, Usage } from './gpu.js';
@@ -37,32 +39,6 @@ import { type PipelineCache, pipelineCache } from './pipelines.js';
 import { q8Layout } from './q8-layout.js';
 import { ActivationPool, type Bucket, GpuBuffer, PARAMS_STRIDE, roundUp16 } from './pool.js';
 
-/** Tuning knobs of the kernels (defaults: what measured best on NVIDIA H100/H200 through Dawn). */
-export interface WebGpuTuning {
-  /** GEMM K tile, 16 or 32 (default 16). */
-  gemmBK?: 16 | 32;
-  /** GEMM rows per invocation, 4 (64×64 tiles, default) or 8 (128×64). */
-  gemmTM?: 4 | 8;
-  /** Split K when a GEMM has few output tiles and K ≥ 1024 (default true). */
-  splitK?: boolean;
-  /** Preferred attention key tile rows (default 32). */
-  attentionKeys?: 8 | 16 | 32 | 64;
-  /** Query rows per attention invocation, 1 (default) or 2. */
-  attentionQueries?: 1 | 2;
-  /** Use subgroup reductions when the device has them (default true). */
-  subgroups?: boolean;
-  /**
-   * q8 layers multiply with WGSL's dot4I8Packed where the language feature
-   * packed_4x8_integer_dot_product exists (default true; false unpacks the bytes with shifts).
-   */
-  packedDot4?: boolean;
-  /**
-   * Embedding tables larger than this many bytes stay on the host and the batch's rows are
-   * gathered there (default: the device's largest storage binding; tests lower it).
-   */
-  hostTableBytes?: number;
-}
-
 /** Where the time of the last batch went. */
 export interface WebGpuTimings {
   /** The whole compute pass, in ms, from timestamp queries (with `timestamps`, where supported). */
@@ -78,6 +54,11 @@ export interface WebGpuTimings {
 }
 
 const MAX_BIND_GROUPS_PER_BUCKET = 4096;
+/** [B, T] of the batches whose kernel variants warmUp compiles: a short one (split-K) and a long one. */
+const WARM_UP_SHAPES: readonly (readonly [number, number])[] = [
+  [1, 16],
+  [32, 128],
+];
 
 /**
  * The webgpu backend of one model: implements the graph's ops with WGSL kernels.
@@ -91,6 +72,8 @@ const MAX_BIND_GROUPS_PER_BUCKET = 4096;
 export class WebGpuBackend implements Backend {
   readonly device = 'webgpu' as const;
   readonly threads = 1;
+  /** See {@link WebGpuTuning.overlapBatches}. */
+  readonly overlapsBatches: boolean;
   /** The timings of the last batch. */
   lastTimings: WebGpuTimings | undefined;
 
@@ -120,6 +103,7 @@ export class WebGpuBackend implements Backend {
   /** Embedding tables too large to bind (XLM-R's 250k rows): kept here, gathered per batch. */
   private readonly hostTables = new Map<string, { data: Float32Array | Uint16Array; cols: number }>();
   private readonly hostTableLimit: number;
+  private readonly warmUpMode: NonNullable<WebGpuTuning['warmUp']>;
 
   /** Use {@link createWebGpuBackend}. */
   constructor(
@@ -146,6 +130,8 @@ export class WebGpuBackend implements Backend {
       packedDot4: context.capabilities.packedDot4 === true && tuning.packedDot4 !== false,
     };
     this.elemBytes = this.config.f16 ? 2 : 4;
+    this.overlapsBatches = tuning.overlapBatches !== false;
+    this.warmUpMode = tuning.warmUp ?? 'lazy';
     this.hostTableLimit = tuning.hostTableBytes ?? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.pipelines = pipelineCache(device);
     this.activations = new ActivationPool(device, Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize));
@@ -200,6 +186,7 @@ export class WebGpuBackend implements Backend {
       pipelines: this.pipelines.size,
       bindGroups: this.activations.bindGroups,
       buckets: this.activations.bucketRows,
+      readbackBuffers: this.activations.readbackBuffers,
       activationBytes: this.activations.bytes,
       weightBytes: this.weightBytes,
       hostTableBytes: [...this.hostTables.values()].reduce((a, t) => a + t.data.byteLength, 0),
@@ -351,6 +338,36 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
+   * Compiles the kernel variants that batches of `plan` use, in parallel (createComputePipelineAsync),
+   * before the first batch: the kernel calls of a short batch (split-K GEMMs) and of a long one
+   * are listed without running anything, and their pipelines prepared. Only those variants are
+   * compiled, never the whole matrix of defines.
+   */
+  async warmUp(plan: GraphPlan): Promise<void> {
+    this.live();
+    if (this.warmUpMode === 'lazy') return;
+    const keys = new Map<string, KernelCall['key']>();
+    for (const [B, T] of WARM_UP_SHAPES) {
+      const N = B * T;
+      const batch: Batch = { batchSize: B, seqLen: T, tokens: N, ids: new Int32Array(N), typeIds: new Int32Array(N), attentionMask: new Uint8Array(N).fill(1), seqLengths: new Uint32Array(B).fill(T) };
+      const kernels = new WebGpuKernels(this, this.config, batch, this.elemBytes, true);
+      const acts = new Map<PlannedValue, Act>();
+      const actOf = (v: PlannedValue): Act => {
+        let a = acts.get(v);
+        if (!a) {
+          a = { buffer: `s${v.slot}`, rows: v.rows, cols: v.cols };
+          acts.set(v, a);
+        }
+        return a;
+      };
+      for (const step of plan.steps) dispatchStep(kernels, step, actOf);
+      for (const k of kernels.calls) keys.set(k.keyString, k.key);
+    }
+    if (this.warmUpMode === 'sync') for (const [keyString, key] of keys) this.pipelines.get(key, keyString);
+    else await this.pipelines.prepare(keys.values());
+  }
+
+  /**
    * Encodes every step of the plan (one pass), copies the values read into the readback buffer,
    * submits once and maps once.
    */
@@ -405,11 +422,13 @@ export class WebGpuBackend implements Backend {
     const timed = this.querySet !== undefined;
     const timestampBytes = timed ? this.queryResolve!.bytes : 0;
     const mapBytes = Math.ceil((readBytes + timestampBytes) / 8) * 8;
-    let staging: GpuBuffer;
+    let staging: GpuBuffer | undefined;
     let submittedAt = 0;
     try {
       const encoder = device.createCommandEncoder({ label: 'dualbert batch' });
       this.encode(batch, bucket, calls, io, actOf, bufferOf, encoder, timed, kernels.words);
+      // Its own readback buffer: the previous batch may still be mapping its result (embed()
+      // submits batch i + 1 before it reads batch i back).
       staging = bucket.stagingFor(mapBytes);
       for (const r of reads) encoder.copyBufferToBuffer(bufferOf(actOf(r.v)).gpu, 0, staging.gpu, r.at, r.copyBytes);
       if (timed) {
@@ -420,13 +439,15 @@ export class WebGpuBackend implements Backend {
       this.submits++;
       submittedAt = performance.now();
     } catch (e) {
+      if (staging) bucket.releaseStaging(staging);
       // Keep the error-scope stack balanced; the error thrown here says more than the scopes.
       await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]).catch(() => undefined);
       throw e;
     }
     // The scopes and the readback resolve together: awaiting one before starting the other would
     // cost a second round trip to the GPU per batch.
-    const mapping = staging.gpu.mapAsync(MAP_READ_MODE, 0, mapBytes).then(
+    const readback = staging;
+    const mapping = readback.gpu.mapAsync(MAP_READ_MODE, 0, mapBytes).then(
       () => undefined,
       (cause: unknown) => cause ?? new Error('mapAsync failed'),
     );
@@ -434,17 +455,19 @@ export class WebGpuBackend implements Backend {
     const host = { record: readAt - begunAt, encode: submittedAt - readAt, wait: performance.now() - submittedAt };
     const error = errors.find((e) => e !== null);
     if (error) {
-      if (mapError === undefined) staging.gpu.unmap();
+      if (mapError === undefined) readback.gpu.unmap();
+      bucket.releaseStaging(readback);
       this.live();
       throw new DualbertError('DEVICE_UNAVAILABLE', `webgpu: the GPU rejected the batch: ${error.message}`);
     }
     if (mapError !== undefined) {
+      bucket.releaseStaging(readback);
       this.live();
       throw new DualbertError('DEVICE_UNAVAILABLE', `webgpu: reading the result back failed: ${String(mapError)}`, { cause: mapError });
     }
     let values: Float32Array[];
     try {
-      const mapped = staging.gpu.getMappedRange(0, mapBytes);
+      const mapped = readback.gpu.getMappedRange(0, mapBytes);
       values = reads.map((r) =>
         this.config.f16
           ? fromHalfArray(new Uint16Array(mapped.slice(r.at, r.at + r.copyBytes), 0, r.valueBytes / 2))
@@ -452,7 +475,8 @@ export class WebGpuBackend implements Backend {
       );
       this.lastTimings = timed ? this.timings(calls, new BigUint64Array(mapped.slice(readBytes, readBytes + timestampBytes)), host) : { host };
     } finally {
-      staging.gpu.unmap();
+      readback.gpu.unmap();
+      bucket.releaseStaging(readback);
     }
     this.live();
     if (this.uncaptured) {
@@ -561,6 +585,8 @@ class WebGpuKernels implements OpKernels<Act> {
     private readonly config: KernelConfig,
     private readonly batch: Batch,
     private readonly elemBytes: number,
+    /** Only list the calls (warmUp): no host-table rows are gathered. */
+    private readonly dryRun = false,
   ) {}
 
   private rows(a: Act): number {
@@ -573,7 +599,7 @@ class WebGpuKernels implements OpKernels<Act> {
   embed(node: EmbedNode, out: Act): void {
     const w = (name: string | undefined): GpuBuffer | undefined => (name === undefined ? undefined : this.backend.weight(name));
     const host = this.backend.hostTable(node.word);
-    if (host) {
+    if (host && !this.dryRun) {
       // Gather the batch's rows ([N, C], storage type) for the GATHERED variant.
       const { ids, tokens: N } = this.batch;
       const C = host.cols;

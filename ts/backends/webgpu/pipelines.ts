@@ -41,12 +41,38 @@ export class PipelineCache {
   get(key: PipelineKey, keyString = pipelineKeyString(key)): GPUComputePipeline {
     let pipeline = this.pipelines.get(keyString);
     if (!pipeline) {
-      const code = preprocess(key.shader, key.defines);
-      const module = this.device.createShaderModule({ code, label: keyString });
-      pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: keyString });
+      pipeline = this.device.createComputePipeline(this.descriptor(key, keyString));
       this.pipelines.set(keyString, pipeline);
     }
     return pipeline;
+  }
+
+  /**
+   * Compiles the variants not cached yet, all at once with createComputePipelineAsync (the
+   * implementation may compile them in parallel, off the calling thread). A variant that fails
+   * to compile is left to {@link get}, whose error the batch's error scopes report.
+   */
+  async prepare(keys: Iterable<PipelineKey>): Promise<void> {
+    const pending = new Map<string, Promise<void>>();
+    for (const key of keys) {
+      const keyString = pipelineKeyString(key);
+      if (this.pipelines.has(keyString) || pending.has(keyString)) continue;
+      pending.set(
+        keyString,
+        this.device.createComputePipelineAsync(this.descriptor(key, keyString)).then(
+          (pipeline) => {
+            if (!this.pipelines.has(keyString)) this.pipelines.set(keyString, pipeline);
+          },
+          () => undefined,
+        ),
+      );
+    }
+    await Promise.all(pending.values());
+  }
+
+  private descriptor(key: PipelineKey, keyString: string): GPUComputePipelineDescriptor {
+    const module = this.device.createShaderModule({ code: preprocess(key.shader, key.defines), label: keyString });
+    return { layout: 'auto', compute: { module, entryPoint: 'main' }, label: keyString };
   }
 }
 

@@ -33,7 +33,11 @@ export class Bucket {
   readonly slots = new Map<string, GpuBuffer>();
   readonly inputs = new Map<InputName, GpuBuffer>();
   params: GpuBuffer | undefined;
-  staging: GpuBuffer | undefined;
+  /**
+   * Readback buffers: one per batch in flight (a batch submitted while the previous one is still
+   * mapping its result needs its own), taken by stagingFor and given back by releaseStaging.
+   */
+  private readonly staging: { buffer: GpuBuffer; busy: boolean }[] = [];
   /** Bind groups by call position and bound buffer ids. */
   readonly bindGroups = new Map<string, GPUBindGroup>();
   lastUsed = 0;
@@ -49,7 +53,8 @@ export class Bucket {
 
   /** Bytes held. */
   get bytes(): number {
-    let sum = (this.params?.bytes ?? 0) + (this.staging?.bytes ?? 0);
+    let sum = this.params?.bytes ?? 0;
+    for (const s of this.staging) sum += s.buffer.bytes;
     for (const b of this.slots.values()) sum += b.bytes;
     for (const b of this.inputs.values()) sum += b.bytes;
     return sum;
@@ -117,22 +122,46 @@ export class Bucket {
     return this.params;
   }
 
-  /** The readback buffer, at least `bytes` long. */
+  /**
+   * A readback buffer of at least `bytes` that no batch in flight uses, marked busy until
+   * {@link releaseStaging}. Only a free one is ever replaced (destroying a buffer whose mapping
+   * is pending would fail that batch's readback).
+   */
   stagingFor(bytes: number): GpuBuffer {
-    this.staging = this.grow(this.staging, nextPow2(roundUp16(bytes)), Usage.MAP_READ | Usage.COPY_DST, 'readback');
-    return this.staging;
+    const size = nextPow2(roundUp16(bytes));
+    let entry = this.staging.find((s) => !s.busy && s.buffer.bytes >= size) ?? this.staging.find((s) => !s.busy);
+    if (!entry) {
+      entry = { buffer: this.create(size, Usage.MAP_READ | Usage.COPY_DST, 'readback'), busy: false };
+      this.staging.push(entry);
+    } else if (entry.buffer.bytes < size) {
+      entry.buffer.gpu.destroy();
+      entry.buffer = this.create(size, Usage.MAP_READ | Usage.COPY_DST, 'readback');
+    }
+    entry.busy = true;
+    return entry.buffer;
+  }
+
+  /** Gives a readback buffer back (after its mapping was read and unmapped, or failed). */
+  releaseStaging(buffer: GpuBuffer): void {
+    const entry = this.staging.find((s) => s.buffer === buffer);
+    if (entry) entry.busy = false;
+  }
+
+  /** Readback buffers held (one per batch that was in flight at once). */
+  get stagingCount(): number {
+    return this.staging.length;
   }
 
   destroy(): void {
     for (const b of this.slots.values()) b.gpu.destroy();
     for (const b of this.inputs.values()) b.gpu.destroy();
     this.params?.gpu.destroy();
-    this.staging?.gpu.destroy();
+    for (const s of this.staging) s.buffer.gpu.destroy();
+    this.staging.length = 0;
     this.slots.clear();
     this.inputs.clear();
     this.bindGroups.clear();
     this.params = undefined;
-    this.staging = undefined;
   }
 }
 
@@ -174,6 +203,11 @@ export class ActivationPool {
   /** Bytes held by all buckets. */
   get bytes(): number {
     return this.buckets.reduce((s, b) => s + b.bytes, 0);
+  }
+
+  /** Readback buffers held by all buckets. */
+  get readbackBuffers(): number {
+    return this.buckets.reduce((s, b) => s + b.stagingCount, 0);
   }
 
   /** Bind groups cached in all buckets. */
