@@ -111,20 +111,43 @@ function head(
   const L8 = (L + 7) & ~7;
 
   // Kᵀ as ⌈L/8⌉ panels of [HS][8]: panel q, row d holds K[key 8q..8q+7][d]; zeros past L.
+  // Four keys at a time: 4×4 blocks (keys × d) transposed in registers, one 16-byte store per d.
   let kNorm2: f32 = 0; // max ‖k‖²
-  for (let idx = 0; idx < L8; idx++) {
+  const HS4 = HS & ~3;
+  for (let idx = 0; idx < L8; idx += 4) {
     const dst = Kt + ((<usize>(idx >> 3) * <usize>HS) << 5) + ((<usize>(idx & 7)) << 2);
-    if (idx < L) {
-      const src = qkv + (row0 + <usize>load<i32>(keys + ((<usize>idx) << 2))) * ld3 + kOff;
-      let n2: f32 = 0;
-      for (let d = 0; d < HS; d++) {
-        const v = load<f32>(src + ((<usize>d) << 2));
-        store<f32>(dst + ((<usize>d) << 5), v);
-        n2 += v * v;
+    // Rows of the four keys (a key past L reads as zeros: `live` is false for it).
+    const s0 = keyRow(qkv, row0, ld3, kOff, keys, idx, L);
+    const s1 = keyRow(qkv, row0, ld3, kOff, keys, idx + 1, L);
+    const s2 = keyRow(qkv, row0, ld3, kOff, keys, idx + 2, L);
+    const s3 = keyRow(qkv, row0, ld3, kOff, keys, idx + 3, L);
+    kNorm2 = max(kNorm2, max(max(norm2(s0, HS), norm2(s1, HS)), max(norm2(s2, HS), norm2(s3, HS))));
+    let d = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; d < HS4; d += 4) {
+        const off = (<usize>d) << 2;
+        const r0v = s0 == 0 ? f32x4.splat(0) : v128.load(s0 + off);
+        const r1v = s1 == 0 ? f32x4.splat(0) : v128.load(s1 + off);
+        const r2v = s2 == 0 ? f32x4.splat(0) : v128.load(s2 + off);
+        const r3v = s3 == 0 ? f32x4.splat(0) : v128.load(s3 + off);
+        const t0 = v128.shuffle<f32>(r0v, r1v, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(r0v, r1v, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(r2v, r3v, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(r2v, r3v, 2, 6, 3, 7);
+        const o = dst + ((<usize>d) << 5);
+        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+        v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 32);
+        v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 64);
+        v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 96);
       }
-      kNorm2 = max(kNorm2, n2);
-    } else {
-      for (let d = 0; d < HS; d++) store<f32>(dst + ((<usize>d) << 5), 0);
+    }
+    for (; d < HS; d++) {
+      const off = (<usize>d) << 2;
+      const o = dst + ((<usize>d) << 5);
+      store<f32>(o, s0 == 0 ? 0 : load<f32>(s0 + off), 0);
+      store<f32>(o, s1 == 0 ? 0 : load<f32>(s1 + off), 4);
+      store<f32>(o, s2 == 0 ? 0 : load<f32>(s2 + off), 8);
+      store<f32>(o, s3 == 0 ? 0 : load<f32>(s3 + off), 12);
     }
   }
   // V as ⌈HS/8⌉ panels of [L][8]: panel p, row idx holds V[key idx][8p..8p+7]; zeros past HS.
@@ -203,24 +226,23 @@ function head(
       const srow = S + (<usize>r) * ldS;
       // Rows whose logits may be large: exact scores (see the top of the file).
       const q = qkv + (row0 + <usize>i) * ld3 + qOff;
-      let n2: f32 = 0;
-      for (let d = 0; d < HS; d++) {
-        const v = load<f32>(q + ((<usize>d) << 2));
-        n2 += v * v;
-      }
-      if (n2 * kNorm2 > limit2) exactScores(qkv, row0, ld3, q, kOff, keys + ((<usize>kBase) << 2), n, HS, scale, srow, row64);
+      if (norm2(q, HS) * kNorm2 > limit2) exactScores(qkv, row0, ld3, q, kOff, keys + ((<usize>kBase) << 2), n, HS, scale, srow, row64);
       // Keys outside the block's range or the row's window take no weight; the bias of each offset.
-      let seen = 0;
-      for (let idx = 0; idx < n; idx++) {
-        const key = kBase + idx;
-        const j = load<i32>(keys + ((<usize>key) << 2));
-        const p = srow + ((<usize>idx) << 2);
-        if (key < k0 || (window >= 0 && (j < i - window || j > i + window))) {
-          store<f32>(p, -Infinity);
-          continue;
+      // Without a window or a bias (BERT), every key of the block counts as it is.
+      let seen = n;
+      if (window >= 0 || biasRow != 0) {
+        seen = 0;
+        for (let idx = 0; idx < n; idx++) {
+          const key = kBase + idx;
+          const j = load<i32>(keys + ((<usize>key) << 2));
+          const p = srow + ((<usize>idx) << 2);
+          if (key < k0 || (window >= 0 && (j < i - window || j > i + window))) {
+            store<f32>(p, -Infinity);
+            continue;
+          }
+          seen++;
+          if (biasRow != 0) store<f32>(p, load<f32>(p) + load<f32>(biasRow + ((<usize>(j - i)) << 2)));
         }
-        seen++;
-        if (biasRow != 0) store<f32>(p, load<f32>(p) + load<f32>(biasRow + ((<usize>(j - i)) << 2)));
       }
       // Softmax numerators in place, row sums inverted into inv[r] (0 for a row that sees nothing).
       if (seen == 0) {
@@ -340,4 +362,47 @@ function softmaxRow(s: usize, L: i32): f32 {
     sum += e;
   }
   return sum;
+}
+
+/**
+ * The row of key `idx` (its K columns) when idx < L, else 0 (a padding column of Kᵀ: zeros).
+ */
+// @ts-ignore: decorator
+@inline function keyRow(qkv: usize, row0: usize, ld3: usize, kOff: usize, keys: usize, idx: i32, L: i32): usize {
+  return idx < L ? qkv + (row0 + <usize>load<i32>(keys + ((<usize>idx) << 2))) * ld3 + kOff : 0;
+}
+
+/**
+ * Σ v² over the n floats at p (0 for p = 0): four partial sums over the first n & ~3 values
+ * reduced as (s0 + s1) + (s2 + s3), then the tail in order, in both builds (bit-identical).
+ */
+function norm2(p: usize, n: i32): f32 {
+  if (p == 0) return 0;
+  const n4 = n & ~3;
+  let i = 0;
+  let s: f32;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f32x4.splat(0);
+    for (; i < n4; i += 4) {
+      const v = v128.load(p + ((<usize>i) << 2));
+      acc = f32x4.add(acc, f32x4.mul(v, v));
+    }
+    s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  } else {
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    for (; i < n4; i += 4) {
+      const o = p + ((<usize>i) << 2);
+      const v0 = load<f32>(o), v1 = load<f32>(o, 4), v2 = load<f32>(o, 8), v3 = load<f32>(o, 12);
+      s0 += v0 * v0;
+      s1 += v1 * v1;
+      s2 += v2 * v2;
+      s3 += v3 * v3;
+    }
+    s = (s0 + s1) + (s2 + s3);
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(p + ((<usize>i) << 2));
+    s += v * v;
+  }
+  return s;
 }

@@ -15,9 +15,12 @@
 // test/fixtures/corpus-texts.jsonl in 2 batches of 32, each padded to its longest as a plain
 // embedder batches them (both reach the 256-token limit; ~50 real tokens per text on average).
 // The scalar build skips the corpus case (minutes per run; its ratio shows on the fixed shapes)
-// unless --scalar-corpus. Every (case, engine) runs in its own process (bench/cpu/runner.mjs):
-// warm-up, then the median of the runs. Cold start (process start → imports, weights, compile,
-// instantiate, pack, first B1 T16 forward) is measured separately in fresh processes.
+// unless --scalar-corpus. Every (case, engine) runs in its own process (bench/cpu/runner.mjs),
+// all of a case's processes at once: each warms up, then the runs are interleaved — round after
+// round, every engine runs once, in an order that rotates — so a machine whose load changes
+// during the benchmark slows every engine alike; figures are medians over the rounds. Cold start
+// (process start → imports, weights, compile, instantiate, pack, first B1 T16 forward) is
+// measured separately in fresh processes.
 //
 // Rerank row (bench/rerank.mjs): one query × 32 documents of 128 tokens through reranker.rank()
 // with the ms-marco-MiniLM-L-6-v2 shapes, dualbert simd at 1 and 2 threads.
@@ -25,7 +28,7 @@
 // Figures: ms per forward (both batches for the corpus case), tokens/s (real tokens), GFLOP/s
 // (model FLOPs of the padded batches: linear layers 2·N·(4C² + 2CI) and attention 4·B·T²·C per
 // layer), and the ratio of throughput to onnxruntime-web with the same thread count.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -119,27 +122,96 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---- runs ----
 const dir = mkdtempSync(join(os.tmpdir(), 'dualbert-bench-'));
-function run(engine, c, mode) {
+/** One cold-start run of an engine in a fresh process. */
+function runCold(engine, c) {
   const file = join(dir, 'job.json');
-  // Single-sequence cases take milliseconds: more runs for a stable median.
-  const runs = paddedTokens(c) <= 128 ? Math.max(RUNS, 21) : RUNS;
-  writeFileSync(file, JSON.stringify({ ...engine, mode, runs, warmup: WARMUP, profile: args.profile, case: c }));
+  writeFileSync(file, JSON.stringify({ ...engine, mode: 'cold', warmup: WARMUP, case: c }));
   const r = spawnSync(process.execPath, [...(engine.nodeFlags ?? []), RUNNER, file], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`${engine.name} ${engine.threads}t ${c.name}: runner failed (${r.status})\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
 
+/** One engine's runner process in timing mode: send "run" lines, read {"ms"} lines (runner.mjs). */
+class EngineProcess {
+  constructor(engine, c, file) {
+    writeFileSync(file, JSON.stringify({ ...engine, mode: 'timing', warmup: WARMUP, profile: args.profile, case: c }));
+    this.label = `${engine.name} ${engine.threads}t ${c.name}`;
+    this.child = spawn(process.execPath, [...(engine.nodeFlags ?? []), RUNNER, file], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.lines = [];
+    this.waiting = [];
+    this.stderr = '';
+    let buffered = '';
+    this.child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      buffered += chunk;
+      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, i);
+        buffered = buffered.slice(i + 1);
+        if (line.trim()) this.push(JSON.parse(line));
+      }
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (chunk) => void (this.stderr += chunk));
+    this.child.on('exit', (code) => {
+      if (code !== 0) this.push(new Error(`${this.label}: runner failed (${code})\n${this.stderr}`));
+    });
+  }
+  push(msg) {
+    const w = this.waiting.shift();
+    if (w) w(msg);
+    else this.lines.push(msg);
+  }
+  async next() {
+    const msg = this.lines.length ? this.lines.shift() : await new Promise((resolve) => this.waiting.push(resolve));
+    if (msg instanceof Error) throw msg;
+    return msg;
+  }
+  async run() {
+    this.child.stdin.write('run\n');
+    return (await this.next()).ms;
+  }
+  async end() {
+    this.child.stdin.end('end\n');
+    return this.next();
+  }
+}
+
+/** Every engine on case c, interleaved: [{ times, phases, profile, first }] in the engines' order. */
+async function runInterleaved(engines, c) {
+  // Single-sequence cases take milliseconds: more runs for a stable median.
+  const runs = paddedTokens(c) <= 128 ? Math.max(RUNS, 21) : RUNS;
+  const procs = [];
+  try {
+    // Started one at a time: set-ups and warm-ups side by side would only slow each other down.
+    for (const [i, e] of engines.entries()) {
+      procs.push(new EngineProcess(e, c, join(dir, `job-${i}.json`)));
+      await procs[i].next(); // {"ready": true}
+    }
+    const times = procs.map(() => []);
+    for (let r = 0; r < runs; r++) {
+      for (let k = 0; k < procs.length; k++) {
+        const i = (k + r) % procs.length;
+        times[i].push(await procs[i].run());
+      }
+    }
+    const ends = [];
+    for (const p of procs) ends.push(await p.end());
+    return ends.map((e, i) => ({ ...e, times: times[i] }));
+  } finally {
+    for (const p of procs) p.child.kill();
+  }
+}
+
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`dualbert CPU benchmark: synthetic minilm (${L} layers, C=${C}, I=${I}) on ${cpu}, ${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
-console.log(`median of ${RUNS} runs after ${WARMUP} warm-up; ratio = throughput / onnxruntime-web's with the same threads\n`);
+console.log(`median of ${RUNS} interleaved rounds after ${WARMUP} warm-up; ratio = throughput / onnxruntime-web's with the same threads\n`);
 console.log('| case | engine | threads | median ms | tokens/s | GFLOP/s | vs ORT |');
 console.log('|---|---|---|---:|---:|---:|---:|');
 const results = [];
 for (const c of CASES) {
   const rows = [];
-  for (const engine of ENGINES) {
-    if (engine.build === 'scalar' && c.name === 'B32 corpus' && !args['scalar-corpus']) continue;
-    const r = run(engine, c, 'timing');
+  const engines = ENGINES.filter((e) => !(e.build === 'scalar' && c.name === 'B32 corpus' && !args['scalar-corpus']));
+  const timings = await runInterleaved(engines, c);
+  for (const [i, engine] of engines.entries()) {
+    const r = timings[i];
     const ms = median(r.times);
     rows.push({ case: c.name, engine: engine.name, dtype: engine.dtype ?? 'fp32', build: r.phases.build ?? null, threads: r.phases.threads, ms, times: r.times, tokensPerS: realTokens(c) / (ms / 1000), gflops: flops(c) / (ms / 1000) / 1e9, first: r.first, profile: r.profile });
   }
@@ -153,6 +225,8 @@ for (const c of CASES) {
     // Against onnxruntime-web on the same file (fp32 or q8) with the same threads.
     const ort = rows.find((x) => x.engine.startsWith('onnxruntime-web') && x.dtype === row.dtype && x.threads === row.threads);
     row.vsOrt = ort ? ort.ms / row.ms : null;
+    // The same ratio taken within each round (both ran back to back), then the median over rounds.
+    row.vsOrtPerRound = ort ? median(row.times.map((t, r) => ort.times[r] / t)) : null;
     console.log(`| ${c.name} | ${row.engine} | ${row.threads} | ${row.ms.toFixed(1)} | ${row.tokensPerS.toFixed(0)} | ${row.gflops.toFixed(1)} | ${row.vsOrt ? `${row.vsOrt.toFixed(2)}×` : '–'} |`);
     delete row.first;
     results.push(row);
@@ -222,7 +296,7 @@ if (!args['no-cold']) {
   console.log('| engine | threads | create ms | first forward ms | total ms |');
   console.log('|---|---|---:|---:|---:|');
   for (const engine of ENGINES.filter((e) => e.build !== 'scalar')) {
-    const rs = [0, 1, 2].map(() => run(engine, c, 'cold'));
+    const rs = [0, 1, 2].map(() => runCold(engine, c));
     const row = {
       engine: engine.name,
       threads: engine.threads,

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// One engine in one process, for bench/cpu.mjs: runs the job file given as argv[2] and prints one
-// JSON line. A process per (case, engine) keeps runs independent, and onnxruntime-web only takes
-// its thread count before its first session, so each ORT configuration needs its own process.
+// One engine in one process, for bench/cpu.mjs: runs the job file given as argv[2] and prints
+// JSON lines. A process per (case, engine) keeps engines independent, and onnxruntime-web only
+// takes its thread count before its first session, so each ORT configuration needs its own process.
 //
 // Job: { engine: 'dualbert' | 'ort', dtype?: 'fp32' | 'q8' | 'q8-7bit', build?: 'simd' | 'scalar' | 'relaxed', threads, mode: 'timing' | 'cold',
-//        runs, warmup, profile?, case: { name, batches: [{ B, T, ids: number[], mask: number[] }] } }
-// Result: { times: ms[] (one per run over all batches), coldMs?, phases?, profile?, first: number[] }
+//        warmup, profile?, case: { name, batches: [{ B, T, ids: number[], mask: number[] }] } }
+// 'timing': after the warm-up it prints {"ready":true}, then reads commands from stdin, one per
+// line: "run" runs every batch once and prints {"ms": …}; "end" prints the result and exits. The
+// coordinator runs the engines of a case in turn this way (interleaved), so a machine whose load
+// changes during the benchmark slows every engine alike.
+// Result: { coldMs?, phases?, profile?, first: number[] }
 import { readFileSync } from 'node:fs';
 
 const t0 = performance.now();
@@ -113,14 +117,18 @@ if (job.mode === 'cold') {
   result.coldMs = performance.now() - t0; // from process start: imports, weights, create, first forward
 } else {
   for (let i = 0; i < job.warmup; i++) result.first = await runAll();
-  result.times = [];
   profile.clear();
-  for (let i = 0; i < job.runs; i++) {
+  let runs = 0;
+  process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+  const { createInterface } = await import('node:readline');
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() !== 'run') break;
     const s = performance.now();
     await runAll();
-    result.times.push(performance.now() - s);
+    runs++;
+    process.stdout.write(`${JSON.stringify({ ms: performance.now() - s })}\n`);
   }
-  if (job.profile) result.profile = Object.fromEntries([...profile].map(([k, v]) => [k, v / job.runs]));
+  if (job.profile) result.profile = Object.fromEntries([...profile].map(([k, v]) => [k, v / Math.max(1, runs)]));
 }
 dispose();
 process.stdout.write(`${JSON.stringify(result)}\n`);
