@@ -39,7 +39,10 @@ const config = SYNTHETIC_MODELS.minilm.config;
 const onnxBytes = () => writeBertOnnx(config, syntheticCheckpoint(config), q8 ? { quantize: args.dtype === 'q8' ? 'uint8' : 'int8-7bit' } : {});
 
 let seed = B * 1000 + T;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const rand = () => {
+  seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+  return seed / 2 ** 32;
+};
 const ids = Int32Array.from({ length: B * T }, (_, i) => (i % T === 0 ? 101 : i % T === T - 1 ? 102 : 1000 + Math.floor(rand() * 28000)));
 const mask = new Uint8Array(B * T).fill(1);
 const typeIds = new Int32Array(B * T);

@@ -149,7 +149,9 @@ class EngineProcess {
         if (line.trim()) this.push(JSON.parse(line));
       }
     });
-    this.child.stderr.setEncoding('utf8').on('data', (chunk) => void (this.stderr += chunk));
+    this.child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      this.stderr += chunk;
+    });
     this.child.on('exit', (code) => {
       if (code !== 0) this.push(new Error(`${this.label}: runner failed (${code})\n${this.stderr}`));
     });
