@@ -13,11 +13,12 @@ COPY . .
 # npm pack runs `prepare` (npm run build: wasm kernels, dist/, browser bundles) first.
 RUN npm pack --pack-destination /tmp && mv /tmp/dualbert-*.tgz /tmp/dualbert.tgz
 
-# Runtime stage: the package alone (it has no runtime dependencies).
+# Runtime stage: the package alone (no runtime dependencies; the optional `webgpu` package, Dawn,
+# is left out: this image runs on the CPU).
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production DUALBERT_CACHE=/models
 COPY --from=build /tmp/dualbert.tgz /tmp/dualbert.tgz
-RUN npm install -g /tmp/dualbert.tgz && rm /tmp/dualbert.tgz && mkdir -p /models && chown node:node /models
+RUN npm install -g --omit=optional /tmp/dualbert.tgz && rm /tmp/dualbert.tgz && mkdir -p /models && chown node:node /models
 USER node
 VOLUME /models
 EXPOSE 8080
