@@ -25,6 +25,11 @@ export interface TokenizerModel {
   readonly unkId: number | undefined;
   /** Splits one word; the result may be shared (cached): do not mutate it. */
   tokenizeWord(word: string): WordPieces;
+  /**
+   * Optional: splits the word `text[start, end)` as {@link tokenizeWord} would, appending to
+   * `ids` and `tokens` without building the word's string; returns how many pieces it appended.
+   */
+  tokenizeRange?(text: string, start: number, end: number, ids: number[], tokens: string[]): number;
   /** The token of an id as the model names it. */
   idToToken(id: number): string | undefined;
 }

@@ -17,6 +17,11 @@ export interface PreTokenizer {
    * asks). Returns whether the first word appended begins where `text` begins.
    */
   split(text: string, out: string[], atStart?: boolean): boolean;
+  /**
+   * Optional: the same words as {@link split} (without `atStart`), as [start, end) offset pairs
+   * into `text` appended to `out`, so that no word string needs to be built.
+   */
+  splitRanges?(text: string, out: number[]): void;
   /** True when `atStart` matters (Metaspace with prepend_scheme "first", alone or in a Sequence). */
   readonly usesStart?: boolean;
 }
@@ -115,12 +120,45 @@ function patternSegments(text: string, pattern: CompiledPattern, invert: boolean
   return segments;
 }
 
+/** BertPreTokenizer's view of each ASCII code unit: 1 whitespace, 2 punctuation, 0 neither (built on first use). */
+let asciiBertKind: Uint8Array | undefined;
+
 /**
  * `BertPreTokenizer`: splits on whitespace (removed) and isolates every punctuation character
  * (ASCII punctuation or Unicode P*).
  * @example const words: string[] = []; new BertPreTokenizer().split("don't stop", words) // ["don", "'", "t", "stop"]
  */
 export class BertPreTokenizer implements PreTokenizer {
+  splitRanges(text: string, out: number[]): void {
+    asciiBertKind ??= Uint8Array.from({ length: 0x80 }, (_, c) => (isWhitespaceChar(c) ? 1 : isBertPunctuation(c) ? 2 : 0));
+    const asciiKind = asciiBertKind;
+    let wordStart = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      let isSpace: boolean;
+      let isPunctuation: boolean;
+      let width = 1;
+      if (c < 0x80) {
+        const kind = asciiKind[c]!;
+        if (kind === 0) continue;
+        isSpace = kind === 1;
+        isPunctuation = kind === 2;
+      } else {
+        const cp = text.codePointAt(i)!;
+        if (cp > 0xffff) width = 2;
+        isSpace = isWhitespaceChar(cp);
+        isPunctuation = !isSpace && isBertPunctuation(cp);
+      }
+      if (isSpace || isPunctuation) {
+        if (i > wordStart) out.push(wordStart, i);
+        if (isPunctuation) out.push(i, i + width);
+        wordStart = i + width;
+      }
+      i += width - 1;
+    }
+    if (text.length > wordStart) out.push(wordStart, text.length);
+  }
+
   split(text: string, out: string[]): boolean {
     const before = out.length;
     let wordStart = 0;

@@ -77,6 +77,8 @@ export class Tokenizer {
   readonly numSpecialTokens: number;
 
   private readonly parts: TokenizerParts;
+  /** Word offsets of the piece being encoded (reused: encode is synchronous). */
+  private readonly ranges: number[] = [];
 
   private constructor(parts: TokenizerParts) {
     this.parts = parts;
@@ -256,6 +258,7 @@ export class Tokenizer {
     const wordLengths: number[] = [];
     const addedToken: boolean[] = [];
     const words: string[] = [];
+    const ranges = preTokenizer?.splitRanges !== undefined && model.tokenizeRange !== undefined ? this.ranges : undefined;
     let rawOffset = 0;
     for (const raw of addedVocabulary.splitRaw(toWellFormed(text))) {
       const rawAtStart = rawOffset === 0;
@@ -282,6 +285,16 @@ export class Tokenizer {
           continue;
         }
         if (piece.text.length === 0) continue;
+        if (ranges !== undefined) {
+          // Word offsets instead of word strings: the model reads the text in place.
+          ranges.length = 0;
+          preTokenizer!.splitRanges!(piece.text, ranges);
+          for (let k = 0; k < ranges.length; k += 2) {
+            wordLengths.push(model.tokenizeRange!(piece.text, ranges[k]!, ranges[k + 1]!, ids, tokens));
+            addedToken.push(false);
+          }
+          continue;
+        }
         words.length = 0;
         if (preTokenizer === null) words.push(piece.text);
         else preTokenizer.split(piece.text, words, pieceAtStart);

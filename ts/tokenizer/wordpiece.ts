@@ -4,6 +4,7 @@
  */
 import { DualbertError } from '../errors.js';
 import { WORD_CACHE_LIMIT, type TokenizerModel, type WordPieces } from './model.js';
+import { EMPTY_HASH, extendHash, VocabHash } from './vocab-hash.js';
 
 /**
  * Settings of a {@link WordPiece} model.
@@ -30,9 +31,12 @@ export class WordPiece implements TokenizerModel {
   readonly unkId: number;
   readonly vocabSize: number;
   private tokenOf: string[] | undefined;
-  /** The longest vocabulary entry in code points: no longer substring can match. */
-  private readonly longestEntry: number;
   private readonly cache = new Map<string, WordPieces>();
+  private readonly table: VocabHash;
+  /** The hash of the continuing-subword prefix, where the hashes of non-initial pieces start. */
+  private readonly prefixHash: number;
+  /** Hashes of the candidate pieces at one position (reused). */
+  private hashes = new Int32Array(64);
 
   constructor(
     readonly vocab: ReadonlyMap<string, number>,
@@ -47,17 +51,13 @@ export class WordPiece implements TokenizerModel {
     }
     this.unkId = unkId;
     this.vocabSize = vocab.size;
-    let longest = 0;
-    for (const token of vocab.keys()) {
-      // Code points, not UTF-16 units: the search below steps by code point.
-      let n = 0;
-      for (let i = 0; i < token.length; i++) {
-        const c = token.charCodeAt(i);
-        if (c < 0xdc00 || c > 0xdfff) n++;
-      }
-      if (n > longest) longest = n;
-    }
-    this.longestEntry = longest;
+    // Built with the vocabulary (as its Map is), not on the first word: loading a tokenizer
+    // pays for it once, encoding never does.
+    this.table = new VocabHash(vocab);
+    const prefix = options.continuingSubwordPrefix;
+    let h = EMPTY_HASH;
+    for (let i = 0; i < prefix.length; i++) h = extendHash(h, prefix.charCodeAt(i));
+    this.prefixHash = h;
   }
 
   idToToken(id: number): string | undefined {
@@ -81,46 +81,77 @@ export class WordPiece implements TokenizerModel {
     return result;
   }
 
-  private unknown(): WordPieces {
-    return { ids: [this.unkId], tokens: [this.options.unkToken] };
+  /**
+   * Splits the word `text[start, end)`, appending its pieces to `ids` and `tokens` without
+   * building the word's string; returns how many it appended.
+   * @example const ids: number[] = []; wp.tokenizeRange('an unaffable', 3, 12, ids, []) // 3
+   */
+  tokenizeRange(text: string, start: number, end: number, ids: number[], tokens: string[]): number {
+    const table = this.table;
+    const max = this.options.maxInputCharsPerWord;
+    if (end - start > max && codePointCount(text, start, end) > max) return this.pushUnknown(ids, tokens);
+    const before = ids.length;
+    let prefix = '';
+    let startHash = EMPTY_HASH;
+    let pos = start;
+    while (pos < end) {
+      // The longest vocabulary entry `prefix + text[pos, e)` with e on a code point boundary of
+      // the word: hash every candidate, then look them up from the longest down, as the
+      // reference tries them.
+      const limit = Math.min(end, pos + table.longest - prefix.length);
+      if (limit - pos > this.hashes.length) this.hashes = new Int32Array(2 * (limit - pos));
+      const hashes = this.hashes;
+      let h = startHash;
+      for (let i = pos; i < limit; i++) {
+        h = extendHash(h, text.charCodeAt(i));
+        hashes[i - pos] = h;
+      }
+      let entry = -1;
+      let e = limit;
+      for (; e > pos; e--) {
+        if (e < end && splitsPair(text, e)) continue;
+        entry = table.find(hashes[e - pos - 1]!, prefix, text, pos, e);
+        if (entry >= 0) break;
+      }
+      if (entry < 0) {
+        ids.length = before;
+        tokens.length = before;
+        return this.pushUnknown(ids, tokens);
+      }
+      ids.push(table.id(entry));
+      tokens.push(table.token(entry));
+      pos = e;
+      prefix = this.options.continuingSubwordPrefix;
+      startHash = this.prefixHash;
+    }
+    return ids.length - before;
+  }
+
+  private pushUnknown(ids: number[], tokens: string[]): number {
+    ids.push(this.unkId);
+    tokens.push(this.options.unkToken);
+    return 1;
   }
 
   private split(word: string): WordPieces {
-    // Code point boundaries as UTF-16 offsets.
-    const bounds: number[] = [0];
-    for (let i = 0; i < word.length; i++) {
-      const c = word.charCodeAt(i);
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < word.length) {
-        const next = word.charCodeAt(i + 1);
-        if (next >= 0xdc00 && next <= 0xdfff) i++;
-      }
-      bounds.push(i + 1);
-    }
-    const length = bounds.length - 1;
-    if (length > this.options.maxInputCharsPerWord) return this.unknown();
-
-    const { continuingSubwordPrefix: prefix } = this.options;
     const ids: number[] = [];
     const tokens: string[] = [];
-    let start = 0;
-    while (start < length) {
-      let end = Math.min(length, start + this.longestEntry);
-      let found = false;
-      while (end > start) {
-        const piece = word.slice(bounds[start], bounds[end]);
-        const token = start > 0 ? prefix + piece : piece;
-        const id = this.vocab.get(token);
-        if (id !== undefined) {
-          ids.push(id);
-          tokens.push(token);
-          found = true;
-          break;
-        }
-        end--;
-      }
-      if (!found) return this.unknown();
-      start = end;
-    }
+    this.tokenizeRange(word, 0, word.length, ids, tokens);
     return { ids, tokens };
   }
+}
+
+/** Whether offset `i` falls between the two halves of a surrogate pair. */
+function splitsPair(text: string, i: number): boolean {
+  const low = text.charCodeAt(i);
+  if (low < 0xdc00 || low > 0xdfff) return false;
+  const high = text.charCodeAt(i - 1);
+  return high >= 0xd800 && high <= 0xdbff;
+}
+
+/** Code points in `text[start, end)` (a surrogate pair counts once, a lone surrogate once). */
+function codePointCount(text: string, start: number, end: number): number {
+  let n = end - start;
+  for (let i = start + 1; i < end; i++) if (splitsPair(text, i)) n--;
+  return n;
 }
