@@ -287,7 +287,8 @@ if (ort) {
     try {
       if (!sessions.has(model)) {
         const { config, checkpoint } = modelWeights(model);
-        sessions.set(model, await ort.InferenceSession.create(writeBertOnnx(config, checkpoint), { executionProviders: ['webgpu'] }));
+        // logSeverityLevel 3: errors only (its "nodes not assigned to the preferred EP" warnings are expected).
+        sessions.set(model, await ort.InferenceSession.create(writeBertOnnx(config, checkpoint), { executionProviders: ['webgpu'], logSeverityLevel: 3 }));
       }
       const session = sessions.get(model);
       const feeds = batchesOf(docs, T, batch).map((b) => {
