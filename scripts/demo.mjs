@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { DualbertError, capabilities, createEmbedder } from '../dist/index.js';
 
+// `npm run demo | head`: the reader went away, nothing more to say.
+process.stdout.on('error', (e) => process.exit(e.code === 'EPIPE' ? 0 : 1));
 // A model that cannot load (a typo, no network, no weights) is one line, not a stack trace.
 process.on('uncaughtException', (e) => {
   if (!(e instanceof DualbertError)) throw e;
@@ -38,17 +40,18 @@ t0 = performance.now();
 const { data, dims } = await embedder.embed(texts);
 const embedMs = performance.now() - t0;
 
-/** Why 'auto' did not take WebGPU, in a few words (the capability report has the details). */
+/** Why 'auto' did not take WebGPU, in a few words (`npx dualbert info` has the details). */
 async function whyNotGpu() {
   const { webgpu } = await capabilities({ logLevel });
-  if (webgpu.available && webgpu.fallbackAdapter) return `only a software GPU adapter here (${webgpu.adapter?.architecture || webgpu.adapter?.vendor})`;
-  if (!webgpu.available) return `no WebGPU adapter: ${webgpu.reason}`;
+  if (webgpu.available && webgpu.fallbackAdapter) return `only a software GPU adapter here (${webgpu.adapter?.architecture || webgpu.adapter?.vendor}): running on the CPU`;
+  if (!webgpu.available && /npm install webgpu/.test(webgpu.reason ?? '')) return 'the optional package "webgpu" is not installed (npm install webgpu): running on the CPU';
+  if (!webgpu.available) return 'no GPU adapter found, so it runs on the CPU; `npx dualbert info` says why';
   return undefined;
 }
 const threads = embedder.device === 'wasm' ? `, ${embedder.threads} thread${embedder.threads === 1 ? '' : 's'}` : '';
 const why = device === 'auto' && embedder.device !== 'webgpu' ? await whyNotGpu() : undefined;
 console.log(`model ${model} on device "${embedder.device}"${threads}`);
-if (why) console.log(`(WebGPU not used: ${why})`);
+if (why) console.log(`(${why})`);
 console.log(`loaded in ${loadMs.toFixed(0)} ms; embedded ${dims[0]} texts → [${dims.join(', ')}] in ${embedMs.toFixed(0)} ms`);
 
 const row = (i) => data.subarray(i * dims[1], (i + 1) * dims[1]);
