@@ -17,7 +17,9 @@ import { q8Layout } from '../ts/backends/webgpu/q8-layout.js';
 import type { GraphWeights } from '../ts/graph/weights.js';
 import { skipOrFail } from './helpers/ci.js';
 import { WEBGPU } from './helpers/devices.js';
-import { q8OpCases, runOpParity } from './helpers/op-parity.js';
+import { type OpCase, maskedBatch, q8OpCases, randomQuantized, randomTensor, runOpParity } from './helpers/op-parity.js';
+import { dynamicQuantize } from '../ts/backends/reference/quantized.js';
+import type { Tensor } from '../ts/graph/weights.js';
 import { C, MODEL_DIR, Q8_FILES, checkpointOf, dualbert, maxAbs, onnxruntime, read, reference } from './helpers/q8-fixtures.js';
 import { createEmbedder } from '../ts/index.js';
 import { closeTestGpu, getNodeGpu, noAdapterHint, openTestGpu } from './helpers/webgpu.js';
@@ -45,7 +47,48 @@ describe('q8 weight layout (q8-layout.ts)', () => {
   });
 });
 
-const cases = q8OpCases();
+/**
+ * x / scale within a few ulp of a half-integer, with a scale that is not a power of two
+ * (min −1.5, max 1.5: xs = f32(3 / 255)): where a 2.5-ulp division could round to the other
+ * integer, and where the f32 quotient itself lands on k + 0.5 (then rounded to even).
+ */
+function nearTiesCase(): OpCase {
+  let seed = 12345;
+  const random = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const N = 16;
+  const K = 64;
+  const xs = Math.fround(3 / 255);
+  const x = Float32Array.from({ length: N * K }, (_, i) => {
+    if (i < 2) return i === 0 ? -1.5 : 1.5;
+    const k = Math.floor(random() * 254) - 127;
+    return Math.fround((k + 0.5) * xs * (1 + (Math.floor(random() * 7) - 3) * 2 ** -24));
+  });
+  return {
+    name: 'q8 linear x / scale near half-integers',
+    node: { op: 'linear', out: 'y', x: 'x', weight: 'W', bias: 'b', epilogue: 'none', precision: 'q8' },
+    weights: new Map<string, Tensor>([
+      ['W', randomQuantized(24, K, random, 'int8', true)],
+      ['b', randomTensor([24], random, 0.1)],
+    ]),
+    inputs: maskedBatch([N], N, random),
+    activations: new Map([['x', { rows: 'tokens' as const, cols: K, values: x }]]),
+    out: { rows: 'tokens', cols: 24 },
+  };
+}
+
+const cases = [...q8OpCases(), nearTiesCase()];
+
+it('the near-ties case reaches exact ties of the f32 quotient and values one ulp either side', () => {
+  const x = nearTiesCase().activations.get('x')!.values;
+  const { scale } = dynamicQuantize(x);
+  expect(scale).toBe(Math.fround(3 / 255));
+  const fractions = Array.from(x.subarray(2), (v) => Math.abs(Math.fround(v / scale) % 1));
+  expect(fractions.filter((f) => f === 0.5).length).toBeGreaterThan(50);
+  expect(fractions.filter((f) => f !== 0.5 && Math.abs(f - 0.5) < 1e-5).length).toBeGreaterThan(50);
+});
 
 describe.each([
   { name: 'dot4I8Packed', packedDot4: true, cases },
