@@ -19,8 +19,9 @@
 //
 // Tiling: a 16×16 workgroup computes a 64×64 block of out, each invocation 4 rows × 4 columns
 // (16 i32 sums). K is walked 16 words (64 k) at a time: each invocation stages one vec4 of 4
-// rows' words at one k-word (As) and one vec4 of 4 columns' words (Bs), whole-vec4 stores. The
-// row sums Σ a come from the same loads (dot4 with 0x01010101), reduced once at the end.
+// rows' words at one k-word (As) and one vec4 of 4 columns' words (Bs), whole-vec4 stores, the
+// next tile's loads in flight during the current tile's dot products. The row sums Σ a come from
+// the same loads (dot4 with 0x01010101), reduced once at the end.
 
 struct Params {
   n: u32,    // rows of x and out
@@ -75,6 +76,22 @@ fn loadX(row: u32, kw: u32) -> u32 {
   return xq[row * p.kw + kw];
 }
 
+// Words kw of rows r .. r+3 of packed x (zero outside).
+fn loadA(r: u32, kw: u32) -> vec4<u32> {
+  return vec4<u32>(loadX(r, kw), loadX(r + 1u, kw), loadX(r + 2u, kw), loadX(r + 3u, kw));
+}
+
+// The vec4 of wq that invocation tid stages for the tile at k-word k0: k-word k0 + tid / 16,
+// columns col0 + 4·(tid % 16) .. +3 (zero outside).
+fn loadB(tid: u32, col0: u32, k0: u32) -> vec4<u32> {
+  let bk = k0 + tid / 16u;
+  let bc = col0 / 4u + tid % 16u;
+  if (bk >= p.kw || bc >= p.mp / 4u) {
+    return vec4<u32>(0u);
+  }
+  return wq[bk * (p.mp / 4u) + bc];
+}
+
 #include gelu
 
 // The rescale and epilogue of one row of 4 sums, then the stores (columns ≥ M dropped).
@@ -117,18 +134,19 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let skw = tid % BKW;
   var part = vec4<i32>(0);
   let ones = 0x01010101u;
+  // The next tile's words load while the current tile computes (as gemm.wgsl does): global
+  // latency hides behind the dot products instead of adding to every K step.
+  var a = loadA(sr, skw);
+  var b = loadB(tid, col0, 0u);
   for (var k0 = 0u; k0 < p.kw; k0 += BKW) {
-    let a = vec4<u32>(loadX(sr, k0 + skw), loadX(sr + 1u, k0 + skw), loadX(sr + 2u, k0 + skw), loadX(sr + 3u, k0 + skw));
     part += vec4<i32>(dot4(a.x, ones), dot4(a.y, ones), dot4(a.z, ones), dot4(a.w, ones));
     As[skw * 16u + tid / BKW] = a;
-    let bk = k0 + tid / 16u;
-    let bc = col0 / 4u + tid % 16u;
-    var b = vec4<u32>(0u);
-    if (bk < p.kw && bc < p.mp / 4u) {
-      b = wq[bk * (p.mp / 4u) + bc];
-    }
     Bs[tid] = b;
     workgroupBarrier();
+    if (k0 + BKW < p.kw) {
+      a = loadA(sr, k0 + BKW + skw);
+      b = loadB(tid, col0, k0 + BKW);
+    }
     for (var kw = 0u; kw < BKW; kw++) {
       let av = As[kw * 16u + lid.y];
       let bv = Bs[kw * 16u + lid.x];

@@ -193,6 +193,7 @@ const rows = [];
 const goldens = [];
 const q8Checks = [];
 const errors = [];
+const profiles = [];
 
 /**
  * Runs one section; an error is recorded (and fails the run) instead of ending it, and the
@@ -223,6 +224,37 @@ async function bench(section, model, precision, config, checkpoint, shapes) {
         `${section} ${model} ${precision} B${B} T${T}: wall ${fmt(r.wallMs)} ms, GPU ${fmt(r.gpuMs)} ms, ${fmt(r.tokensPerS / 1000, 1)}k tokens/s, weights ${fmt(row.weightMiB, 0)} MiB`,
       );
     }
+  } finally {
+    backend.dispose();
+  }
+}
+
+/**
+ * GPU ms of one forward by shader (one compute pass per kernel, so a little slower than the
+ * timed rows): where q8's three kernels per layer spend their time next to float32's GEMM.
+ */
+async function profile(model, precision, config, checkpoint, [B, T]) {
+  const graph = buildBertGraph(config, { pooling: 'mean', normalize: true }, precision === 'q8' ? { quantized: quantizedNames(checkpoint) } : {});
+  const backend = await createWebGpuBackend(bindWeights(graph.weights, checkpoint), {
+    timestamps: true,
+    profile: true,
+    dawnFlags: DAWN_FLAGS,
+    ...(precision === 'fp16' ? { dtype: 'fp16' } : {}),
+  });
+  try {
+    const batch = makeBatch(B, T, config.vocabSize);
+    await runGraph(graph, backend, batch);
+    await runGraph(graph, backend, batch);
+    const kernels = backend.lastTimings?.kernels;
+    if (!kernels) return; // no timestamp queries on this adapter
+    const byShader = {};
+    for (const k of kernels) byShader[k.key.split(':')[0]] = (byShader[k.key.split(':')[0]] ?? 0) + k.ms;
+    profiles.push({ model, precision, B, T, totalMs: backend.lastTimings.gpuMs, byShader });
+    console.log(
+      `profile ${model} ${precision} B${B} T${T}: ${Object.entries(byShader)
+        .map(([k, ms]) => `${k} ${fmt(ms, 3)}`)
+        .join(', ')} ms`,
+    );
   } finally {
     backend.dispose();
   }
@@ -441,7 +473,12 @@ if (wanted('precision')) {
       ];
   await attempt('minilm fp32', () => bench('precision', 'minilm', 'fp32', config, checkpoint, shapes));
   await attempt('minilm fp16', () => bench('precision', 'minilm', 'fp16', config, checkpoint, shapes));
-  await attempt('minilm q8', () => bench('precision', 'minilm', 'q8', config, quantizeLinears(config, checkpoint), shapes));
+  const q8 = quantizeLinears(config, checkpoint);
+  await attempt('minilm q8', () => bench('precision', 'minilm', 'q8', config, q8, shapes));
+  if (info.timestamps) {
+    await attempt('profile fp32', () => profile('minilm', 'fp32', config, checkpoint, shapes[0]));
+    await attempt('profile q8', () => profile('minilm', 'q8', config, q8, shapes[0]));
+  }
 }
 
 if (args.goldens) {
@@ -470,6 +507,12 @@ function write() {
         `| ${r.section} | ${r.model} | ${r.precision} | ${r.B} | ${r.T} | ${fmt(r.wallMs)} | ${fmt(r.gpuMs)} | ${Math.round(r.tokensPerS)} | ${fmt(r.weightMiB, 0)} |`,
     ),
   ];
+  if (profiles.length) {
+    const shaders = [...new Set(profiles.flatMap((p) => Object.keys(p.byShader)))].sort();
+    md.push('', `| GPU ms by shader, one forward (profile mode) | total | ${shaders.join(' | ')} |`, `|---|---:|${shaders.map(() => '---:').join('|')}|`);
+    for (const p of profiles)
+      md.push(`| ${p.model} ${p.precision} B${p.B} T${p.T} | ${fmt(p.totalMs, 3)} | ${shaders.map((k) => fmt(p.byShader[k], 3)).join(' | ')} |`);
+  }
   if (goldens.length) {
     md.push('', '| golden (recipe weights, real shape) | tokens | max abs diff on webgpu | bound of the wasm path | |', '|---|---|---:|---:|---|');
     for (const g of goldens) md.push(`| ${g.model} | ${g.tokens.join('/')} | ${exp(g.maxAbs)} | ${exp(g.wasmBound)} | ${g.ok ? 'ok' : 'FAIL'} |`);
@@ -483,7 +526,7 @@ function write() {
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(
     `${args.out}.json`,
-    `${JSON.stringify({ adapter: info.adapter, packedDot4: info.packedDot4, node: process.version, runs: RUNS, quick: QUICK, seconds, rows, goldens, q8Checks, errors }, null, 2)}\n`,
+    `${JSON.stringify({ adapter: info.adapter, packedDot4: info.packedDot4, node: process.version, runs: RUNS, quick: QUICK, seconds, rows, profiles, goldens, q8Checks, errors }, null, 2)}\n`,
   );
   writeFileSync(`${args.out}.md`, `${md.join('\n')}\n`);
   return { md, seconds };
