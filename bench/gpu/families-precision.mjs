@@ -142,9 +142,11 @@ function familyModel(golden, layers) {
 }
 
 /**
- * The linear weights of a checkpoint quantized as onnxruntime's quantize_dynamic does with
- * weight_type=QUInt8, per_channel=False: range widened to include 0, scale (max − min) / 255,
- * zero point round(−min / scale), q = clamp(round(w / scale) + zero point, 0, 255).
+ * The linear weights of a checkpoint quantized in the layout of onnxruntime's quantize_dynamic
+ * with weight_type=QUInt8, per_channel=False (transformers.js's model_quantized.onnx): range
+ * widened to include 0, scale (max − min) / 255, zero point round(−min / scale),
+ * q = clamp(round(w / scale) + zero point, 0, 255). (Ties round up here, not to even: a
+ * benchmark needs the layout and the arithmetic, not the file's exact integers.)
  */
 function quantizeLinears(config, checkpoint) {
   const graph = buildBertGraph(config, { pooling: 'mean', normalize: true });

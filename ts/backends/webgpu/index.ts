@@ -38,7 +38,9 @@ export interface WebGpuBackendOptions extends BackendOptions {
 /**
  * Creates the webgpu backend: opens a device, uploads the weights once. `dtype: 'fp16'` keeps
  * the linear weights and embedding tables as f16 (two per u32) on any adapter, with f32
- * activations and math: half the weight memory.
+ * activations and math: half the weight memory. q8 linear weights (int8/uint8 from a
+ * quantize_dynamic file) stay int8, four per u32, and run as onnxruntime runs them
+ * (kernels-q8.ts; dot4I8Packed where the WGSL feature exists); not with `shaderF16`.
  * Throws `DEVICE_UNAVAILABLE` (with the reason) when there is no adapter, when Node lacks the
  * `webgpu` package, or when `shaderF16` is asked of an adapter without shader-f16.
  * @example
