@@ -5,8 +5,9 @@
 // rows of x are transposed in registers, 4×4 at a time. (No store writes a single component of
 // a vec4 in workgroup memory: some WGSL backends lower that to a racy read-modify-write.)
 //
-// Tiling: a 16×16 workgroup computes a BM×64 block of `out`, each invocation a TM×4 register
-// block (TM consecutive rows × one vec4 of columns), TM = 4 (64×64 tiles) or 8 (128×64). K is
+// Tiling: a 16×16 workgroup computes a BM×BN block of `out`, each invocation a TM×TN register
+// block (TM consecutive rows × one vec4 of columns, or with TN = 8 two vec4 64 columns apart),
+// TM = 4 or 8, TN = 4 or 8: 64×64, 128×64, 64×128 or 128×128 tiles. K is
 // walked in tiles of BK, the next tile's loads in flight during the current tile's FMAs. Per k the inner loop reads TM/4 vec4 of x-tile and one vec4 of W-tile
 // and issues TM vec4 FMAs: 4·TM multiply-adds per (TM/4 + 1) workgroup loads. Accumulation is
 // f32 whatever the storage type. (Measured on the H200 through Dawn: a 64×64 tile, 4×4 per
@@ -18,7 +19,7 @@
 // partials, the bias and the epilogue.
 //
 // Injected by the preprocessor: S / S4 (storage scalar / vec4: f32 or f16), BK (16 or 32), TM
-// (4 or 8), and the flags VEC4 (K % 4 == 0 and M % 4 == 0: vec4 loads and stores; otherwise
+// (4 or 8), TN (4 or 8; TN8 when 8), and the flags VEC4 (K % 4 == 0 and M % 4 == 0: vec4 loads and stores; otherwise
 // bounds-checked scalar access, for odd shapes), GELU, RESIDUAL, SPLITK (only with VEC4; no
 // epilogue), WH (f16 weights on any adapter: wt holds two f16 per u32, unpacked with
 // unpack2x16float into the f32 tile; half the memory and bandwidth of f32 weights).
@@ -31,7 +32,8 @@ struct Params {
 }
 
 const BM: u32 = 16u * TM; // rows of out per workgroup
-const BN: u32 = 64u;      // columns of out per workgroup
+const BN: u32 = 16u * TN; // columns of out per workgroup
+const BN4: u32 = BN / 4u; // vec4s per k-row of the W tile
 // vec4s per k-row of the x tile, one more than BM/4 so that the transposed stores of
 // neighbouring invocations fall in different banks.
 const APAD: u32 = BM / 4u + 1u;
@@ -65,8 +67,8 @@ const APAD: u32 = BM / 4u + 1u;
 
 // As[k·APAD + r4]: rows 4·r4 .. 4·r4+3 of the x tile at depth k.
 var<workgroup> As: array<vec4<f32>, BK * APAD>;
-// Bs[k·16 + c4]: columns 4·c4 .. 4·c4+3 of the W tile at depth k.
-var<workgroup> Bs: array<vec4<f32>, BK * 16u>;
+// Bs[k·BN4 + c4]: columns 4·c4 .. 4·c4+3 of the W tile at depth k.
+var<workgroup> Bs: array<vec4<f32>, BK * BN4>;
 
 #if VEC4
 // x[row, k .. k+3] (k a multiple of 4), zero outside the matrix.
@@ -166,7 +168,7 @@ fn finish(row: u32, col: u32, acc: vec4<f32>) {
 // hides behind the FMAs instead of adding to every K step (the same kernel without this
 // ran ~30 TFLOP/s; short batches, with few workgroups, were pure latency).
 const NA: u32 = (BM / 4u) * (BK / 4u); // 4×4 blocks of the x tile (≤ 256: one per invocation)
-const NB: u32 = BK / 16u;              // vec4 of the W tile per invocation
+const NB: u32 = BK * BN4 / 256u;       // vec4 of the W tile per invocation
 const_assert NA <= 256u;
 var<private> pa0: vec4<f32>;
 var<private> pa1: vec4<f32>;
@@ -176,7 +178,7 @@ var<private> pb: array<vec4<f32>, NB>;
 
 // Loads the tiles at depth k0 into this invocation's registers. The x tile is (BM/4)·(BK/4)
 // blocks of 4 rows × 4 k; neighbouring invocations take neighbouring k of the same rows
-// (coalesced). The W tile is BK rows of 16 vec4.
+// (coalesced). The W tile is BK rows of BN4 vec4.
 fn fetch(tid: u32, row0: u32, col0: u32, k0: u32) {
   if (tid < NA) {
     let r = row0 + 4u * (tid / (BK / 4u));
@@ -188,7 +190,7 @@ fn fetch(tid: u32, row0: u32, col0: u32, k0: u32) {
   }
   for (var j = 0u; j < NB; j++) {
     let e = tid + j * 256u;
-    pb[j] = loadW(k0 + e / 16u, col0 + 4u * (e % 16u));
+    pb[j] = loadW(k0 + e / BN4, col0 + 4u * (e % BN4));
   }
 }
 
@@ -222,6 +224,19 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var acc6 = vec4<f32>(0.0);
   var acc7 = vec4<f32>(0.0);
 #endif
+#if TN8
+  // The second vec4 of columns, 64 to the right: bccI = out[row0 + TM·lid.y + I, col0 + 64 + 4·lid.x ..]
+  var bcc0 = vec4<f32>(0.0);
+  var bcc1 = vec4<f32>(0.0);
+  var bcc2 = vec4<f32>(0.0);
+  var bcc3 = vec4<f32>(0.0);
+#if TM8
+  var bcc4 = vec4<f32>(0.0);
+  var bcc5 = vec4<f32>(0.0);
+  var bcc6 = vec4<f32>(0.0);
+  var bcc7 = vec4<f32>(0.0);
+#endif
+#endif
 
 #if SPLITK
   splitRow0 = wid.z * p.n;
@@ -238,7 +253,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       fetch(tid, row0, col0, k0 + BK);
     }
     for (var k = 0u; k < BK; k++) {
-      let b = Bs[k * 16u + lid.x];
+      let b = Bs[k * BN4 + lid.x];
+#if TN8
+      // 16 vec4 apart: the 16 lanes of a row read 16 consecutive vec4 in each of the two loads.
+      let b2 = Bs[k * BN4 + 16u + lid.x];
+#endif
 #if TM8
       let a = As[k * APAD + 2u * lid.y];
       let c = As[k * APAD + 2u * lid.y + 1u];
@@ -246,6 +265,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       acc5 = fma(vec4<f32>(c.y), b, acc5);
       acc6 = fma(vec4<f32>(c.z), b, acc6);
       acc7 = fma(vec4<f32>(c.w), b, acc7);
+#if TN8
+      bcc4 = fma(vec4<f32>(c.x), b2, bcc4);
+      bcc5 = fma(vec4<f32>(c.y), b2, bcc5);
+      bcc6 = fma(vec4<f32>(c.z), b2, bcc6);
+      bcc7 = fma(vec4<f32>(c.w), b2, bcc7);
+#endif
 #else
       let a = As[k * APAD + lid.y];
 #endif
@@ -253,15 +278,36 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       acc1 = fma(vec4<f32>(a.y), b, acc1);
       acc2 = fma(vec4<f32>(a.z), b, acc2);
       acc3 = fma(vec4<f32>(a.w), b, acc3);
+#if TN8
+      bcc0 = fma(vec4<f32>(a.x), b2, bcc0);
+      bcc1 = fma(vec4<f32>(a.y), b2, bcc1);
+      bcc2 = fma(vec4<f32>(a.z), b2, bcc2);
+      bcc3 = fma(vec4<f32>(a.w), b2, bcc3);
+#endif
     }
     workgroupBarrier();
   }
 
   let col = col0 + lid.x * 4u;
+  let row = row0 + TM * lid.y;
+#if TN8
+  let col2 = col + 64u;
+  if (col2 < p.m) {
+    finish(row, col2, bcc0);
+    finish(row + 1u, col2, bcc1);
+    finish(row + 2u, col2, bcc2);
+    finish(row + 3u, col2, bcc3);
+#if TM8
+    finish(row + 4u, col2, bcc4);
+    finish(row + 5u, col2, bcc5);
+    finish(row + 6u, col2, bcc6);
+    finish(row + 7u, col2, bcc7);
+#endif
+  }
+#endif
   if (col >= p.m) {
     return;
   }
-  let row = row0 + TM * lid.y;
   finish(row, col, acc0);
   finish(row + 1u, col, acc1);
   finish(row + 2u, col, acc2);

@@ -68,7 +68,7 @@ describe('webgpu end to end in Node', () => {
     }
   });
 
-  it('batches overlap on the GPU (batch i + 1 submitted before batch i is read back), kernels compiled at creation (warmUp async): golden vectors, no pipeline compiled by embed()', async (ctx) => {
+  it('batches overlap on the GPU (batch i + 1 submitted before batch i is read back), kernels compiled at creation (warmUp async): golden vectors, no pipeline compiled by embed(), calls and bind groups reused for shapes seen before', async (ctx) => {
     requireGpu(ctx);
     const embedder = await createEmbedder('synthetic:tiny', { device: 'webgpu', webgpu: { tuning: { warmUp: 'async' } } });
     try {
@@ -81,6 +81,10 @@ describe('webgpu end to end in Node', () => {
       const stats = embedder.stats().webgpu!;
       expect(stats.pipelines, 'variants compiled after creation').toBe(compiled);
       expect(stats.readbackBuffers, 'two batches in flight at once').toBeGreaterThanOrEqual(2);
+      // The same shapes again: calls, uniforms and bind groups reused (none made), same bits.
+      const again = await embedder.embed(subset, { batchSize: 3 });
+      expect(embedder.stats().webgpu!.bindGroups, 'no bind group made for shapes seen before').toBe(stats.bindGroups);
+      expect(again.data).toEqual(data);
       subset.forEach((_, i) => expect(maxAbsDiff(data.subarray(i * 64, (i + 1) * 64), golden.texts[i]!.mean), `text ${i}`).toBeLessThanOrEqual(TOLERANCE));
       expect(maxAbsDiff(single.data, golden.texts[5]!.mean)).toBeLessThanOrEqual(TOLERANCE);
     } finally {

@@ -61,15 +61,16 @@ describe('webgpu kernel variants', () => {
   });
 
   it.for([
-    [32, 4],
-    [16, 8],
-    [32, 8],
-  ] as const)('GEMM with K tile %i and %i rows per invocation', async ([gemmBK, gemmTM], ctx) => {
+    [32, 4, 4],
+    [16, 8, 4],
+    [32, 8, 4],
+    [16, 8, 8], // 128×128 tiles: both column halves, all 8 rows (the 64×128 tile runs a subset of its code)
+  ] as const)('GEMM with K tile %i, %i rows and %i columns per invocation', async ([gemmBK, gemmTM, gemmTN], ctx) => {
     const c = await gpuOrSkip(ctx);
     // The tiling changes, the epilogues do not: every shape once (residual: the most bindings),
     // and the tile-border cases; the two widest standard shapes add only SwiftShader time.
     const shapes = [...standard.filter((x) => x.name.endsWith(' residual') && !/→(1152|1536) /.test(x.name)), ...edges.filter((x) => x.node.op === 'linear')];
-    for (const opCase of shapes) await expectParity(c, opCase, { gemmBK, gemmTM });
+    for (const opCase of shapes) await expectParity(c, opCase, { gemmBK, gemmTM, gemmTN });
   });
 
   it('GEMM without split-K on the shapes that split', async (ctx) => {
@@ -84,9 +85,10 @@ describe('webgpu kernel variants', () => {
     [64, 1],
     [32, 2],
     [16, 2],
+    [32, 4],
   ] as const)('attention with key tiles of %i and %i query rows per invocation', async ([attentionKeys, attentionQueries], ctx) => {
     const c = await gpuOrSkip(ctx);
-    const cases = [...standard, ...edges].filter((x) => x.node.op === 'attention' && (attentionQueries === 2 || !x.name.includes('T=512')));
+    const cases = [...standard, ...edges].filter((x) => x.node.op === 'attention' && (attentionQueries > 1 || !x.name.includes('T=512')));
     for (const opCase of cases) await expectParity(c, opCase, { attentionKeys, attentionQueries });
   });
 });

@@ -29,7 +29,7 @@ describe('WGSL preprocessor', () => {
   });
 
   it('keeps the branches of the gemm variant asked for', () => {
-    const code = preprocess('gemm', { F16: false, WH: false, VEC4: true, SPLITK: false, GELU: true, RESIDUAL: false, BK: 16, TM: 4, TM8: false });
+    const code = preprocess('gemm', { F16: false, WH: false, VEC4: true, SPLITK: false, GELU: true, RESIDUAL: false, BK: 16, TM: 4, TM8: false, TN: 4, TN8: false });
     expect(code).toContain('const BK: u32 = 16u;');
     expect(code).toContain('alias S = f32;');
     expect(code).toContain('array<S4>');
@@ -39,14 +39,17 @@ describe('WGSL preprocessor', () => {
     expect(code).not.toContain('res[');
     expect(code).not.toMatch(/^\s*#/m);
     expect(code).not.toContain('acc7');
-    const scalar = preprocess('gemm', { F16: true, WH: false, VEC4: false, SPLITK: false, GELU: false, RESIDUAL: true, BK: 32, TM: 8, TM8: true });
+    expect(code).not.toContain('bcc0'); // one vec4 of columns per invocation (TN 4)
+    const scalar = preprocess('gemm', { F16: true, WH: false, VEC4: false, SPLITK: false, GELU: false, RESIDUAL: true, BK: 32, TM: 8, TM8: true, TN: 8, TN8: true });
     expect(scalar).toContain('acc7');
+    expect(scalar).toContain('bcc7'); // TN 8: a second vec4 of columns, 64 to the right
+    expect(scalar).toContain('const BN: u32 = 16u * TN;');
     expect(scalar.split('\n')[0]).toBe('enable f16;');
     expect(scalar).toContain('alias S = f16;');
     expect(scalar).toContain('v += f32(res[row * p.m + c]);');
     expect(scalar).not.toContain('gelu4(v)');
     // f16 weights on any adapter: wt is u32 pairs, unpacked to f32; no f16 extension needed.
-    const half = preprocess('gemm', { F16: false, WH: true, VEC4: true, SPLITK: false, GELU: false, RESIDUAL: false, BK: 16, TM: 4, TM8: false });
+    const half = preprocess('gemm', { F16: false, WH: true, VEC4: true, SPLITK: false, GELU: false, RESIDUAL: false, BK: 16, TM: 4, TM8: false, TN: 4, TN8: false });
     expect(half).toContain('var<storage, read> wt: array<u32>;');
     expect(half).toContain('unpack2x16float(wt[i])');
     expect(half).not.toContain('enable f16;');
@@ -89,7 +92,7 @@ describe('WGSL preprocessor', () => {
 });
 
 describe('split-K choice', () => {
-  const config = { f16: false, halfWeights: false, subgroups: false, gemmBK: 16, gemmTM: 4, splitK: true, attentionKeys: 32, attentionQueries: 1, workgroupStorage: 16384, workgroupsPerDimension: 65535 } as const;
+  const config = { f16: false, halfWeights: false, subgroups: false, gemmBK: 16, gemmTM: 4, gemmTN: 4, splitK: true, attentionKeys: 32, attentionQueries: 1, workgroupStorage: 16384, workgroupsPerDimension: 65535 } as const;
   it('splits long K when the output has few tiles, in whole K tiles, never for big outputs', () => {
     expect(splitKFor(config, 16, 1536, 384)).toEqual({ splits: 6, kc: 256 });
     expect(splitKFor(config, 5, 1040, 12)).toEqual({ splits: 4, kc: 272 });

@@ -185,12 +185,14 @@ export interface WebGpuTuning {
   gemmBK?: 16 | 32;
   /** GEMM rows per invocation, 4 (64×64 tiles, default) or 8 (128×64). */
   gemmTM?: 4 | 8;
+  /** GEMM columns per invocation, 4 (default) or 8 (tiles 128 columns wide: 64×128, or 128×128 with gemmTM 8). */
+  gemmTN?: 4 | 8;
   /** Split K when a GEMM has few output tiles and K ≥ 1024 (default true). */
   splitK?: boolean;
   /** Preferred attention key tile rows (default 32). */
   attentionKeys?: 8 | 16 | 32 | 64;
-  /** Query rows per attention invocation, 1 (default) or 2. */
-  attentionQueries?: 1 | 2;
+  /** Query rows per attention invocation, 1 (default), 2 or 4. */
+  attentionQueries?: 1 | 2 | 4;
   /** Use subgroup reductions when the device has them (default true). */
   subgroups?: boolean;
   /**
@@ -210,6 +212,11 @@ export interface WebGpuTuning {
    * others in all: the default waits for GPU figures.)
    */
   warmUp?: 'async' | 'sync' | 'lazy';
+  /**
+   * Keep each batch shape's kernel calls, uniforms, pipelines and bind groups for the next batch
+   * of that shape (default true; false lists and binds them again every batch, for comparisons).
+   */
+  reuseCalls?: boolean;
   /**
    * Embedding tables larger than this many bytes stay on the host and the batch's rows are
    * gathered there (default: the device's largest storage binding; tests lower it).

@@ -54,6 +54,24 @@ export interface WebGpuTimings {
 }
 
 const MAX_BIND_GROUPS_PER_BUCKET = 4096;
+/** Batch shapes whose kernel calls are kept per plan. */
+const MAX_LISTED_SHAPES = 64;
+
+/** The kernel calls of a plan on one batch shape (see WebGpuBackend.listing). */
+interface Listing {
+  readonly calls: readonly KernelCall[];
+  readonly actOf: (v: PlannedValue) => Act;
+  /** The uniforms of every call, PARAMS_STRIDE bytes apart. */
+  readonly block: Uint32Array<ArrayBuffer>;
+  readonly scratchCols: number;
+  readonly q8Words: number;
+  /** Word rows gathered on the host for this batch (never cached). */
+  readonly words: Float32Array | Uint16Array | undefined;
+  /** Kept for the next batch of this shape. */
+  readonly cached: boolean;
+  /** The pipelines and bind groups of the last encoding, valid for that bucket and generation. */
+  bound?: { bucket: Bucket; generation: number; pipelines: GPUComputePipeline[]; groups: GPUBindGroup[] };
+}
 /** [B, T] of the batches whose kernel variants warmUp compiles: a short one (split-K) and a long one. */
 const WARM_UP_SHAPES: readonly (readonly [number, number])[] = [
   [1, 16],
@@ -104,6 +122,8 @@ export class WebGpuBackend implements Backend {
   private readonly hostTables = new Map<string, { data: Float32Array | Uint16Array; cols: number }>();
   private readonly hostTableLimit: number;
   private readonly warmUpMode: NonNullable<WebGpuTuning['warmUp']>;
+  private readonly reuseCalls: boolean;
+  private readonly listings = new WeakMap<GraphPlan, Map<string, Listing>>();
 
   /** Use {@link createWebGpuBackend}. */
   constructor(
@@ -122,6 +142,7 @@ export class WebGpuBackend implements Backend {
       subgroups: context.capabilities.subgroups && tuning.subgroups !== false,
       gemmBK: tuning.gemmBK ?? 16,
       gemmTM: tuning.gemmTM ?? 4,
+      gemmTN: tuning.gemmTN ?? 4,
       splitK: tuning.splitK ?? true,
       attentionKeys: tuning.attentionKeys ?? 32,
       attentionQueries: tuning.attentionQueries ?? 1,
@@ -132,6 +153,7 @@ export class WebGpuBackend implements Backend {
     this.elemBytes = this.config.f16 ? 2 : 4;
     this.overlapsBatches = tuning.overlapBatches !== false;
     this.warmUpMode = tuning.warmUp ?? 'lazy';
+    this.reuseCalls = tuning.reuseCalls !== false;
     this.hostTableLimit = tuning.hostTableBytes ?? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.pipelines = pipelineCache(device);
     this.activations = new ActivationPool(device, Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize));
@@ -159,6 +181,7 @@ export class WebGpuBackend implements Backend {
     subgroups: boolean;
     gemmBK: number;
     gemmTM: number;
+    gemmTN: number;
     splitK: boolean;
     attentionKeys: number;
     attentionQueries: number;
@@ -172,6 +195,7 @@ export class WebGpuBackend implements Backend {
       subgroups: this.config.subgroups,
       gemmBK: this.config.gemmBK,
       gemmTM: this.config.gemmTM,
+      gemmTN: this.config.gemmTN,
       splitK: this.config.splitK,
       attentionKeys: this.config.attentionKeys,
       attentionQueries: this.config.attentionQueries,
@@ -377,18 +401,9 @@ export class WebGpuBackend implements Backend {
     const { batchSize: B, tokens: N } = batch;
     const bucket = this.activations.bucketFor(N);
     const rowsOf = (a: { rows: 'tokens' | 'sequences' }): number => (a.rows === 'tokens' ? N : B);
-    const acts = new Map<PlannedValue, Act>();
-    const actOf = (v: PlannedValue): Act => {
-      let a = acts.get(v);
-      if (!a) {
-        a = { buffer: `s${v.slot}`, rows: v.rows, cols: v.cols };
-        acts.set(v, a);
-      }
-      return a;
-    };
-    const kernels = new WebGpuKernels(this, this.config, batch, this.elemBytes);
-    for (const step of plan.steps) dispatchStep(kernels, step, actOf);
+    const kernels = this.listing(plan, batch);
     const calls = kernels.calls;
+    const actOf = kernels.actOf;
     if (this.profile && 2 * calls.length > this.queryResolve!.bytes / 8) {
       throw new DualbertError('INVALID_ARGUMENT', `webgpu: profiling supports at most ${this.queryResolve!.bytes / 16} kernels per batch`);
     }
@@ -426,7 +441,7 @@ export class WebGpuBackend implements Backend {
     let submittedAt = 0;
     try {
       const encoder = device.createCommandEncoder({ label: 'dualbert batch' });
-      this.encode(batch, bucket, calls, io, actOf, bufferOf, encoder, timed, kernels.words);
+      this.encode(batch, bucket, kernels, io, bufferOf, encoder, timed);
       // Its own readback buffer: the previous batch may still be mapping its result (embed()
       // submits batch i + 1 before it reads batch i back).
       staging = bucket.stagingFor(mapBytes);
@@ -488,17 +503,8 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Writes inputs, uploads and uniforms, then records every kernel call into `encoder`. */
-  private encode(
-    batch: Batch,
-    bucket: Bucket,
-    calls: readonly KernelCall[],
-    io: RunIO,
-    actOf: (v: PlannedValue) => Act,
-    bufferOf: (a: Act) => GpuBuffer,
-    encoder: GPUCommandEncoder,
-    timed: boolean,
-    words: Float32Array | Uint16Array | undefined,
-  ): void {
+  private encode(batch: Batch, bucket: Bucket, listing: Listing, io: RunIO, bufferOf: (a: Act) => GpuBuffer, encoder: GPUCommandEncoder, timed: boolean): void {
+    const { calls, actOf, words } = listing;
     const queue = this.gpu.queue;
     if (words) queue.writeBuffer(bucket.input('words').gpu, 0, words.buffer, words.byteOffset, words.byteLength);
     // Inputs of the batch (a few KiB) and one block of uniforms for all kernels.
@@ -510,9 +516,7 @@ export class WebGpuBackend implements Backend {
       queue.writeBuffer(bucket.input(name).gpu, 0, data.buffer, data.byteOffset, Math.min(data.byteLength, name === 'keyLen' ? B * 4 : N * 4));
     }
     const params = bucket.paramsFor(calls.length);
-    const block = new Uint32Array((calls.length * PARAMS_STRIDE) / 4);
-    for (const [i, k] of calls.entries()) block.set(k.params, (i * PARAMS_STRIDE) / 4);
-    queue.writeBuffer(params.gpu, 0, block);
+    queue.writeBuffer(params.gpu, 0, listing.block);
     for (const [v, values] of io.writes) {
       const n = values.length;
       // f16 rows are padded to a whole number of u32 (writeBuffer copies multiples of 4 bytes).
@@ -520,7 +524,23 @@ export class WebGpuBackend implements Backend {
       queue.writeBuffer(bufferOf(actOf(v)).gpu, 0, data.buffer, data.byteOffset, data.byteLength);
     }
 
-    if (bucket.bindGroups.size > MAX_BIND_GROUPS_PER_BUCKET) bucket.bindGroups.clear();
+    if (bucket.bindGroups.size > MAX_BIND_GROUPS_PER_BUCKET) bucket.clearBindGroups();
+    // The same shape in the same bucket, with no buffer replaced since: the pipelines and bind
+    // groups of last time, without building a key per call.
+    const bound = listing.bound;
+    if (!this.profile && bound && bound.bucket === bucket && bound.generation === bucket.generation) {
+      const pass = encoder.beginComputePass(timed ? { timestampWrites: { querySet: this.querySet!, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 }, label: 'dualbert' } : { label: 'dualbert' });
+      for (let i = 0; i < calls.length; i++) {
+        pass.setPipeline(bound.pipelines[i]!);
+        pass.setBindGroup(0, bound.groups[i]!);
+        const [x, y, z] = calls[i]!.workgroups;
+        pass.dispatchWorkgroups(x, y, z);
+      }
+      pass.end();
+      return;
+    }
+    const pipelines: GPUComputePipeline[] = [];
+    const groups: GPUBindGroup[] = [];
     let pass: GPUComputePassEncoder | undefined;
     calls.forEach((k, i) => {
       if (!pass || this.profile) {
@@ -545,8 +565,51 @@ export class WebGpuBackend implements Backend {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(...k.workgroups);
+      pipelines.push(pipeline);
+      groups.push(group);
     });
     pass?.end();
+    if (listing.cached) listing.bound = { bucket, generation: bucket.generation, pipelines, groups };
+  }
+
+  /**
+   * The kernel calls of `plan` on a batch of this shape (B, T), with their uniform block: listed
+   * once per shape and kept (listing them is host time on every batch otherwise), except when
+   * word rows are gathered on the host (those are per batch).
+   */
+  private listing(plan: GraphPlan, batch: Batch): Listing {
+    let byShape = this.listings.get(plan);
+    if (!byShape) {
+      byShape = new Map();
+      this.listings.set(plan, byShape);
+    }
+    const shape = `${batch.batchSize}x${batch.seqLen}`;
+    const cached = byShape.get(shape);
+    if (cached) {
+      // Most recently used last: the oldest shape is dropped first.
+      byShape.delete(shape);
+      byShape.set(shape, cached);
+      return cached;
+    }
+    const acts = new Map<PlannedValue, Act>();
+    const actOf = (v: PlannedValue): Act => {
+      let a = acts.get(v);
+      if (!a) {
+        a = { buffer: `s${v.slot}`, rows: v.rows, cols: v.cols };
+        acts.set(v, a);
+      }
+      return a;
+    };
+    const kernels = new WebGpuKernels(this, this.config, batch, this.elemBytes);
+    for (const step of plan.steps) dispatchStep(kernels, step, actOf);
+    const block = new Uint32Array((kernels.calls.length * PARAMS_STRIDE) / 4);
+    for (const [i, k] of kernels.calls.entries()) block.set(k.params, (i * PARAMS_STRIDE) / 4);
+    const listing: Listing = { calls: kernels.calls, actOf, block, scratchCols: kernels.scratchCols, q8Words: kernels.q8Words, words: kernels.words, cached: kernels.words === undefined && this.reuseCalls };
+    if (listing.cached) {
+      byShape.set(shape, listing);
+      if (byShape.size > MAX_LISTED_SHAPES) byShape.delete(byShape.keys().next().value!);
+    }
+    return listing;
   }
 
   private timings(calls: readonly KernelCall[], stamps: BigUint64Array, host: WebGpuTimings['host']): WebGpuTimings {

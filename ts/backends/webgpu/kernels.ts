@@ -25,12 +25,14 @@ export interface KernelConfig {
   readonly gemmBK: 16 | 32;
   /** GEMM rows per invocation: 4 (64×64 tiles) or 8 (128×64 tiles). */
   readonly gemmTM: 4 | 8;
+  /** GEMM columns per invocation: 4 (one vec4), or 8 (two vec4, 64 apart: tiles 128 wide). */
+  readonly gemmTN: 4 | 8;
   /** Split K over several workgroups when a GEMM has few output tiles and a long K. */
   readonly splitK: boolean;
   /** Preferred attention key tile (halved until K and V tiles fit the workgroup storage limit). */
   readonly attentionKeys: number;
-  /** Query rows per attention invocation: 1, or 2 (each key/value read serves two queries). */
-  readonly attentionQueries: 1 | 2;
+  /** Query rows per attention invocation: 1, 2 or 4 (each key/value read serves that many queries). */
+  readonly attentionQueries: 1 | 2 | 4;
   /** The device's maxComputeWorkgroupStorageSize. */
   readonly workgroupStorage: number;
   /** The device's maxComputeWorkgroupsPerDimension. */
@@ -91,7 +93,7 @@ const SPLIT_K_MIN_RANGE = 256;
  * (a multiple of the K tile). One split when the output alone has enough workgroups.
  */
 export function splitKFor(config: KernelConfig, n: number, k: number, m: number): { splits: number; kc: number } {
-  const tiles = Math.ceil(m / 64) * Math.ceil(n / (16 * config.gemmTM));
+  const tiles = Math.ceil(m / (16 * config.gemmTN)) * Math.ceil(n / (16 * config.gemmTM));
   if (!config.splitK || k % 4 !== 0 || m % 4 !== 0 || k < SPLIT_K_MIN_K || tiles >= SPLIT_K_MAX_TILES) return { splits: 1, kc: k };
   const wanted = Math.min(8, Math.floor(k / SPLIT_K_MIN_RANGE), Math.ceil((2 * SPLIT_K_MAX_TILES) / tiles));
   const kc = Math.ceil(k / wanted / config.gemmBK) * config.gemmBK;
@@ -117,8 +119,8 @@ export function linearCalls(
   const k = x.cols;
   const m = out.cols;
   const flop = 2 * n * k * m;
-  const grid = (z: number): [number, number, number] => [Math.ceil(m / 64), Math.ceil(n / (16 * config.gemmTM)), z];
-  const gemmDefines = { F16: config.f16, WH: config.halfWeights, BK: config.gemmBK, TM: config.gemmTM, TM8: config.gemmTM === 8 };
+  const grid = (z: number): [number, number, number] => [Math.ceil(m / (16 * config.gemmTN)), Math.ceil(n / (16 * config.gemmTM)), z];
+  const gemmDefines = { F16: config.f16, WH: config.halfWeights, BK: config.gemmBK, TM: config.gemmTM, TM8: config.gemmTM === 8, TN: config.gemmTN, TN8: config.gemmTN === 8 };
   if (split.splits > 1) {
     const partials = split.partials!;
     const partialKey: PipelineKey = { shader: 'gemm', defines: { ...gemmDefines, VEC4: true, SPLITK: true, GELU: false, RESIDUAL: false } };

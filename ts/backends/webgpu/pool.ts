@@ -40,6 +40,8 @@ export class Bucket {
   private readonly staging: { buffer: GpuBuffer; busy: boolean }[] = [];
   /** Bind groups by call position and bound buffer ids. */
   readonly bindGroups = new Map<string, GPUBindGroup>();
+  /** Changes whenever a buffer is replaced or the bind groups dropped (lists of bind groups kept elsewhere are stale then). */
+  generation = 0;
   lastUsed = 0;
 
   constructor(
@@ -70,9 +72,15 @@ export class Bucket {
     if (old && old.bytes >= bytes) return old;
     if (old) {
       old.gpu.destroy();
-      this.bindGroups.clear();
+      this.clearBindGroups();
     }
     return this.create(bytes, usage, label);
+  }
+
+  /** Drops the cached bind groups. */
+  clearBindGroups(): void {
+    this.bindGroups.clear();
+    this.generation++;
   }
 
   /**
