@@ -168,6 +168,46 @@ for (const v of args['no-ab'] ? [] : VARIANTS) {
   }
 }
 
+/** Medians so far into `results` and the JSON file; with `table`, the tables too. */
+function report(table) {
+  results.variants = results.variants.filter((r) => r.error);
+  for (const v of live) {
+    const row = { name: v.name, tuning: v.tuning, createMs: v.createMs, errors: v.errors, cases: {} };
+    for (const [name] of CASES) {
+      if (!v.gpu.has(name)) continue;
+      row.cases[name] = { gpuMs: median(v.gpu.get(name)), e2eMs: median(v.e2e.get(name)), gpuRuns: v.gpu.get(name), e2eRuns: v.e2e.get(name) };
+    }
+    results.variants.push(row);
+  }
+  results.totalS = (performance.now() - started) / 1000;
+  if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 1));
+  if (!table || live.length === 0) return;
+  const cases = CASES.filter(([name]) => live.some((v) => v.gpu.get(name)?.length));
+  console.log(`\nmedians over rounds (GPU ms: timestamp queries around each forward, summed over the case's batches; e2e ms: embed() wall time; ${MODEL}):`);
+  console.log(`| variant | ${cases.map(([n]) => `${n} GPU | ${n} e2e`).join(' | ')} |`);
+  console.log(`|---|${cases.map(() => '---|---').join('|')}|`);
+  for (const row of results.variants.filter((r) => r.cases)) console.log(`| ${row.name} | ${cases.map(([n]) => `${fmt(row.cases[n]?.gpuMs)} | ${fmt(row.cases[n]?.e2eMs)}`).join(' | ')} |`);
+  const base = results.variants.find((r) => r.name === 'base' && r.cases);
+  if (!base) return;
+  console.log('\nbest per case against base (GPU ms; e2e ms):');
+  for (const [name] of cases) {
+    const rows = results.variants.filter((r) => r.cases?.[name] && !Number.isNaN(r.cases[name].gpuMs));
+    if (!rows.length) continue;
+    const bestGpu = rows.reduce((x, y) => (y.cases[name].gpuMs < x.cases[name].gpuMs ? y : x));
+    const bestE2e = rows.reduce((x, y) => (y.cases[name].e2eMs < x.cases[name].e2eMs ? y : x));
+    console.log(
+      `  ${name}: GPU ${bestGpu.name} ${fmt(bestGpu.cases[name].gpuMs)} (base ${fmt(base.cases[name]?.gpuMs)}); ` +
+        `e2e ${bestE2e.name} ${fmt(bestE2e.cases[name].e2eMs)} (base ${fmt(base.cases[name]?.e2eMs)})`,
+    );
+  }
+}
+// A time cap (timeout sends SIGTERM) still leaves the medians measured so far.
+process.on('SIGTERM', () => {
+  console.log('\nSIGTERM: reporting what was measured');
+  report(true);
+  process.exit(124);
+});
+
 async function gpuMsOf(backend, batches) {
   let sum = 0;
   for (const b of batches) {
@@ -185,6 +225,10 @@ async function e2eMsOf(embedder, list, batchSize) {
 
 // One warm-up, then RUNS rounds; each round runs every live variant on the case once.
 for (const [name, n, T, batchSize] of live.length ? CASES : []) {
+  if (performance.now() - started > BUDGET_MS) {
+    console.log(`${name}: skipped (time budget)`);
+    continue;
+  }
   const batches = batchesOf(n, T, batchSize);
   const list = texts.get(name);
   const rounds = n * T >= 256_000 ? Math.max(3, RUNS - 2) : RUNS;
@@ -199,6 +243,7 @@ for (const [name, n, T, batchSize] of live.length ? CASES : []) {
     }
     for (const v of live) {
       if (v.errors.length) continue;
+      if (performance.now() - started > BUDGET_MS && round >= 1) break;
       try {
         const g = await gpuMsOf(v.backend, batches);
         const e = await e2eMsOf(v.embedder, list, batchSize);
@@ -212,36 +257,17 @@ for (const [name, n, T, batchSize] of live.length ? CASES : []) {
       }
     }
   }
+  // A variant cut short in the last round would have fewer runs: keep the rounds all finished.
+  const full = Math.min(...live.filter((v) => !v.errors.length).map((v) => v.gpu.get(name).length));
+  for (const v of live) {
+    v.gpu.get(name).length = Math.min(v.gpu.get(name).length, full);
+    v.e2e.get(name).length = Math.min(v.e2e.get(name).length, full);
+  }
+  report(false);
+  console.log(`${name}: ${full} rounds, at ${fmt((performance.now() - started) / 1000, 1)} s`);
 }
+report(true);
 
-if (live.length) console.log(`\nmedians over rounds (GPU ms: timestamp queries around each forward, summed over the case's batches; e2e ms: embed() wall time; ${MODEL}):`);
-if (live.length) console.log(`| variant | ${CASES.map(([n]) => `${n} GPU | ${n} e2e`).join(' | ')} |`);
-if (live.length) console.log(`|---|${CASES.map(() => '---|---').join('|')}|`);
-for (const v of live) {
-  const row = { name: v.name, tuning: v.tuning, createMs: v.createMs, errors: v.errors, cases: {} };
-  const cells = [];
-  for (const [name] of CASES) {
-    const g = median(v.gpu.get(name));
-    const e = median(v.e2e.get(name));
-    row.cases[name] = { gpuMs: g, e2eMs: e, gpuRuns: v.gpu.get(name), e2eRuns: v.e2e.get(name) };
-    cells.push(fmt(g), fmt(e));
-  }
-  results.variants.push(row);
-  console.log(`| ${v.name} | ${cells.join(' | ')} |`);
-}
-const base = results.variants.find((r) => r.name === 'base' && r.cases);
-if (base) {
-  console.log('\nbest per case (GPU ms; e2e ms), against base:');
-  for (const [name] of CASES) {
-    const rows = results.variants.filter((r) => r.cases && !Number.isNaN(r.cases[name]?.gpuMs));
-    const bestGpu = rows.reduce((a, b) => (b.cases[name].gpuMs < a.cases[name].gpuMs ? b : a), rows[0]);
-    const bestE2e = rows.reduce((a, b) => (b.cases[name].e2eMs < a.cases[name].e2eMs ? b : a), rows[0]);
-    console.log(
-      `  ${name}: GPU ${bestGpu.name} ${fmt(bestGpu.cases[name].gpuMs)} (base ${fmt(base.cases[name].gpuMs)}); ` +
-        `e2e ${bestE2e.name} ${fmt(bestE2e.cases[name].e2eMs)} (base ${fmt(base.cases[name].e2eMs)})`,
-    );
-  }
-}
 for (const v of live) v.embedder.dispose();
 
 // ---------------------------------------------------------------- cold start, fresh processes
@@ -262,6 +288,8 @@ if (args.cold) {
       try {
         const m = JSON.parse(line);
         cold.push(m);
+        results.cold = cold;
+        report(false);
         console.log(`  ${mode}: create ${fmt(m.createMs, 0)} ms + first embed ${fmt(m.firstEmbedMs, 0)} ms = ${fmt(m.coldMs, 0)} ms (second embed ${fmt(m.secondEmbedMs, 1)} ms; ${m.pipelines} pipelines; import ${fmt(m.importMs, 0)} ms)`);
       } catch {
         cold.push({ mode, error: (child.stderr || child.error?.message || 'no output').slice(-400) });
@@ -275,10 +303,7 @@ if (args.cold) {
     if (ms.length) console.log(`  ${mode}: median cold ${fmt(median(ms), 0)} ms over ${ms.length}`);
   }
 }
-results.totalS = (performance.now() - started) / 1000;
+report(false);
 console.log(`\ntotal ${fmt(results.totalS, 1)} s`);
-if (args.json) {
-  writeFileSync(args.json, JSON.stringify(results, null, 1));
-  console.log(`wrote ${args.json}`);
-}
+if (args.json) console.log(`wrote ${args.json}`);
 process.exit(0);

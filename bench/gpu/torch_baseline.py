@@ -15,7 +15,6 @@ and CUDA-event GPU ms. Prints a table and writes JSON (--json FILE).
 """
 import argparse
 import json
-import math
 import statistics
 import sys
 import time
@@ -62,13 +61,13 @@ class Bert(torch.nn.Module):
         super().__init__()
         self.word = torch.nn.Embedding(V, C)
         self.pos = torch.nn.Embedding(P, C)
-        self.type = torch.nn.Embedding(2, C)
+        self.token_type = torch.nn.Embedding(2, C)
         self.ln = torch.nn.LayerNorm(C, eps=1e-12)
         self.layers = torch.nn.ModuleList(Layer() for _ in range(L))
 
     def forward(self, ids, attention_mask):
         B, T = ids.shape
-        x = self.ln(self.word(ids) + self.pos.weight[:T] + self.type.weight[0])
+        x = self.ln(self.word(ids) + self.pos.weight[:T] + self.token_type.weight[0])
         # Additive mask over keys, broadcast over heads and queries (0 for real keys).
         mask = torch.zeros(B, 1, 1, T, device=ids.device, dtype=x.dtype).masked_fill(attention_mask[:, None, None, :] == 0, -1e30)
         for layer in self.layers:
@@ -91,6 +90,16 @@ if args.quick:
 def flop_of(docs, T):
     per_token = 2 * (4 * C * C + 2 * C * I) + 4 * T * C
     return docs * T * per_token * L
+
+
+def save():
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+def fmt(x):
+    return "–" if x is None else f"{x:.2f}"
 
 
 def sync():
@@ -133,17 +142,17 @@ with torch.inference_mode():
             if cuda:
                 gpus.append(start_ev.elapsed_time(end_ev))
         wall = statistics.median(walls)
-        gpu = statistics.median(gpus) if gpus else math.nan
+        gpu = statistics.median(gpus) if gpus else None
         tflops = flop_of(docs, T) / (wall / 1000) / 1e12
         row = {"name": name, "docs": docs, "T": T, "batch": batch, "wallMs": wall, "gpuMs": gpu, "tflops": tflops, "walls": walls}
         results["cases"].append(row)
-        print(f"{name}: {wall:.2f} ms (CUDA events {gpu:.2f} ms), {tflops:.1f} TFLOP/s", flush=True)
+        print(f"{name}: {wall:.2f} ms (CUDA events {fmt(gpu)} ms), {tflops:.1f} TFLOP/s", flush=True)
+        save()  # after every case: a run cut by its time cap keeps what it measured
 
 print("\n| case | torch fp32 ms | CUDA-event ms | TFLOP/s |\n|---|---|---|---|")
 for r in results["cases"]:
-    print(f"| {r['name']} | {r['wallMs']:.2f} | {r['gpuMs']:.2f} | {r['tflops']:.1f} |")
+    print(f"| {r['name']} | {r['wallMs']:.2f} | {fmt(r['gpuMs'])} | {r['tflops']:.1f} |")
+save()
 if args.json:
-    with open(args.json, "w") as f:
-        json.dump(results, f, indent=1)
     print(f"wrote {args.json}")
 sys.exit(0)
