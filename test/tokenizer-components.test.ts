@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { DualbertError } from '../ts/errors.js';
 import { Tokenizer } from '../ts/tokenizer/index.js';
-import { UnicodeFormNormalizer } from '../ts/tokenizer/normalizers.js';
+import { BertNormalizer, UnicodeFormNormalizer } from '../ts/tokenizer/normalizers.js';
 import { Precompiled } from '../ts/tokenizer/precompiled.js';
 import { DigitsPreTokenizer, PunctuationPreTokenizer, gpt2Split, type SplitBehavior } from '../ts/tokenizer/pre-tokenizers.js';
 import { compilePattern, findMatches } from '../ts/tokenizer/regex.js';
@@ -207,6 +207,32 @@ describe.skipIf(reference === null)('every code point, against Hugging Face toke
       }
     }
     expect(compared).toBeGreaterThan(1000);
+    expect(mismatches.slice(0, 20), `${mismatches.length} mismatches`).toEqual([]);
+  });
+
+  it('BertNormalizer: every code point between marks (uncased BERT), random texts and marks it cannot map alone (all 16 option sets)', () => {
+    const mismatches: string[] = [];
+    const all = { cleanText: true, handleChineseChars: true, stripAccents: true, lowercase: true };
+    // After a starter, around marks of lower and higher class: canonical reordering meets the
+    // per-code-point map of the fast path here.
+    const context = (c: string): string => `a${c}\u0316${c}\u0301 ${c}`;
+    const ours = new BertNormalizer(all);
+    const theirs = ref.bertNormalizer(all);
+    for (const cps of blocks(0x1000)) {
+      const text = cps.map((cp) => context(String.fromCodePoint(cp))).join('');
+      if (ours.normalize(text) !== theirs.normalizeString(text)) mismatches.push(`block U+${cps[0]!.toString(16)}`);
+    }
+    // Non-starters that are not Mn survive strip_accents in reordered positions (U+302E Mc 224,
+    // U+1D165 Mc 216, U+0F39 Mn 216 next to them).
+    const next = random(1808);
+    const texts = Array.from({ length: 300 }, () => randomText(next, corpus, 20));
+    texts.push('A\u302e\u0301\u0316x', 'É\u{1d165}\u0f39\u0301Ω', 'ﬁ\u0301\u302e\u0316 中\u0301\u302e', '\u302e\u302eA', 'Ạ\u0302\u{1d16d}\u{1d165}');
+    for (let bits = 0; bits < 16; bits++) {
+      const options = { cleanText: (bits & 1) !== 0, handleChineseChars: (bits & 2) !== 0, stripAccents: (bits & 4) !== 0, lowercase: (bits & 8) !== 0 };
+      const oursWith = new BertNormalizer(options);
+      const theirsWith = ref.bertNormalizer(options);
+      for (const text of texts) if (oursWith.normalize(text) !== theirsWith.normalizeString(text)) mismatches.push(`${bits} ${JSON.stringify(text)}`);
+    }
     expect(mismatches.slice(0, 20), `${mismatches.length} mismatches`).toEqual([]);
   });
 

@@ -26,6 +26,7 @@ export interface ReferencePreTokenizer {
 }
 export interface Reference {
   Tokenizer: { fromString(json: string): ReferenceTokenizer };
+  bertNormalizer(options: { cleanText: boolean; handleChineseChars: boolean; stripAccents: boolean; lowercase: boolean }): ReferenceNormalizer;
   nfcNormalizer(): ReferenceNormalizer;
   nfdNormalizer(): ReferenceNormalizer;
   nfkcNormalizer(): ReferenceNormalizer;

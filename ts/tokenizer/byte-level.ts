@@ -74,8 +74,11 @@ function scratch(size: number): Uint16Array {
   return scratchUnits;
 }
 
-/** The string of the first `n` code units, in chunks (a huge apply would overflow the stack). */
-function fromCharCodes(units: Uint16Array, n: number): string {
+/**
+ * The string of the first `n` code units, in chunks (a huge apply would overflow the stack).
+ * @example fromCharCodes(Uint16Array.of(0x68, 0x69), 2) // 'hi'
+ */
+export function fromCharCodes(units: Uint16Array, n: number): string {
   const CHUNK = 8192;
   if (n <= CHUNK) return String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
   let out = '';

@@ -2,9 +2,10 @@
  * Normalizers: the first stage of the pipeline, applied to each stretch of text between added
  * tokens. Each reproduces the Rust normalizer of the same name in Hugging Face `tokenizers`.
  */
-import { toByteLevel } from './byte-level.js';
+import { fromCharCodes, toByteLevel } from './byte-level.js';
 import { findMatches, type CompiledPattern } from './regex.js';
 import {
+  combiningClass,
   isChineseChar,
   isCombiningMark,
   isNonspacingMark,
@@ -66,13 +67,23 @@ function removeCodePoints(text: string, drop: (cp: number) => boolean): string {
  * @example new BertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: true, lowercase: true }).normalize('Héllo\u200d中') // 'hello 中 '
  */
 export class BertNormalizer implements Normalizer {
+  private memo: BertCodePoints | undefined;
+
   constructor(readonly options: BertNormalizerOptions) {}
 
   normalize(text: string): string {
-    const { cleanText, handleChineseChars, stripAccents, lowercase } = this.options;
     // Printable ASCII has no control, CJK or accented characters, and ASCII lowercasing has no
     // context rules, so the whole-string toLowerCase is exact here.
-    if (isPrintableAscii(text)) return lowercase ? text.toLowerCase() : text;
+    if (isPrintableAscii(text)) return this.options.lowercase ? text.toLowerCase() : text;
+    const { cleanText, handleChineseChars, stripAccents, lowercase } = this.options;
+    const key = (cleanText ? 1 : 0) | (handleChineseChars ? 2 : 0) | (stripAccents ? 4 : 0) | (lowercase ? 8 : 0);
+    if (this.memo?.key !== key) this.memo = bertCodePoints[key] ??= new BertCodePoints(key, (t) => this.normalizeSlowly(t), stripAccents);
+    return this.memo.normalize(text) ?? this.normalizeSlowly(text);
+  }
+
+  /** The reference's steps one after the other, each over the whole text. */
+  private normalizeSlowly(text: string): string {
+    const { cleanText, handleChineseChars, stripAccents, lowercase } = this.options;
     let s = text;
     if (cleanText || handleChineseChars) s = this.cleanAndPadChinese(s);
     if (stripAccents) s = removeCodePoints(nfd(s), isNonspacingMark);
@@ -102,6 +113,118 @@ export class BertNormalizer implements Normalizer {
     }
     return out;
   }
+}
+
+/**
+ * BertNormalizer one code point at a time, from what it makes of each code point alone (found
+ * once by the step-by-step path and memoized). Every step is a map of single code points except
+ * NFD's canonical reordering; that only moves non-starters, which strip_accents then deletes
+ * when they are nonspacing marks (Mn). A code point whose decomposition holds any other
+ * non-starter, or a lone surrogate, sends the whole text back to the step-by-step path.
+ */
+class BertCodePoints {
+  /**
+   * Per BMP code unit: 0 not yet known, 1 unchanged, 2 one other code unit, 3 a string, 4 not per
+   * code point (or a lone low surrogate), 5 a high surrogate.
+   */
+  private readonly kinds = new Uint8Array(0x10000);
+  private readonly units = new Uint16Array(0x10000);
+  private readonly strings = new Map<number, string>();
+  /** Astral code points: their kind (1, 3 or 4). */
+  private readonly astralKinds = new Map<number, number>();
+
+  constructor(
+    readonly key: number,
+    private readonly normalizeSlowly: (text: string) => string,
+    private readonly stripAccents: boolean,
+  ) {}
+
+  /** The normalized text, or undefined when it cannot be done per code point. */
+  normalize(text: string): string | undefined {
+    const { kinds, units: bmpUnits } = this;
+    let out = bertScratch.length < text.length + 16 ? growBertScratch(2 * text.length + 16) : bertScratch;
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+      if (n + 2 > out.length) out = growBertScratch(n + 2);
+      const c = text.charCodeAt(i);
+      let kind = kinds[c]!;
+      if (kind === 0) kind = this.learnBmp(c);
+      if (kind === 1) out[n++] = c;
+      else if (kind === 2) out[n++] = bmpUnits[c]!;
+      else if (kind === 4) return undefined;
+      else {
+        let cp = c;
+        if (kind === 5) {
+          // A high surrogate: with a low one, an astral code point; alone, not handled here.
+          const low = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+          if (low < 0xdc00 || low > 0xdfff) return undefined;
+          cp = (c - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+          kind = this.astralKinds.get(cp) ?? this.learnAstral(cp);
+          if (kind === 4) return undefined;
+          i++;
+          if (kind === 1) {
+            out[n++] = c;
+            out[n++] = low;
+            continue;
+          }
+        }
+        const s = this.strings.get(cp)!;
+        if (n + s.length > out.length) out = growBertScratch(n + s.length);
+        for (let k = 0; k < s.length; k++) out[n++] = s.charCodeAt(k);
+      }
+    }
+    return fromCharCodes(out, n);
+  }
+
+  private learnBmp(c: number): number {
+    let kind: number;
+    if (c >= 0xd800 && c <= 0xdbff) kind = 5;
+    else if (c >= 0xdc00 && c <= 0xdfff) kind = 4;
+    else {
+      kind = this.learn(c);
+      if (kind === 3) {
+        const s = this.strings.get(c)!;
+        if (s.length === 1) {
+          kind = 2;
+          this.units[c] = s.charCodeAt(0);
+        }
+      }
+    }
+    this.kinds[c] = kind;
+    return kind;
+  }
+
+  private learnAstral(cp: number): number {
+    const kind = this.learn(cp);
+    this.astralKinds.set(cp, kind);
+    return kind;
+  }
+
+  /** 1 unchanged, 3 replaced (filed in `strings`), 4 not per code point. */
+  private learn(cp: number): number {
+    const ch = String.fromCodePoint(cp);
+    if (this.stripAccents) {
+      for (const d of nfd(ch)) {
+        const x = d.codePointAt(0)!;
+        if (combiningClass(x) !== 0 && !isNonspacingMark(x)) return 4;
+      }
+    }
+    const s = this.normalizeSlowly(ch);
+    if (s === ch) return 1;
+    this.strings.set(cp, s);
+    return 3;
+  }
+}
+
+/** One memo per BertNormalizer option set (key: the four options as bits). */
+const bertCodePoints: (BertCodePoints | undefined)[] = [];
+let bertScratch: Uint16Array = new Uint16Array(1024);
+
+function growBertScratch(size: number): Uint16Array {
+  const grown = new Uint16Array(Math.max(size, 2 * bertScratch.length));
+  grown.set(bertScratch);
+  bertScratch = grown;
+  return grown;
 }
 
 /**

@@ -281,6 +281,16 @@ const HANGUL_N_COUNT = 588; // V count (21) * T count (28)
 const HANGUL_S_COUNT = 11172;
 
 /**
+ * Canonical combining class of a code point in the reference's Unicode 9.0 tables (0: a starter).
+ * @example combiningClass(0x301) // 230
+ */
+export function combiningClass(cp: number): number {
+  nfdTables ??= buildNfdTables();
+  const t = nfdTables;
+  return cp < 0x10000 ? t.bmpClass[cp]! : (t.astralClass.get(cp) ?? 0);
+}
+
+/**
  * Canonical decomposition (NFD) with the Unicode 9.0 tables the Rust implementation uses: no
  * decompositions or combining classes for characters added later, so e.g. U+105C9 stays as is
  * and U+1ABF (Unicode 14) is treated as a starter, where an up-to-date engine would differ.
