@@ -13,8 +13,9 @@ erf design:
   |z| >= A: erfc(z) = exp(-z^2) * Q(t), t = 1/(1+z/2)  (Q: degree 7; erfc(z)e^{z^2} is smooth
             in t, unlike in z, so a low degree suffices)
   |z| >= ZMAX: erf = +-1 (erfc(3.92) = 5.4e-8 is below half an ulp of 1).
-GELU(x) = x * Phi(x), Phi(x) = 0.5 * (1 + erf(x/sqrt2)); in the erfc branch, Phi(x) =
-0.5*erfc(|z|) for x < 0 (no cancellation) and 1 - 0.5*erfc(z) for x > 0.
+GELU(x) = x * Phi(x) in one branch: tail = Phi(-|x|) = 0.5*erfc(z), z = |x|/sqrt2 clamped at ZMAX,
+erfc(z) = exp(-z^2) * G(t) with G of degree 7 fitted on z in [0, ZMAX] (the whole range, not only
+z >= A), then Phi = tail for x < 0 (no cancellation) and 1 - tail for x > 0; 0 and 1 past ZMAX.
 """
 import numpy as np
 import mpmath as mp
@@ -101,7 +102,26 @@ def main():
     ulp = np.spacing(want_exp[ok].astype(f32)).astype(np.float64)
     err_exp = np.max(np.abs(got[ok] - want_exp[ok]) / ulp)
 
+    # GELU, one branch (math.ts gelu1/gelu4): G over the whole range of z.
+    zg = np.linspace(0, ZMAX, 6000)
+    G = fit(zg, np.array([float(mp.erfc(z) * mp.exp(z * z)) for z in zg]), 1 / (1 + 0.5 * zg), 7)
+
+    def gelu32(x):
+        x = x.astype(f32)
+        az = np.abs((x * f32(0.7071067811865476)).astype(f32))
+        zc = np.minimum(az, f32(ZMAX))
+        t = (f32(1) / (f32(1) + (f32(0.5) * zc).astype(f32))).astype(f32)
+        tail = (f32(0.5) * (exp32(-(zc * zc).astype(f32)) * estrin(G, t)).astype(f32)).astype(f32)
+        tail = np.where(az < f32(ZMAX), tail, f32(0))
+        return (x * np.where(x < 0, tail, (f32(1) - tail).astype(f32))).astype(f32)
+
+    xg = np.concatenate([np.linspace(-12, 12, 240001), [-40, -20, -9.5, 9.5, 20, 40]]).astype(f32)
+    want_gelu = np.array([float(mp.mpf(float(x)) * mp.erfc(-mp.mpf(float(x)) / mp.sqrt(2)) / 2) for x in xg])
+    err_gelu = np.max(np.abs(gelu32(xg).astype(np.float64) - want_gelu) / np.maximum(1, np.abs(xg.astype(np.float64))))
+
     fmt = lambda cs: ', '.join(repr(float(c)) for c in cs)
+    print(f'// GELU erfc G (t = 1/(1+z/2), z in [0, {ZMAX}], highest first): {fmt(G)}')
+    print(f'max |gelu32 - gelu| / max(1, |x|) on [-12, 12] and tails: {err_gelu:.3e}')
     print(f'// erf small branch R (z^2, highest degree first): {fmt(R)}')
     print(f'// erfc branch Q (t = 1/(1+z/2), highest first): {fmt(Q)}')
     print(f'// exp Taylor (highest first): {fmt(EXP_C)}; LN2_LO = {float(LN2_LO)!r}')
