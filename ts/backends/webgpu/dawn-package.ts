@@ -142,7 +142,7 @@ async function runChild(packagePath: string, flags: readonly string[], timeoutMs
       clearTimeout(timer);
       resolve(undefined);
     });
-    child.on('close', (code) => {
+    child.on('close', (_code, signal) => {
       clearTimeout(timer);
       if (timedOut) {
         resolve({ adapter: null, reason: `Dawn did not answer within ${timeoutMs} ms` });
@@ -152,9 +152,11 @@ async function runChild(packagePath: string, flags: readonly string[], timeoutMs
       try {
         answer = JSON.parse(out) as RawProbe;
       } catch {
+        // Killed by a signal (a crash inside Dawn: SIGSEGV, SIGABRT): no usable GPU here either.
+        // Any other failure (a runtime whose execPath does not take these flags) says nothing
+        // about the GPU: the caller asks in-process.
         const said = dawnDiagnostics(err);
-        // A crash inside Dawn (exit by signal or a non-zero code) means no usable GPU here, too.
-        resolve(code === null || code !== 0 ? { adapter: null, reason: `Dawn stopped while looking for an adapter${said ? ` (${said})` : ''}` } : undefined);
+        resolve(signal ? { adapter: null, reason: `Dawn stopped (${signal}) while looking for an adapter${said ? ` (${said})` : ''}` } : undefined);
         return;
       }
       const said = dawnDiagnostics(err);
