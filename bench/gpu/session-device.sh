@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One GPU-machine session for issue #18, in at most ~7 minutes: every part below runs under its
-# own time cap and runs even when another failed; everything lands in $OUT (7 files at most):
+# own time cap and runs even when another failed; everything lands in $OUT (7 files):
 #   session.txt      the whole log: nvidia-smi, then each part's output, its exit status and time
 #   torch.json       PyTorch CUDA fp32 baseline (bench/gpu/torch_baseline.py: minilm shapes, TF32 off)
 #   ab.json          webgpu variants A/B in one process (bench/gpu/ab.mjs): GPU ms and embed() ms
 #                    of B1 T16, B32 T128, B256 T128, 1000×T512 per variant, rounds alternating
 #   cold.json        cold start (createEmbedder + first embed) per pipeline warm-up mode, fresh processes
 #   profile.json     bench/gpu.mjs on the default variant: per-kernel profile of B1 T16 and B256 T128
-#   families.json    bench/gpu/families-precision.mjs (int8 / family rows), when that script exists
+#   families.json    bench/gpu/families-precision.mjs (encoder families, fp32/fp16/int8 rows, goldens
+#   families.md      on this GPU), when that script exists
 #
 # The GPU machine has no Node, npm or network: what the run needs travels in (as run-device.sh):
 #   .gl/*.deb             libvulkan1 and the GL/EGL libraries dawn.node links against
@@ -78,10 +79,10 @@ else
 fi
 
 # 2. The webgpu variants, A/B in one process (each variant's embedder made once; rounds alternate).
-part ab 170 node bench/gpu/ab.mjs ${QUICK[@]+"${QUICK[@]}"} --runs 5 --budget-s 150 --json "$OUT/ab.json"
+part ab 160 node bench/gpu/ab.mjs ${QUICK[@]+"${QUICK[@]}"} --runs 5 --budget-s 140 --json "$OUT/ab.json"
 
 # 3. Cold start per warm-up mode, each in a fresh process.
-part cold 50 node bench/gpu/ab.mjs ${QUICK[@]+"${QUICK[@]}"} --no-ab --cold --cold-reps 2 --json "$OUT/cold.json"
+part cold 45 node bench/gpu/ab.mjs ${QUICK[@]+"${QUICK[@]}"} --no-ab --cold --cold-reps 2 --json "$OUT/cold.json"
 
 # 4. Where the GPU time goes: per-kernel profile of the default variant (and B1 T16 end to end).
 if [ "$SWIFTSHADER" = 1 ]; then
@@ -92,7 +93,7 @@ fi
 
 # 5. int8 / family rows (another part of the project), when its script is there.
 if [ -f bench/gpu/families-precision.mjs ]; then
-  part families 80 node bench/gpu/families-precision.mjs ${QUICK[@]+"${QUICK[@]}"} --json "$OUT/families.json"
+  part families 90 node bench/gpu/families-precision.mjs ${QUICK[@]+"${QUICK[@]}"} --goldens --out "$OUT/families"
 else
   say "bench/gpu/families-precision.mjs not present: skipped"
 fi
