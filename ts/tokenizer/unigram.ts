@@ -68,6 +68,8 @@ export class Unigram implements TokenizerModel {
   private bestScore = new Float64Array(64);
   private bestStart = new Int32Array(64);
   private bestId = new Int32Array(64);
+  /** The best path as (start, end, id or -1 for a fused unknown run) triples, last piece first (reused). */
+  private readonly trace: number[] = [];
 
   constructor(
     pieces: ReadonlyArray<readonly [string, number]>,
@@ -177,8 +179,11 @@ export class Unigram implements TokenizerModel {
       }
       start += width;
     }
-    // Back from the end; consecutive unknown pieces are fused into one string.
-    const pieces: string[] = [];
+    // Back from the end; consecutive unknown pieces are fused into one string. A known piece's
+    // id and string are the trie's (the vocabulary Map's id, whose piece is that string): no
+    // slice or Map lookup for it.
+    const trace = this.trace;
+    trace.length = 0;
     let unknownRunEnd = -1;
     for (let end = n; end > 0; ) {
       const start = bestStart[end]!;
@@ -186,16 +191,22 @@ export class Unigram implements TokenizerModel {
         if (unknownRunEnd < 0) unknownRunEnd = end;
       } else {
         if (unknownRunEnd >= 0) {
-          pieces.push(word.slice(end, unknownRunEnd));
+          trace.push(end, unknownRunEnd, -1);
           unknownRunEnd = -1;
         }
-        pieces.push(word.slice(start, end));
+        trace.push(start, end, bestId[end]!);
       }
       end = start;
     }
-    if (unknownRunEnd >= 0) pieces.push(word.slice(0, unknownRunEnd));
-    for (let k = pieces.length - 1; k >= 0; k--) {
-      const piece = pieces[k]!;
+    if (unknownRunEnd >= 0) trace.push(0, unknownRunEnd, -1);
+    for (let k = trace.length - 3; k >= 0; k -= 3) {
+      const known = trace[k + 2]!;
+      if (known >= 0) {
+        ids.push(known);
+        tokens.push(this.pieces[known]!);
+        continue;
+      }
+      const piece = word.slice(trace[k], trace[k + 1]);
       const id = this.vocab.get(piece);
       if (id !== undefined) {
         ids.push(id);
