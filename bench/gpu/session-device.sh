@@ -13,7 +13,7 @@
 # The GPU machine has no Node, npm or network: what the run needs travels in (as run-device.sh):
 #   .gl/*.deb             libvulkan1 and the GL/EGL libraries dawn.node links against
 #   .carry/node.xz        the Node binary
-#   .carry/deps.tar.xz    node_modules/webgpu (linux-x64 dawn.node)
+#   .carry/deps.tar.xz    node_modules/webgpu (linux-x64 dawn.node): paths node_modules/webgpu/… or webgpu/…
 #   .carry/dist.tar.xz    dist/ and build/*.wasm built here:
 #                         npm run build:wasm && npm run build:ts && tar -cJf .carry/dist.tar.xz dist build/*.wasm
 # Device tool: carry [".gl", ".carry"], command `bash bench/gpu/session-device.sh`.
@@ -65,7 +65,14 @@ else
   mkdir -p /tmp/n && xz -dc .carry/node.xz > /tmp/n/node && chmod +x /tmp/n/node
   export PATH=/tmp/n:$PATH
   export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-  tar -xJf .carry/deps.tar.xz
+  # deps.tar.xz holds either node_modules/webgpu/... or webgpu/... (made with -C node_modules).
+  first=$(tar -tJf .carry/deps.tar.xz 2>/dev/null | head -1 || true)
+  if [ "${first#node_modules/}" != "$first" ]; then
+    tar -xJf .carry/deps.tar.xz
+  else
+    mkdir -p node_modules && tar -xJf .carry/deps.tar.xz -C node_modules
+  fi
+  [ -f node_modules/webgpu/dist/linux-x64/dawn.node ] || say "warning: node_modules/webgpu/dist/linux-x64/dawn.node missing after unpacking deps.tar.xz"
   rm -rf dist && tar -xJf .carry/dist.tar.xz
 fi
 say "session-device.sh: $(date -u +%FT%TZ), node $(node --version 2>&1), setup done at $(elapsed) s"
