@@ -5,7 +5,7 @@
  * `fuse_unk`), then the merge of lowest rank is applied repeatedly, leftmost first.
  */
 import { DualbertError } from '../errors.js';
-import { IntPairMap, WORD_CACHE_LIMIT, type TokenizerModel, type WordPieces } from './model.js';
+import { IntPairMap, CACHED_WORD_MIN_LENGTH, WORD_CACHE_LIMIT, type TokenizerModel, type WordPieces } from './model.js';
 
 /**
  * Settings of a {@link Bpe} model, as tokenizer.json names them (null/absent → undefined).
@@ -138,12 +138,14 @@ export class Bpe implements TokenizerModel {
   }
 
   tokenizeWord(word: string): WordPieces {
-    const cached = this.cache.get(word);
+    const cacheable = word.length >= CACHED_WORD_MIN_LENGTH;
+    const cached = cacheable ? this.cache.get(word) : undefined;
     if (cached !== undefined) return cached;
     let result: WordPieces;
     const whole = this.options.ignoreMerges ? this.vocab.get(word) : undefined;
     if (whole !== undefined) result = { ids: [whole], tokens: [word] };
     else result = this.mergeWord(word);
+    if (!cacheable) return result;
     if (this.cache.size >= WORD_CACHE_LIMIT) this.cache.clear();
     this.cache.set(word, result);
     return result;

@@ -6,7 +6,7 @@
  * byte-fallback tokens (`<0xNN>`) when enabled and all exist, else the unk id.
  */
 import { DualbertError } from '../errors.js';
-import { IntPairMap, WORD_CACHE_LIMIT, byteFallbackTokens, type TokenizerModel, type WordPieces } from './model.js';
+import { IntPairMap, CACHED_WORD_MIN_LENGTH, WORD_CACHE_LIMIT, byteFallbackTokens, type TokenizerModel, type WordPieces } from './model.js';
 
 const UNK_PENALTY = 10;
 
@@ -119,9 +119,11 @@ export class Unigram implements TokenizerModel {
   }
 
   tokenizeWord(word: string): WordPieces {
-    const cached = this.cache.get(word);
+    const cacheable = word.length >= CACHED_WORD_MIN_LENGTH;
+    const cached = cacheable ? this.cache.get(word) : undefined;
     if (cached !== undefined) return cached;
     const result = this.encode(word);
+    if (!cacheable) return result;
     if (this.cache.size >= WORD_CACHE_LIMIT) this.cache.clear();
     this.cache.set(word, result);
     return result;

@@ -3,7 +3,7 @@
  * as in Hugging Face `tokenizers` (`models/wordpiece`).
  */
 import { DualbertError } from '../errors.js';
-import { WORD_CACHE_LIMIT, type TokenizerModel, type WordPieces } from './model.js';
+import { CACHED_WORD_MIN_LENGTH, WORD_CACHE_LIMIT, type TokenizerModel, type WordPieces } from './model.js';
 import { EMPTY_HASH, extendHash, VocabHash } from './vocab-hash.js';
 
 /**
@@ -73,9 +73,11 @@ export class WordPiece implements TokenizerModel {
    * @example wp.tokenizeWord('xyz').ids // [unkId] when no split covers the word
    */
   tokenizeWord(word: string): WordPieces {
-    const cached = this.cache.get(word);
+    const cacheable = word.length >= CACHED_WORD_MIN_LENGTH;
+    const cached = cacheable ? this.cache.get(word) : undefined;
     if (cached !== undefined) return cached;
     const result = this.split(word);
+    if (!cacheable) return result;
     if (this.cache.size >= WORD_CACHE_LIMIT) this.cache.clear();
     this.cache.set(word, result);
     return result;
