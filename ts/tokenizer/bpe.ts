@@ -84,6 +84,10 @@ class MergeQueue {
   popped = 0;
 }
 
+/** Words of at most this many symbols merge by scanning their pairs, not through the queue. */
+const SHORT_WORD = 24;
+const NO_MERGE = Number.POSITIVE_INFINITY;
+
 /**
  * A BPE model over a vocabulary and ranked merges.
  * @example
@@ -103,6 +107,9 @@ export class Bpe implements TokenizerModel {
   private next = new Int32Array(64);
   private prev = new Int32Array(64);
   private removed = new Uint8Array(64);
+  /** Rank and result of each pair of a short word (NO_MERGE / -1 when none). */
+  private readonly shortRank = new Float64Array(SHORT_WORD);
+  private readonly shortMerged = new Int32Array(SHORT_WORD);
 
   constructor(
     readonly vocab: ReadonlyMap<string, number>,
@@ -210,10 +217,54 @@ export class Bpe implements TokenizerModel {
     return { ids, tokens: ids.map((id) => this.tokenOf[id]!) };
   }
 
+  /**
+   * The same merges for a short word without the queue: the queue always holds every pair still
+   * in the word, so what it pops is the lowest-ranked pair, leftmost among equals; here a scan
+   * over the pairs' ranks finds it, and only the two pairs next to a merge are looked up again.
+   */
+  private applyMergesShort(c: number[]): number[] {
+    const merges = this.merges;
+    const rank = this.shortRank;
+    const merged = this.shortMerged;
+    let n = c.length;
+    for (let i = 0; i + 1 < n; i++) {
+      const e = merges.get(c[i]!, c[i + 1]!);
+      rank[i] = e < 0 ? NO_MERGE : merges.first(e);
+      merged[i] = e < 0 ? -1 : merges.second(e);
+    }
+    for (;;) {
+      let best = -1;
+      let bestRank = NO_MERGE;
+      for (let i = 0; i + 1 < n; i++) {
+        if (rank[i]! < bestRank) {
+          bestRank = rank[i]!;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      c[best] = merged[best]!;
+      // Drop symbol best + 1 and the pair that started there.
+      for (let i = best + 1; i + 1 < n; i++) {
+        c[i] = c[i + 1]!;
+        rank[i] = rank[i + 1]!;
+        merged[i] = merged[i + 1]!;
+      }
+      n--;
+      c.length = n;
+      for (let i = Math.max(0, best - 1); i <= best && i + 1 < n; i++) {
+        const e = merges.get(c[i]!, c[i + 1]!);
+        rank[i] = e < 0 ? NO_MERGE : merges.first(e);
+        merged[i] = e < 0 ? -1 : merges.second(e);
+      }
+    }
+    return c;
+  }
+
   /** Merges by rank, leftmost first, exactly as the reference's queue does. */
   private applyMerges(c: number[]): number[] {
     const n = c.length;
     if (n < 2) return c;
+    if (n <= SHORT_WORD) return this.applyMergesShort(c);
     if (n > this.next.length) {
       const size = Math.max(n, this.next.length * 2);
       this.next = new Int32Array(size);
