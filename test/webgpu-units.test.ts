@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KERNEL_ABI, type KernelAbi } from '../ts/backends/webgpu/abi.js';
 import { fromHalfBits, toHalfArray, toHalfBits } from '../ts/half.js';
-import { splitKFor } from '../ts/backends/webgpu/kernels.js';
+import { attentionQueriesFor, gemmTileFor, splitKFor } from '../ts/backends/webgpu/kernels.js';
 import { pipelineKeyString } from '../ts/backends/webgpu/pipelines.js';
 import { preprocess, preprocessText } from '../ts/backends/webgpu/preprocess.js';
 import { WGSL } from '../ts/backends/webgpu/wgsl.generated.js';
@@ -92,7 +92,7 @@ describe('WGSL preprocessor', () => {
 });
 
 describe('split-K choice', () => {
-  const config = { f16: false, halfWeights: false, subgroups: false, gemmBK: 16, gemmTM: 4, gemmTN: 4, splitK: true, attentionKeys: 32, attentionQueries: 1, workgroupStorage: 16384, workgroupsPerDimension: 65535 } as const;
+  const config = { f16: false, halfWeights: false, subgroups: false, gemmBK: 16, gemmTM: 4, gemmTN: 4, splitK: true, gemmTileByRows: false, attentionKeys: 32, attentionQueries: 1, attentionQueriesByLength: false, workgroupStorage: 16384, workgroupsPerDimension: 65535 } as const;
   it('splits long K when the output has few tiles, in whole K tiles, never for big outputs', () => {
     expect(splitKFor(config, 16, 1536, 384)).toEqual({ splits: 6, kc: 256 });
     expect(splitKFor(config, 5, 1040, 12)).toEqual({ splits: 4, kc: 272 });
@@ -100,6 +100,24 @@ describe('split-K choice', () => {
     expect(splitKFor(config, 16, 384, 1152)).toEqual({ splits: 1, kc: 384 });
     expect(splitKFor({ ...config, splitK: false }, 16, 1536, 384).splits).toBe(1);
     expect(splitKFor(config, 16, 1537, 384).splits).toBe(1); // K % 4: the scalar path does not split
+  });
+});
+
+describe('kernel variants by shape (the defaults measured on the H200)', () => {
+  const config = { f16: false, halfWeights: false, subgroups: false, gemmBK: 16, gemmTM: 4, gemmTN: 4, splitK: true, gemmTileByRows: true, attentionKeys: 32, attentionQueries: 1, attentionQueriesByLength: true, workgroupStorage: 16384, workgroupsPerDimension: 65535 } as const;
+  it('GEMM tiles grow with the rows; a fixed tile wins over the rule', () => {
+    expect(gemmTileFor(config, 16)).toEqual({ tm: 4, tn: 4 });
+    expect(gemmTileFor(config, 4096)).toEqual({ tm: 4, tn: 4 });
+    expect(gemmTileFor(config, 16384)).toEqual({ tm: 8, tn: 4 });
+    expect(gemmTileFor(config, 32768)).toEqual({ tm: 8, tn: 8 });
+    expect(gemmTileFor({ ...config, gemmTileByRows: false }, 32768)).toEqual({ tm: 4, tn: 4 });
+    // The split-K decision counts the tiles of the chosen variant.
+    expect(splitKFor(config, 32768, 1536, 384).splits).toBe(1);
+  });
+  it('attention reads each key for two queries from 128 tokens', () => {
+    expect(attentionQueriesFor(config, 16)).toBe(1);
+    expect(attentionQueriesFor(config, 128)).toBe(2);
+    expect(attentionQueriesFor({ ...config, attentionQueriesByLength: false, attentionQueries: 4 }, 512)).toBe(4);
   });
 });
 

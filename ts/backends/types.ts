@@ -183,15 +183,18 @@ export interface BackendProvider {
 export interface WebGpuTuning {
   /** GEMM K tile, 16 or 32 (default 16). */
   gemmBK?: 16 | 32;
-  /** GEMM rows per invocation, 4 (64×64 tiles, default) or 8 (128×64). */
+  /**
+   * GEMM rows per invocation, 4 (64×64 tiles) or 8 (128×64). Default, with gemmTN unset too: chosen
+   * per GEMM by its rows (4×4 up to 4,096 rows, 8×4 from 8,192, 8×8 from 24,576; measured on an H200).
+   */
   gemmTM?: 4 | 8;
-  /** GEMM columns per invocation, 4 (default) or 8 (tiles 128 columns wide: 64×128, or 128×128 with gemmTM 8). */
+  /** GEMM columns per invocation, 4 or 8 (tiles 128 columns wide: 64×128, or 128×128 with gemmTM 8); default: see gemmTM. */
   gemmTN?: 4 | 8;
   /** Split K when a GEMM has few output tiles and K ≥ 1024 (default true). */
   splitK?: boolean;
   /** Preferred attention key tile rows (default 32). */
   attentionKeys?: 8 | 16 | 32 | 64;
-  /** Query rows per attention invocation, 1 (default), 2 or 4. */
+  /** Query rows per attention invocation, 1, 2 or 4 (default: 2 for sequences of 128 tokens or more, else 1). */
   attentionQueries?: 1 | 2 | 4;
   /** Use subgroup reductions when the device has them (default true). */
   subgroups?: boolean;
@@ -207,9 +210,9 @@ export interface WebGpuTuning {
   overlapBatches?: boolean;
   /**
    * When the model's kernel variants are compiled: 'async' all at once when the embedder is
-   * created, with createComputePipelineAsync; 'sync' then too, one by one; 'lazy' (default) each
-   * on first use, inside the first batches. (On SwiftShader 'async' took twice as long as the
-   * others in all: the default waits for GPU figures.)
+   * created, with createComputePipelineAsync (default: on an H200 a cold start took 1.37 s against
+   * 1.94 s lazily); 'sync' then too, one by one; 'lazy' each on first use, inside the first
+   * batches (on SwiftShader 'async' takes about twice as long as 'lazy', software compiles in one thread).
    */
   warmUp?: 'async' | 'sync' | 'lazy';
   /**

@@ -143,16 +143,18 @@ export class WebGpuBackend implements Backend {
       gemmBK: tuning.gemmBK ?? 16,
       gemmTM: tuning.gemmTM ?? 4,
       gemmTN: tuning.gemmTN ?? 4,
+      gemmTileByRows: tuning.gemmTM === undefined && tuning.gemmTN === undefined,
       splitK: tuning.splitK ?? true,
       attentionKeys: tuning.attentionKeys ?? 32,
       attentionQueries: tuning.attentionQueries ?? 1,
+      attentionQueriesByLength: tuning.attentionQueries === undefined,
       workgroupStorage: limits.maxComputeWorkgroupStorageSize,
       workgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
       packedDot4: context.capabilities.packedDot4 === true && tuning.packedDot4 !== false,
     };
     this.elemBytes = this.config.f16 ? 2 : 4;
     this.overlapsBatches = tuning.overlapBatches !== false;
-    this.warmUpMode = tuning.warmUp ?? 'lazy';
+    this.warmUpMode = tuning.warmUp ?? 'async';
     this.reuseCalls = tuning.reuseCalls !== false;
     this.hostTableLimit = tuning.hostTableBytes ?? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.pipelines = pipelineCache(device);
