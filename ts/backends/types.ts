@@ -210,9 +210,10 @@ export interface WebGpuTuning {
   overlapBatches?: boolean;
   /**
    * When the model's kernel variants are compiled: 'async' all at once when the embedder is
-   * created, with createComputePipelineAsync (default: on an H200 a cold start took 1.37 s against
-   * 1.94 s lazily); 'sync' then too, one by one; 'lazy' each on first use, inside the first
-   * batches (on SwiftShader 'async' takes about twice as long as 'lazy', software compiles in one thread).
+   * created, with createComputePipelineAsync (default on hardware adapters: on an H200 a cold
+   * start took 1.4–1.8 s against 1.9 s lazily); 'sync' then too, one by one; 'lazy' each on first
+   * use, inside the first batches (default on software adapters such as SwiftShader, where
+   * 'async' took about twice as long: they compile one pipeline at a time).
    */
   warmUp?: 'async' | 'sync' | 'lazy';
   /**

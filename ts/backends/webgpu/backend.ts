@@ -154,7 +154,8 @@ export class WebGpuBackend implements Backend {
     };
     this.elemBytes = this.config.f16 ? 2 : 4;
     this.overlapsBatches = tuning.overlapBatches !== false;
-    this.warmUpMode = tuning.warmUp ?? 'async';
+    // Software adapters compile pipelines one at a time, slowly: only those a batch uses, when it runs.
+    this.warmUpMode = tuning.warmUp ?? (context.capabilities.software ? 'lazy' : 'async');
     this.reuseCalls = tuning.reuseCalls !== false;
     this.hostTableLimit = tuning.hostTableBytes ?? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.pipelines = pipelineCache(device);

@@ -31,6 +31,13 @@ export interface GpuCapabilities {
   timestamps: boolean;
   /** The WGSL language feature packed_4x8_integer_dot_product (dot4I8Packed, for q8 layers). */
   packedDot4?: boolean;
+  /** A software adapter (SwiftShader, WARP: `isFallbackAdapter`), which compiles pipelines slowly, one at a time. */
+  software?: boolean;
+}
+
+/** Whether an adapter (or a device's adapter info) says it is a software fallback. */
+function isSoftware(info: unknown, adapter?: unknown): boolean {
+  return (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
 }
 
 /** An open device with what it can do. */
@@ -160,6 +167,7 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
         f16: request.f16 === true,
         timestamps: device.features.has('timestamp-query'),
         packedDot4: hasLanguageFeature(gpu, PACKED_DOT4),
+        software: isSoftware(device.adapterInfo),
       },
     };
   }
@@ -202,7 +210,7 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
   } catch (cause) {
     throw new DualbertError('DEVICE_UNAVAILABLE', `device "webgpu": requestDevice failed on ${name}: ${String(cause)}`, { cause });
   }
-  return { device, owned: true, adapterInfo, capabilities: { subgroups, f16: request.f16 === true, timestamps, packedDot4: hasLanguageFeature(gpu, PACKED_DOT4) } };
+  return { device, owned: true, adapterInfo, capabilities: { subgroups, f16: request.f16 === true, timestamps, packedDot4: hasLanguageFeature(gpu, PACKED_DOT4), software: isSoftware(adapter.info, adapter) } };
 }
 
 /** What a high-performance adapter request gets here, without creating a device. */
