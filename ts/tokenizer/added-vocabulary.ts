@@ -56,11 +56,14 @@ function codePointBefore(text: string, index: number): number {
 class PatternMatcher {
   /** Patterns grouped by first UTF-16 unit, longest first. */
   private readonly byFirstUnit = new Map<number, Pattern[]>();
+  /** One bit per UTF-16 unit that starts a pattern: most characters are skipped without a Map lookup. */
+  private readonly firstUnits = new Uint32Array(2048);
 
   constructor(patterns: readonly Pattern[]) {
     for (const p of patterns) {
       if (p.pattern.length === 0) continue;
       const key = p.pattern.charCodeAt(0);
+      this.firstUnits[key >>> 5]! |= 1 << (key & 31);
       const group = this.byFirstUnit.get(key) ?? [];
       group.push(p);
       this.byFirstUnit.set(key, group);
@@ -75,8 +78,11 @@ class PatternMatcher {
 
   /** The leftmost match starting at or after `from` (longest among those at that position). */
   find(text: string, from: number): { start: number; end: number; id: number } | undefined {
+    const firstUnits = this.firstUnits;
     for (let i = from; i < text.length; i++) {
-      const group = this.byFirstUnit.get(text.charCodeAt(i));
+      const unit = text.charCodeAt(i);
+      if ((firstUnits[unit >>> 5]! & (1 << (unit & 31))) === 0) continue;
+      const group = this.byFirstUnit.get(unit);
       if (group === undefined) continue;
       for (const p of group) {
         if (text.startsWith(p.pattern, i)) return { start: i, end: i + p.pattern.length, id: p.id };
