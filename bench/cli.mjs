@@ -9,6 +9,8 @@
 //   npm run bench -- --quick               small shapes, no scalar, no cold start (about a minute)
 //   npm run bench -- --quick --swiftshader on a machine without a GPU: Dawn on SwiftShader (checks
 //                                          the GPU script, not speed; never use it on a real GPU)
+//   Also: PyTorch CUDA fp32 on the same GPU (bench/gpu/torch_baseline.py) where python3 has torch with
+//   CUDA, and the tokenizers (bench/tokenizer.mjs) against Hugging Face `tokenizers`.
 //   options: --only cpu|gpu  --out DIR (default bench/results)  --name NAME (default bench-<host>)
 //            --cpu-args=...  --gpu-args=...   extra arguments for the two scripts (e.g. --gpu-args=--no-profile)
 import { spawnSync } from 'node:child_process';
@@ -35,6 +37,23 @@ const tmp = mkdtempSync(join(os.tmpdir(), 'dualbert-bench-'));
 const split = (s) => s.split(/\s+/).filter(Boolean);
 const fmt = (x, d = 3) => (x == null || Number.isNaN(x) ? '–' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(d));
 
+/**
+ * PyTorch CUDA fp32 on the same GPU (bench/gpu/torch_baseline.py: minilm shapes, TF32 off), when
+ * python3 with torch and CUDA is there; null otherwise (the usual case outside a GPU machine).
+ */
+function torchBaseline() {
+  const probe = spawnSync('python3', ['-c', 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)'], { stdio: 'ignore' });
+  if (probe.status !== 0) return null;
+  const json = join(tmp, 'torch.json');
+  console.log('\n=== python3 bench/gpu/torch_baseline.py');
+  spawnSync('python3', [join(HERE, 'gpu', 'torch_baseline.py'), '--json', json, ...(args.quick ? ['--quick'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+  try {
+    return JSON.parse(readFileSync(json, 'utf8'));
+  } catch {
+    return { error: 'bench/gpu/torch_baseline.py produced no report' };
+  }
+}
+
 /** Runs one of the bench scripts with --json; its output streams through. */
 function runScript(script, extra, env = {}) {
   const json = join(tmp, `${script}.json`);
@@ -58,7 +77,7 @@ const machine = {
   node: process.version,
   loadavg: os.loadavg(),
 };
-const combined = { date: new Date().toISOString(), machine, quick: args.quick, cpu: null, gpu: null };
+const combined = { date: new Date().toISOString(), machine, quick: args.quick, cpu: null, gpu: null, torch: null, tokenizer: null };
 
 if (args.only !== 'gpu') {
   const cpuArgs = args.quick ? ['--only', 'B1 T16,B1 T128', '--engines', 'simd,onnxruntime-web', '--no-cold'] : [];
@@ -68,6 +87,11 @@ if (args.only !== 'gpu') {
 if (args.only !== 'cpu') {
   const r = runScript('gpu.mjs', [...(args.quick ? ['--quick', '--no-profile'] : []), ...split(args['gpu-args'])], args.swiftshader ? gpuTestEnv() : {});
   combined.gpu = r.report ?? { error: r.error };
+  combined.torch = torchBaseline();
+}
+if (args.only !== 'cpu' && args.only !== 'gpu') {
+  const r = runScript('tokenizer.mjs', ['--runs', args.quick ? '3' : '9']);
+  combined.tokenizer = r.report ?? { error: r.error };
 }
 rmSync(tmp, { recursive: true, force: true });
 
@@ -88,7 +112,13 @@ if (combined.gpu?.results) {
     if (r.ortMs) md.push(`| gpu | ${r.name} | onnxruntime-node webgpu | – | ${fmt(r.ortMs)} | ${fmt((r.docs * r.T) / (r.ortMs / 1000))} | 1.00× |`);
   }
 } else if (combined.gpu) md.push(`| gpu | – | ${combined.gpu.error} | | | | |`);
-md.push('', '"vs onnxruntime": onnxruntime time / ours with the same threads (CPU: onnxruntime-web wasm; GPU: onnxruntime-node WebGPU EP, output read back, pooling not included); above 1× is faster than onnxruntime.');
+for (const c of combined.torch?.cases ?? []) md.push(`| gpu | minilm ${c.name} | PyTorch CUDA fp32 (TF32 off) | – | ${fmt(c.wallMs)} | ${fmt((c.docs * c.T) / (c.wallMs / 1000))} | – |`);
+if (combined.tokenizer?.results) {
+  for (const t of combined.tokenizer.results) {
+    md.push(`| tokenizer | corpus (${combined.tokenizer.texts} texts) | ${t.name} | 1 | ${fmt((combined.tokenizer.texts / t.textsPerS) * 1000)} | ${fmt(t.tokensPerS)} | ${t.hfTextsPerS ? `${(t.textsPerS / t.hfTextsPerS).toFixed(2)}× HF tokenizers` : '–'} |`);
+  }
+} else if (combined.tokenizer) md.push(`| tokenizer | – | ${combined.tokenizer.error} | | | | |`);
+md.push('', '"vs onnxruntime": onnxruntime time / ours with the same threads (CPU: onnxruntime-web wasm; GPU: onnxruntime-node WebGPU EP, output read back, pooling not included); above 1× is faster than onnxruntime. PyTorch rows: the same shapes in PyTorch CUDA fp32 on the same GPU (compare with the dualbert webgpu rows). Tokenizer rows: ms to encode the corpus with one thread; the ratio is against Hugging Face `tokenizers` (Rust, through its Node binding, `encodeBatch` with its thread pool).');
 if (combined.cpu?.cold?.length) {
   md.push('', '| cold start (fresh process, B1 T16) | threads | create ms | first forward ms | total ms |', '|---|---:|---:|---:|---:|');
   for (const c of combined.cpu.cold) md.push(`| ${c.engine} | ${c.threads} | ${fmt(c.createMs)} | ${fmt(c.firstForwardMs)} | ${fmt(c.totalMs)} |`);

@@ -1,6 +1,6 @@
 // Tokenization speed: texts/s over the 1,016-text corpus for each tokenizer family (median of runs).
 //
-//   npm run build:ts && node bench/tokenizer.mjs [--runs N] [--max-length N] [--baseline DIR] [--clock cpu]
+//   npm run build:ts && node bench/tokenizer.mjs [--runs N] [--max-length N] [--baseline DIR] [--clock cpu] [--json FILE] [--no-hf]
 //
 // --clock cpu: time each pass by this process's CPU time (process.cpuUsage) instead of the wall
 // clock: on a machine shared with other busy processes the wall clock mostly measures their load,
@@ -10,7 +10,7 @@
 // tsconfig.build.json`); its tokenizer runs the same files too, interleaved with this one
 // run by run, so a busy machine slows both alike and the ratio stays meaningful. Files the
 // baseline cannot read (other families, before they were supported) run without it.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { Tokenizer } from '../dist/tokenizer/index.js';
@@ -21,6 +21,11 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const runs = Number(option('--runs', 9));
+const jsonOut = option('--json', undefined);
+// Hugging Face `tokenizers` (the Rust library's Node binding, a dev dependency) on the same files,
+// timed per pass by the wall clock of `await encodeBatch(corpus)`: native code with its own
+// thread pool, the baseline the tokenizer is held to (its ids are the tests' reference).
+const Hf = args.includes('--no-hf') ? undefined : await import('tokenizers').then((m) => m.Tokenizer ?? m.default?.Tokenizer).catch(() => undefined);
 const maxLength = option('--max-length', undefined);
 const baselineDir = option('--baseline', undefined);
 const clock = option('--clock', 'wall');
@@ -77,13 +82,26 @@ for (const [name, path] of families) {
   } catch {
     baseline = false; // the baseline cannot read this file
   }
-  entries.push({ name, json, type: JSON.parse(json).model.type, baseline, ours: [], theirs: [], tokens: 0 });
+  let hf;
+  try {
+    hf = Hf?.fromString(json);
+  } catch {
+    hf = undefined;
+  }
+  entries.push({ name, json, type: JSON.parse(json).model.type, baseline, hf, hfMs: [], ours: [], theirs: [], tokens: 0 });
 }
 for (let r = 0; r <= runs; r++) {
   for (const e of entries) {
     const a = pass(Tokenizer, e.json);
     const b = e.baseline ? pass(Baseline, e.json) : undefined;
+    let hfMs;
+    if (e.hf) {
+      const start = performance.now();
+      await e.hf.encodeBatch(texts);
+      hfMs = performance.now() - start;
+    }
     if (r === 0) continue; // warm-up: JIT and lazily built tables
+    if (hfMs !== undefined) e.hfMs.push(hfMs);
     e.ours.push(a.ms);
     e.tokens = a.tokens;
     if (b) e.theirs.push(b.ms);
@@ -94,5 +112,20 @@ for (const e of entries) {
   const ms = median(e.ours);
   let line = `${e.name.padEnd(36)} ${String(e.type).padEnd(10)} ${String(rate(ms)).padStart(7)} texts/s ${String(Math.round((e.tokens / ms) * 1000)).padStart(9)} tokens/s  ×${(reference / ms).toFixed(2)} of the first`;
   if (e.baseline) line += `   baseline ${rate(median(e.theirs))} texts/s (this build ×${(median(e.theirs) / ms).toFixed(2)})`;
+  if (e.hfMs.length) line += `   HF tokenizers ${rate(median(e.hfMs))} texts/s (wall, native threads; ours ×${(median(e.hfMs) / ms).toFixed(2)})`;
   console.log(line);
+}
+if (jsonOut) {
+  const results = entries.map((e) => {
+    const ms = median(e.ours);
+    return {
+      name: e.name,
+      type: e.type,
+      textsPerS: rate(ms),
+      tokensPerS: Math.round((e.tokens / ms) * 1000),
+      baselineTextsPerS: e.baseline ? rate(median(e.theirs)) : null,
+      hfTextsPerS: e.hfMs.length ? rate(median(e.hfMs)) : null,
+    };
+  });
+  writeFileSync(jsonOut, `${JSON.stringify({ texts: texts.length, runs, clock, results }, null, 2)}\n`);
 }
