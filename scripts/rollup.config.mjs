@@ -8,10 +8,11 @@
 //                                     builds (relaxed, simd, scalar) inlined as data: URLs. Worker mode
 //                                     needs `workerUrl`.
 //
-// WGSL is inlined already (ts/backends/webgpu/wgsl.generated.ts). Node-only modules stay external
+// Both are minified (terser; names of classes and functions kept). WGSL is inlined already (ts/backends/webgpu/wgsl.generated.ts). Node-only modules stay external
 // dynamic imports on Node-only code paths. No top-level await anywhere.
 import { cpSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
 
 const ROOT = new URL('../', import.meta.url);
 const OUT = new URL('dist/browser/', ROOT);
@@ -69,6 +70,13 @@ function copyBeside() {
   };
 }
 
+/**
+ * Minified output: identifiers mangled and dead code dropped, but class and function names kept
+ * (errors and stack traces name DualbertError and the functions users see) and no unsafe
+ * transforms (the float arithmetic of the host side must not change).
+ */
+const minify = () => terser({ ecma: 2020, module: true, keep_classnames: true, keep_fnames: true, compress: { passes: 2 }, format: { comments: false } });
+
 const shared = {
   external: (id) => id.startsWith('node:'),
   onwarn(warning) {
@@ -82,12 +90,12 @@ export default [
     input: { dualbert: 'dist/index.js', 'worker-main': 'dist/worker/worker-main.js' },
     plugins: [nodeResolve({ browser: true }), relocate({ inline: false }), copyBeside()],
     // Chunks beside the entries, so every new URL('./x', import.meta.url) resolves in one directory.
-    output: { dir: 'dist/browser', format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    output: { dir: 'dist/browser', format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', plugins: [minify()] },
   },
   {
     ...shared,
     input: 'dist/index.js',
     plugins: [nodeResolve({ browser: true }), relocate({ inline: true })],
-    output: { file: 'dist/browser/dualbert.inline.js', format: 'es', inlineDynamicImports: true },
+    output: { file: 'dist/browser/dualbert.inline.js', format: 'es', inlineDynamicImports: true, plugins: [minify()] },
   },
 ];
