@@ -25,6 +25,7 @@ import { checkpointShapes } from '../graph/weights.js';
 import { capabilities } from '../detect.js';
 import { ONNX_VARIANTS, type WeightsDtype, loadModelMeta, loadModelTokenizer } from '../model/load.js';
 import { allFinite } from '../model/finite.js';
+import { UsageError, isJsonObject, jsonLines, positiveInt, readInput } from './input.js';
 import { float32Bytes, npyHeader } from './npy.js';
 import { EXIT_WRITE_FAILED, Output, OutputClosed, OutputFailed } from './output.js';
 import { ProgressBar } from './progress.js';
@@ -102,8 +103,6 @@ Options:
 
 type Command = 'tokenize' | 'embed' | 'info';
 
-class UsageError extends Error {}
-
 interface InputLine {
   /** 1-based line number in the input. */
   line: number;
@@ -111,43 +110,14 @@ interface InputLine {
   error?: string;
 }
 
-/** Parses JSONL; blank lines are skipped, bad lines are kept with their error. A leading UTF-8 BOM is ignored. */
+/** Parses JSONL of {"text"}; blank lines are skipped, bad lines are kept with their error. */
 export function parseInput(content: string): InputLine[] {
-  const out: InputLine[] = [];
-  const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
-  text.split('\n').forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      out.push({ line, error: `line ${line}: not valid JSON` });
-      return;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      out.push({ line, error: `line ${line}: expected a JSON object with a "text" field` });
-    } else if (typeof (value as { text?: unknown }).text !== 'string') {
-      out.push({ line, error: `line ${line}: missing string field "text"` });
-    } else {
-      out.push({ line, text: (value as { text: string }).text });
-    }
+  return jsonLines(content).map((l): InputLine => {
+    if (l.error !== undefined) return l;
+    if (!isJsonObject(l.value)) return { line: l.line, error: `line ${l.line}: expected a JSON object with a "text" field` };
+    if (typeof l.value.text !== 'string') return { line: l.line, error: `line ${l.line}: missing string field "text"` };
+    return { line: l.line, text: l.value.text };
   });
-  return out;
-}
-
-async function readInput(file: string | undefined): Promise<string> {
-  if (file) {
-    const { readFile } = await import('node:fs/promises');
-    try {
-      return await readFile(file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read --input ${file}: ${(e as Error).message}`);
-    }
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Float32 values printed with 9 significant digits: enough to recover each float32 exactly. Finite values only (JSON has no NaN). */
@@ -181,13 +151,6 @@ const COMMAND_OPTIONS: Record<Command, Options> = {
   },
   info: {},
 };
-
-function positiveInt(value: string | boolean | undefined, name: string, fallback: number | undefined): number | undefined {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
-  return n;
-}
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -14,6 +14,7 @@ import { deviceOptions } from '../backends/registry.js';
 import type { DeviceOption } from '../backends/types.js';
 import { DualbertError } from '../errors.js';
 import { createReranker } from '../rerank/reranker.js';
+import { UsageError, isJsonObject, jsonLines, positiveInt, readInput } from './input.js';
 import { EXIT_WRITE_FAILED, Output, OutputClosed, OutputFailed } from './output.js';
 import { ProgressBar } from './progress.js';
 
@@ -53,8 +54,6 @@ const OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   help: { type: 'boolean', short: 'h' },
 };
 
-class UsageError extends Error {}
-
 /** One input line: a pair, or why it is not one. */
 export interface PairLine {
   line: number;
@@ -62,48 +61,16 @@ export interface PairLine {
   error?: string;
 }
 
-/** Parses JSONL of {"query", "document"}; blank lines are skipped, a leading UTF-8 BOM ignored. */
+/** Parses JSONL of {"query", "document"}; blank lines are skipped, bad lines are kept with their error. */
 export function parsePairs(content: string): PairLine[] {
-  const out: PairLine[] = [];
-  const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
-  text.split('\n').forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      out.push({ line, error: `line ${line}: not valid JSON` });
-      return;
-    }
-    const v = value as { query?: unknown; document?: unknown } | null;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) out.push({ line, error: `line ${line}: expected a JSON object with "query" and "document"` });
-    else if (typeof v.query !== 'string') out.push({ line, error: `line ${line}: missing string field "query"` });
-    else if (typeof v.document !== 'string') out.push({ line, error: `line ${line}: missing string field "document"` });
-    else out.push({ line, pair: [v.query, v.document] });
+  return jsonLines(content).map((l): PairLine => {
+    if (l.error !== undefined) return l;
+    const v = l.value;
+    if (!isJsonObject(v)) return { line: l.line, error: `line ${l.line}: expected a JSON object with "query" and "document"` };
+    if (typeof v.query !== 'string') return { line: l.line, error: `line ${l.line}: missing string field "query"` };
+    if (typeof v.document !== 'string') return { line: l.line, error: `line ${l.line}: missing string field "document"` };
+    return { line: l.line, pair: [v.query, v.document] };
   });
-  return out;
-}
-
-async function readInput(file: string | undefined): Promise<string> {
-  if (file) {
-    const { readFile } = await import('node:fs/promises');
-    try {
-      return await readFile(file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read --input ${file}: ${(e as Error).message}`);
-    }
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function positiveInt(value: string | boolean | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
-  return n;
 }
 
 /** Scores per batch of this many pairs: results stream out as they are done. */
