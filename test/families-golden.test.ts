@@ -10,61 +10,24 @@
  * masked window rows with NaN, so padded rows are checked against the same sequences alone).
  */
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestContext } from 'vitest';
-import { ReferenceBackend } from '../ts/backends/reference/reference-backend.js';
-import type { Backend, BackendOptions } from '../ts/backends/types.js';
-import { type WasmBackend, createWasmBackend } from '../ts/backends/wasm/index.js';
-import { type GpuContext, openGpu } from '../ts/backends/webgpu/gpu.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createWebGpuBackend } from '../ts/backends/webgpu/index.js';
 import { buildBertGraph } from '../ts/graph/bert.js';
 import { runGraph } from '../ts/graph/execute.js';
-import { type GraphWeights, bindWeights } from '../ts/graph/weights.js';
+import { bindWeights } from '../ts/graph/weights.js';
 import { loadModel } from '../ts/model/load.js';
 import { skipOrFail } from './helpers/ci.js';
+import { REFERENCE, type TestDevice, WEBGPU, releaseTestDevices, wasm } from './helpers/devices.js';
 import { batchOfRows, compareRows, familyModelDir, loadFamilyGolden } from './helpers/families.js';
-import { getNodeGpu, getNodeGpuAdapter, noAdapterHint, releaseNodeGpu } from './helpers/webgpu.js';
+import { getNodeGpu, noAdapterHint, openTestGpu } from './helpers/webgpu.js';
 
-interface Device {
-  name: string;
-  create(weights: GraphWeights, ctx: TestContext): Promise<Backend>;
-}
-
-function wasm(name: string, build: string, options: BackendOptions): Device {
-  return {
-    name,
-    async create(weights) {
-      const backend = (await createWasmBackend(weights, options, { relaxedSimd: false })) as WasmBackend;
-      expect(backend.build).toBe(build);
-      return backend;
-    },
-  };
-}
-
-let gpu: GpuContext | undefined;
 const dirs: string[] = [];
-beforeAll(async () => {
-  if (await getNodeGpuAdapter()) gpu = await openGpu({ gpu: getNodeGpu() });
-});
-afterAll(() => {
-  gpu?.device.destroy();
-  releaseNodeGpu();
+afterAll(async () => {
+  await releaseTestDevices();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const DEVICES: Device[] = [
-  { name: 'reference', create: async (w) => new ReferenceBackend(w) },
-  wasm('wasm simd', 'simd', { threads: 1 }),
-  wasm('wasm scalar', 'scalar', { threads: 1, wasm: { simd: false } }),
-  wasm('wasm simd, 2 threads', 'simd-threads', { threads: 2 }),
-  {
-    name: 'webgpu',
-    async create(weights, ctx) {
-      if (!gpu) skipOrFail(ctx, noAdapterHint());
-      return createWebGpuBackend(weights, { device: gpu.device, gpu: getNodeGpu() });
-    },
-  },
-];
+const DEVICES: readonly TestDevice[] = [REFERENCE, wasm('simd', 1, 'all'), wasm('scalar', 1, 'all'), wasm('simd-threads', 2, 'all'), WEBGPU];
 
 const FAMILIES = ['roberta', 'xlm-roberta', 'mpnet', 'modernbert', 'modernbert-tanh', 'nomic-bert'];
 
@@ -132,6 +95,7 @@ describe.each(DEVICES)('$name: encoder families against transformers (float64)',
 
 describe('webgpu: a word table larger than a storage binding stays on the host', () => {
   it('XLM-R with its table gathered on the host gives the golden, and the GPU holds no table', async (ctx) => {
+    const gpu = await openTestGpu();
     if (!gpu) skipOrFail(ctx, noAdapterHint());
     const golden = loadFamilyGolden('xlm-roberta');
     const model = await loadModel(familyModelDir('xlm-roberta', { dirs }));

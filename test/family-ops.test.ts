@@ -5,54 +5,13 @@
  * threads) and WebGPU (Dawn in Node; SwiftShader on CPU-only machines). Prints the worst max |Δ|
  * per op and device.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestContext } from 'vitest';
-import type { Backend, BackendOptions } from '../ts/backends/types.js';
-import { type WasmBackend, createWasmBackend } from '../ts/backends/wasm/index.js';
-import { type GpuContext, openGpu } from '../ts/backends/webgpu/gpu.js';
-import { createWebGpuBackend } from '../ts/backends/webgpu/index.js';
-import type { GraphWeights } from '../ts/graph/weights.js';
-import { skipOrFail } from './helpers/ci.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type TestDevice, WEBGPU, releaseTestDevices, wasm } from './helpers/devices.js';
 import { OP_TOLERANCE, familyOpCases, runOpParity } from './helpers/op-parity.js';
-import { getNodeGpu, getNodeGpuAdapter, noAdapterHint, releaseNodeGpu } from './helpers/webgpu.js';
 
-interface Device {
-  name: string;
-  create(weights: GraphWeights, ctx: TestContext): Promise<Backend>;
-}
+afterAll(releaseTestDevices);
 
-function wasm(name: string, build: string, options: BackendOptions): Device {
-  return {
-    name,
-    async create(weights) {
-      const backend = (await createWasmBackend(weights, options, { relaxedSimd: false })) as WasmBackend;
-      expect(backend.build).toBe(build);
-      return backend;
-    },
-  };
-}
-
-let gpu: GpuContext | undefined;
-beforeAll(async () => {
-  if (await getNodeGpuAdapter()) gpu = await openGpu({ gpu: getNodeGpu() });
-});
-afterAll(() => {
-  gpu?.device.destroy();
-  releaseNodeGpu();
-});
-
-const DEVICES: Device[] = [
-  wasm('wasm simd', 'simd', { threads: 1 }),
-  wasm('wasm scalar', 'scalar', { threads: 1, wasm: { simd: false } }),
-  wasm('wasm simd, 2 threads', 'simd-threads', { threads: 2 }),
-  {
-    name: 'webgpu',
-    async create(weights, ctx) {
-      if (!gpu) skipOrFail(ctx, noAdapterHint());
-      return createWebGpuBackend(weights, { device: gpu.device, gpu: getNodeGpu() });
-    },
-  },
-];
+const DEVICES: readonly TestDevice[] = [wasm('simd', 1, 'all'), wasm('scalar', 1, 'all'), wasm('simd-threads', 2, 'all'), WEBGPU];
 
 const cases = familyOpCases();
 

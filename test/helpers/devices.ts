@@ -56,7 +56,7 @@ export const REFERENCE: TestDevice = {
  * One wasm build with a thread count; creation checks that this build and thread count really run
  * (a threaded setup that cannot start falls back to 1 thread, and that must not pass unnoticed).
  */
-function wasm(build: WasmBuild, threads: number, minilm: GoldenShare): TestDevice {
+export function wasm(build: WasmBuild, threads: number, minilm: GoldenShare): TestDevice {
   const isa = build.replace('-threads', '');
   const options: BackendOptions = { threads, ...(isa === 'scalar' ? { wasm: { simd: false } } : {}) };
   return {
