@@ -7,19 +7,11 @@
 //
 //   node bench/gpu/defaults-check.mjs        (on the built dist/; webgpu from the `webgpu` package)
 //   --quick: synthetic:tiny, small batches (checks the script on SwiftShader, not the choice)
+import { textsOf } from './texts.mjs';
+
 const DIST = new URL('../../dist/', import.meta.url);
 const { createEmbedder } = await import(new URL('index.js', DIST).href);
 
-const WORDS = 'the of and to in is was for on as with by he at from his an were are which this be or has had not first one their its new after but who they have her she two been other when there all during into school time may years more most only over city some world would where later up such used many can'.split(' ');
-/** n texts of about `tokens` word-piece tokens each, deterministic. */
-function texts(n, tokens, seed) {
-  let s = seed;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s;
-  };
-  return Array.from({ length: n }, () => Array.from({ length: tokens - 2 }, () => WORDS[next() % WORDS.length]).join(' '));
-}
 const maxAbsDiff = (a, b) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
 const QUICK = process.argv.includes('--quick');
@@ -28,12 +20,12 @@ const chosen = await createEmbedder(MODEL, { device: 'webgpu' });
 const base = await createEmbedder(MODEL, { device: 'webgpu', webgpu: { tuning: { gemmTM: 4, gemmTN: 4, attentionQueries: 1 } } });
 const wasm = await createEmbedder(MODEL, { device: 'wasm' });
 const CASES = QUICK
-  ? [['B4 T32', texts(4, 32, 1), 4]]
+  ? [['B4 T32', textsOf(4, 32, 1), 4]]
   : [
-      ['B256 T128', texts(256, 128, 1), 256],
-      ['64×T256', texts(64, 256, 2), 64],
-      ['B32 T128', texts(32, 128, 3), 32],
-      ['B1 T16', texts(1, 16, 4), 1],
+      ['B256 T128', textsOf(256, 128, 1), 256],
+      ['64×T256', textsOf(64, 256, 2), 64],
+      ['B32 T128', textsOf(32, 128, 3), 32],
+      ['B1 T16', textsOf(1, 16, 4), 1],
     ];
 let worst = 0;
 for (const [name, list, batchSize] of CASES) {

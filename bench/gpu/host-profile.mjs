@@ -6,6 +6,7 @@
 //
 //   node bench/gpu/host-profile.mjs [--runs 15] [--quick]   (--quick: synthetic:tiny, B8 T32)
 import { Session } from 'node:inspector/promises';
+import { textsOf } from './texts.mjs';
 
 const DIST = new URL('../../dist/', import.meta.url);
 const { createEmbedder } = await import(new URL('index.js', DIST).href);
@@ -14,10 +15,7 @@ const runsAt = process.argv.indexOf('--runs');
 const RUNS = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 15;
 const [B, T] = QUICK ? [8, 32] : [256, 128];
 
-const WORDS = 'the of and to in is was for on as with by he at from his an were are which this be or has had not first one their its new after but who they have her she two been other when there all during into school time may years more most only over city some world would where later up such used many can'.split(' ');
-let seed = 12345;
-const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
-const texts = Array.from({ length: B }, () => Array.from({ length: T - 2 }, () => WORDS[next() % WORDS.length]).join(' '));
+const texts = textsOf(B, T, 12345);
 
 const embedder = await createEmbedder(QUICK ? 'synthetic:tiny' : 'synthetic:minilm', { device: 'webgpu' });
 for (let i = 0; i < 3; i++) await embedder.embed(texts, { batchSize: B });
