@@ -33,9 +33,15 @@ export const REPORTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
+/** Whether an adapter is a software fallback (SwiftShader, WARP): `info.isFallbackAdapter`, or the older `adapter.isFallbackAdapter`. */
+export function isFallbackAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  return info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+}
+
 /** Plain data of an adapter (the same in the child and here). */
 export function rawAdapter(adapter: GPUAdapter): RawAdapter {
-  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  const info = adapter.info as GPUAdapterInfo | undefined;
   const limits: Record<string, number> = {};
   for (const k of REPORTED_LIMITS) limits[k] = adapter.limits[k];
   return {
@@ -44,7 +50,7 @@ export function rawAdapter(adapter: GPUAdapter): RawAdapter {
       architecture: info?.architecture ?? '',
       device: info?.device ?? '',
       description: info?.description ?? '',
-      isFallbackAdapter: info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
+      isFallbackAdapter: isFallbackAdapter(adapter),
     },
     features: [...adapter.features].map(String).sort(),
     limits,

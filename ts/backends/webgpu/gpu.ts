@@ -7,7 +7,7 @@
 import { isNode } from '../../env.js';
 import { DualbertError } from '../../errors.js';
 import type { LogLevel } from '../types.js';
-import { INSTALL_WEBGPU_HINT, type RawProbe, probeInChild, quietProbeWanted, rawAdapter, webgpuPackagePath } from './dawn-package.js';
+import { INSTALL_WEBGPU_HINT, type RawProbe, isFallbackAdapter, probeInChild, quietProbeWanted, rawAdapter, webgpuPackagePath } from './dawn-package.js';
 
 /** GPUBufferUsage / GPUMapMode values (fixed by the WebGPU spec), so Node needs no globals. */
 export const Usage = {
@@ -33,11 +33,6 @@ export interface GpuCapabilities {
   packedDot4?: boolean;
   /** A software adapter (SwiftShader, WARP: `isFallbackAdapter`), which compiles pipelines slowly, one at a time. */
   software?: boolean;
-}
-
-/** Whether an adapter (or a device's adapter info) says it is a software fallback. */
-function isSoftware(info: unknown, adapter?: unknown): boolean {
-  return (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
 }
 
 /** An open device with what it can do. */
@@ -167,7 +162,7 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
         f16: request.f16 === true,
         timestamps: device.features.has('timestamp-query'),
         packedDot4: hasLanguageFeature(gpu, PACKED_DOT4),
-        software: isSoftware(device.adapterInfo),
+        software: (device.adapterInfo as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true,
       },
     };
   }
@@ -210,7 +205,7 @@ export async function openGpu(request: GpuRequest = {}): Promise<GpuContext> {
   } catch (cause) {
     throw new DualbertError('DEVICE_UNAVAILABLE', `device "webgpu": requestDevice failed on ${name}: ${String(cause)}`, { cause });
   }
-  return { device, owned: true, adapterInfo, capabilities: { subgroups, f16: request.f16 === true, timestamps, packedDot4: hasLanguageFeature(gpu, PACKED_DOT4), software: isSoftware(adapter.info, adapter) } };
+  return { device, owned: true, adapterInfo, capabilities: { subgroups, f16: request.f16 === true, timestamps, packedDot4: hasLanguageFeature(gpu, PACKED_DOT4), software: isFallbackAdapter(adapter) } };
 }
 
 /** What a high-performance adapter request gets here, without creating a device. */
