@@ -26,16 +26,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { quantizedLinear } from '../../dist/backends/reference/quantized.js';
 import { ReferenceBackend } from '../../dist/backends/reference/reference-backend.js';
 import { createWebGpuBackend } from '../../dist/backends/webgpu/index.js';
 import { buildBertGraph } from '../../dist/graph/bert.js';
 import { PreparedGraph, runGraph } from '../../dist/graph/execute.js';
 import { bindWeights, checkpointNames, quantizedNames, quantizedTensor, withRoles } from '../../dist/graph/weights.js';
-import { familyTensorName, modelFamily, parseBertConfig } from '../../dist/model/config.js';
+import { parseBertConfig } from '../../dist/model/config.js';
 import { readOnnxCheckpoint } from '../../dist/model/onnx.js';
 import { SYNTHETIC_MODELS, syntheticCheckpoint } from '../../dist/model/synthetic.js';
+import { FAMILIES, familyModel, readFamilyGolden } from './family-models.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,78 +68,6 @@ const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? '–' : x.t
 const exp = (x) => (x === undefined || Number.isNaN(x) ? '–' : x.toExponential(2));
 
 // ---------------------------------------------------------------- weights
-
-// The recipe of the real-shaped goldens (test/helpers/recipe.ts, make_families.py `recipe_tensor`):
-// value(i) = float32(center + scale · (mix32(fnv1a32(name) + i·0x9e3779b9) / 2³² · 2 − 1)).
-function fnv1a32(name) {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(name)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
-function mix32(x) {
-  x = (x ^ (x >>> 16)) >>> 0;
-  x = Math.imul(x, 0x85ebca6b) >>> 0;
-  x = (x ^ (x >>> 13)) >>> 0;
-  x = Math.imul(x, 0xc2b2ae35) >>> 0;
-  return (x ^ (x >>> 16)) >>> 0;
-}
-function recipeDistribution(name) {
-  const low = name.toLowerCase();
-  if (low.includes('norm')) return name.endsWith('.weight') ? [1, 0.5] : [0, 0.1];
-  if (low.includes('relative_attention_bias')) return [0, 2];
-  if (['query.weight', 'key.weight', 'wqkv.weight'].some((k) => low.includes(k))) return [0, 0.15];
-  return [0, 0.1];
-}
-function recipeTensor(name, shape) {
-  const [center, scale] = recipeDistribution(name);
-  const seed = fnv1a32(name);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = center + scale * ((mix32((seed + Math.imul(i, 0x9e3779b9)) >>> 0) / 4294967296) * 2 - 1);
-  return { shape, data };
-}
-
-// Python's `NaN` tokens (ModernBERT's padded sequence, see the fixtures' PROVENANCE.md) become null.
-const readGzJson = (path) =>
-  JSON.parse(
-    gunzipSync(readFileSync(new URL(path, ROOT)))
-      .toString('utf8')
-      .replace(/\bNaN\b/g, 'null'),
-  );
-
-/**
- * A family model of a real-shaped golden: its config (with `layers` layers when given), and the
- * recipe checkpoint by dualbert's names (as test/families-real.test.ts builds it: NomicBERT's
- * q/k/v stacked into Wqkv as transformers saves them). Only the tensors of kept layers are made.
- */
-function familyModel(golden, layers) {
-  const family = modelFamily(golden.config);
-  let config = parseBertConfig(golden.config);
-  if (layers !== undefined) config = { ...config, numLayers: layers, ...(config.layerTypes ? { layerTypes: config.layerTypes.slice(0, layers) } : {}) };
-  const layerOf = (name) => Number(/layers?\.(\d+)\./.exec(name)?.[1] ?? -1);
-  const checkpoint = new Map();
-  const qkv = new Map();
-  for (const [name, shape] of golden.parameters) {
-    if (layerOf(name) >= config.numLayers) continue;
-    const m = /^layers\.(\d+)\.self_attn\.([qkv])_proj\.weight$/.exec(name);
-    if (family === 'nomic_bert' && m) {
-      const parts = qkv.get(Number(m[1])) ?? [];
-      parts['qkv'.indexOf(m[2])] = recipeTensor(name, shape);
-      qkv.set(Number(m[1]), parts);
-      continue;
-    }
-    const canonical = familyTensorName(family, name);
-    if (canonical !== undefined) checkpoint.set(canonical, recipeTensor(name, shape));
-  }
-  for (const [l, [q, k, v]] of qkv) {
-    const data = new Float32Array(q.data.length * 3);
-    data.set(q.data, 0);
-    data.set(k.data, q.data.length);
-    data.set(v.data, 2 * q.data.length);
-    checkpoint.set(`encoder.layers.${l}.attn.Wqkv.weight`, { shape: [3 * q.shape[0], q.shape[1]], data });
-  }
-  return { config, checkpoint };
-}
 
 /**
  * The linear weights of a checkpoint quantized in the layout of onnxruntime's quantize_dynamic
@@ -443,16 +371,9 @@ if (wanted('minilm')) {
   });
 }
 
-const FAMILIES = [
-  // name for --only, golden file, label, rotary (long rows), layers in --quick, bound of the wasm path (test/families-real.test.ts)
-  ['e5-small', 'xlm-roberta-e5-small', 'xlm-roberta (e5-small)', false, 1, 2e-5],
-  ['mpnet', 'mpnet-base', 'mpnet (mpnet-base)', false, 1, 2e-5],
-  ['modernbert', 'modernbert-base', 'modernbert (modernbert-base)', true, 2, 1e-2],
-  ['nomic', 'nomic-bert-v1.5', 'nomicbert (nomic-v1.5)', true, 1, 5e-4],
-];
-for (const [name, file, label, rotary, quickLayers, bound] of FAMILIES) {
+for (const { name, file, label, rotary, quickLayers, bound } of FAMILIES) {
   if (!wanted(name)) continue;
-  const golden = readGzJson(`test/fixtures/families/real/${file}.json.gz`);
+  const golden = readFamilyGolden(file);
   const { config, checkpoint } = familyModel(golden, LAYERS(quickLayers));
   await attempt(label, () => bench('family', label, 'fp32', config, checkpoint, rotary ? [...FAMILY_SHAPES, ...LONG_SHAPES] : FAMILY_SHAPES));
   // The goldens are of the whole model: on SwiftShader only e5-small's is quick enough.

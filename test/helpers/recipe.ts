@@ -1,7 +1,7 @@
 /**
  * The weight recipe of the real-shaped family goldens (test/fixtures/families/real/): the same
  * counter-based hash as dualbert's synthetic models (ts/model/synthetic.ts), with a distribution
- * chosen by the tensor's name; `recipe_tensor` in test/fixtures/generate/make_families.py is the
+ * chosen by the tensor's name; `recipe_tensor` in test/fixtures/generate/recipe.py is the
  * Python twin that made the goldens.
  *   value(i) = float32(center + scale · (mix32(fnv1a32(name) + i·0x9e3779b9) / 2³² · 2 − 1))
  */
