@@ -5,6 +5,8 @@
 //   S = Q·Kᵀ·scale (+ bias)   [QB, k1 − k0] (4×8 GEMM microkernel: Q rows in place, Kᵀ packed as panels)
 //   P = exp(S − rowmax)       (f32 exp, ~1 ulp; masked keys are simply not packed)
 //   out = (P·V) / rowsum      [QB, HS] (same microkernel: P rows in place, V packed as panels)
+// Long rows are summed in tiles of KEY_TILE keys: the row sum and each P·V entry first add up one
+// tile's terms, then the tile sums go into the running totals (see "Sums over many keys" below).
 // Only one block's scores exist at any time, in the thread's scratch ([QB][L] floats): memory is
 // linear in T (8192 tokens: 2 MiB of scores per thread, not 256 MiB). With a sliding window
 // (|i − j| ≤ W) a block only sees keys within W of its rows, so local layers cost O(T·W).
@@ -18,6 +20,14 @@
 // ≲ 4e-6. A row above it (logits in the hundreds or thousands) is recomputed in f64 — products
 // of f32 values are exact in f64 — and stored shifted by its max, so the f32 values that
 // softmax sees are accurate where it matters (near 0). Both builds run the same scalar f64 code.
+//
+// Sums over many keys: added one key after another in f32, the row sum and P·V over L keys carry
+// an error that grows with the running total (each addition rounds at 2⁻²⁴ of it): at L = 8,192
+// it was 3e-5 in the outputs of a trained-scale model, 6× the error at L = 1,024. Summing each
+// tile of KEY_TILE keys on its own and adding the tile sums to the totals keeps both the terms of
+// a tile and the tile sums near the size of what they are added to (√L-like growth at both
+// levels instead of L-like): 1e-5 → 4e-6 at L = 1,024, at the cost of one 4×8 tile of adds per
+// KEY_TILE keys. The webgpu shader (shaders/attention.wgsl) sums its key tiles the same way.
 
 import { argF32, argI32, argPtr, nextTask, taskDone } from './layout';
 import { ATTN_QKV, ATTN_OUT, ATTN_MASK, ATTN_B, ATTN_T, ATTN_NH, ATTN_HS, ATTN_SCALE, ATTN_SCRATCH, ATTN_SCRATCH_PER_THREAD, ATTN_WINDOW, ATTN_BIAS, ATTN_BIAS_SPAN } from '../ts/backends/wasm/job-args';
@@ -35,14 +45,17 @@ const F64_LOGITS: f32 = 32;
 /** Query rows per block (a multiple of 4, the microkernel's rows). */
 const QB: i32 = 64;
 
-// Scratch layout of one thread for (T, HS): [tile][keys i32 T][inv f32 QB][S f32 QB·T8]
+/** Keys summed on their own before their sum joins the running totals (a multiple of 4). */
+const KEY_TILE: i32 = 64;
+
+// Scratch layout of one thread for (T, HS): [tile][sum tile][keys i32 T][inv f32 QB][S f32 QB·T8]
 // [Kt f32 T8·HS][V f32 ⌈HS/8⌉·8·T][row f64 T8]. T8: T rounded up to 8.
 
 /** Bytes of scratch one thread needs for attention with sequence length T and head size HS. */
 export function attentionScratchBytes(T: i32, HS: i32): usize {
   const T8 = <usize>((T + 7) & ~7);
   const HS8 = <usize>((HS + 7) & ~7);
-  return TILE_BYTES + align16(<usize>T << 2) + (<usize>QB << 2) + ((<usize>QB * T8) << 2) + ((T8 * <usize>HS) << 2) + ((HS8 * <usize>T) << 2) + (T8 << 3);
+  return 2 * TILE_BYTES + align16(<usize>T << 2) + (<usize>QB << 2) + ((<usize>QB * T8) << 2) + ((T8 * <usize>HS) << 2) + ((HS8 * <usize>T) << 2) + (T8 << 3);
 }
 
 /**
@@ -66,7 +79,8 @@ export function attentionJob(ctrl: usize, tid: i32, gen: i32, first: i32): void 
 
   const T8 = <usize>((T + 7) & ~7);
   const tile = scratch;
-  const keys = tile + TILE_BYTES;
+  const sum = tile + TILE_BYTES;
+  const keys = sum + TILE_BYTES;
   const inv = keys + align16(<usize>T << 2);
   const S = inv + (<usize>QB << 2);
   const Kt = S + ((<usize>QB * T8) << 2);
@@ -77,14 +91,14 @@ export function attentionJob(ctrl: usize, tid: i32, gen: i32, first: i32): void 
     const b = t / NH;
     const h = t - b * NH;
     const biasRow = bias == 0 ? <usize>0 : bias + ((<usize>(h * (2 * span - 1) + span - 1)) << 2);
-    head(qkv, out, mask, b, h, T, NH, HS, scale, window, biasRow, tile, keys, inv, S, Kt, Vp, row64);
+    head(qkv, out, mask, b, h, T, NH, HS, scale, window, biasRow, tile, sum, keys, inv, S, Kt, Vp, row64);
     taskDone(ctrl, tasks);
   }
 }
 
 function head(
   qkv: usize, out: usize, mask: usize, b: i32, h: i32, T: i32, NH: i32, HS: i32, scale: f32, window: i32, biasRow: usize,
-  tile: usize, keys: usize, inv: usize, S: usize, Kt: usize, Vp: usize, row64: usize,
+  tile: usize, sum: usize, keys: usize, inv: usize, S: usize, Kt: usize, Vp: usize, row64: usize,
 ): void {
   const C = NH * HS;
   const ld3 = (<usize>(3 * C)) << 2; // qkv row stride, bytes
@@ -261,11 +275,11 @@ function head(
       const s3 = S + (<usize>min(r + 3, rows - 1)) * ldS;
       const rr = min(4, rows - r);
       for (let p = 0; p < panelsV; p++) {
-        kernelStrided(s0, s1, s2, s3, Vp + ((<usize>(p * L + kBase)) << 5), n, tile);
+        tiledKernel(s0, s1, s2, s3, Vp + ((<usize>(p * L + kBase)) << 5), n, tile, sum);
         const cols = min(8, HS - (p << 3));
         for (let u = 0; u < rr; u++) {
           const f = load<f32>(inv + ((<usize>(r + u)) << 2));
-          const tr = tile + ((<usize>u) << 5);
+          const tr = sum + ((<usize>u) << 5);
           const o = outBase + (<usize>(i0 + r + u)) * ldo + ((<usize>p) << 5);
           if (ASC_FEATURE_SIMD) {
             if (cols == 8) {
@@ -281,6 +295,24 @@ function head(
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * The 4×8 block of P·V that kernelStrided computes over K keys, into `sum`, but summed by tiles
+ * of KEY_TILE keys (each tile's block in `tile`, then added to `sum`): see "Sums over many keys".
+ * Element-wise f32 adds, so the SIMD and scalar builds agree bit for bit as kernelStrided does.
+ */
+function tiledKernel(a0: usize, a1: usize, a2: usize, a3: usize, pb: usize, K: i32, tile: usize, sum: usize): void {
+  kernelStrided(a0, a1, a2, a3, pb, min(K, KEY_TILE), sum);
+  for (let k = KEY_TILE; k < K; k += KEY_TILE) {
+    const ka = (<usize>k) << 2;
+    kernelStrided(a0 + ka, a1 + ka, a2 + ka, a3 + ka, pb + ((<usize>k) << 5), min(KEY_TILE, K - k), tile);
+    if (ASC_FEATURE_SIMD) {
+      for (let o: usize = 0; o < TILE_BYTES; o += 16) v128.store(sum + o, f32x4.add(v128.load(sum + o), v128.load(tile + o)));
+    } else {
+      for (let o: usize = 0; o < TILE_BYTES; o += 4) store<f32>(sum + o, load<f32>(sum + o) + load<f32>(tile + o));
     }
   }
 }
@@ -307,7 +339,8 @@ function exactScores(qkv: usize, row0: usize, ld3: usize, q: usize, kOff: usize,
 
 /**
  * Replaces s[0..L) by exp(s[j] − max) and returns their sum. Four-lane partial sums over the
- * first L & ~3 values reduced as (l0 + l1) + (l2 + l3), then the tail in order: the scalar
+ * first L & ~3 values, each lane summed by tiles of KEY_TILE / 4 values added to its total (see
+ * "Sums over many keys"), reduced as (l0 + l1) + (l2 + l3), then the tail in order: the scalar
  * build keeps four partial sums the same way, so the SIMD and scalar builds agree bit for bit.
  */
 function softmaxRow(s: usize, L: i32): f32 {
@@ -328,32 +361,45 @@ function softmaxRow(s: usize, L: i32): f32 {
   j = 0;
   if (ASC_FEATURE_SIMD) {
     const m = f32x4.splat(mx);
-    let acc = f32x4.splat(0);
-    for (; j < L4; j += 4) {
-      const p = s + ((<usize>j) << 2);
-      const e = exp4(f32x4.sub(v128.load(p), m));
-      v128.store(p, e);
-      acc = f32x4.add(acc, e);
+    let total = f32x4.splat(0);
+    for (; j < L4; ) {
+      const end = min(L4, j + KEY_TILE);
+      let acc = f32x4.splat(0);
+      for (; j < end; j += 4) {
+        const p = s + ((<usize>j) << 2);
+        const e = exp4(f32x4.sub(v128.load(p), m));
+        v128.store(p, e);
+        acc = f32x4.add(acc, e);
+      }
+      total = f32x4.add(total, acc);
     }
-    sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+    sum = (f32x4.extract_lane(total, 0) + f32x4.extract_lane(total, 1)) + (f32x4.extract_lane(total, 2) + f32x4.extract_lane(total, 3));
   } else {
-    let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
-    for (; j < L4; j += 4) {
-      const p = s + ((<usize>j) << 2);
-      const e0 = exp1(load<f32>(p) - mx);
-      const e1 = exp1(load<f32>(p, 4) - mx);
-      const e2 = exp1(load<f32>(p, 8) - mx);
-      const e3 = exp1(load<f32>(p, 12) - mx);
-      store<f32>(p, e0);
-      store<f32>(p, e1, 4);
-      store<f32>(p, e2, 8);
-      store<f32>(p, e3, 12);
-      a0 += e0;
-      a1 += e1;
-      a2 += e2;
-      a3 += e3;
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+    for (; j < L4; ) {
+      const end = min(L4, j + KEY_TILE);
+      let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
+      for (; j < end; j += 4) {
+        const p = s + ((<usize>j) << 2);
+        const e0 = exp1(load<f32>(p) - mx);
+        const e1 = exp1(load<f32>(p, 4) - mx);
+        const e2 = exp1(load<f32>(p, 8) - mx);
+        const e3 = exp1(load<f32>(p, 12) - mx);
+        store<f32>(p, e0);
+        store<f32>(p, e1, 4);
+        store<f32>(p, e2, 8);
+        store<f32>(p, e3, 12);
+        a0 += e0;
+        a1 += e1;
+        a2 += e2;
+        a3 += e3;
+      }
+      t0 += a0;
+      t1 += a1;
+      t2 += a2;
+      t3 += a3;
     }
-    sum = (a0 + a1) + (a2 + a3);
+    sum = (t0 + t1) + (t2 + t3);
   }
   for (; j < L; j++) {
     const p = s + ((<usize>j) << 2);
