@@ -381,12 +381,13 @@ function pooledDiff(hidden, batch, ours) {
 if (ort) {
   const { writeBertOnnx } = await import('./onnx/bert-onnx.mjs');
   const sessions = new Map();
+  const sources = new Map();
   const familyFiles = [...new Set(CASES.map(([, model]) => FAMILY.get(model)?.file).filter(Boolean))];
   const noFamilyOnnx = familyFiles.length && !args.quick ? familyOnnx(familyFiles) : undefined;
   if (noFamilyOnnx) console.log(`\n${noFamilyOnnx}`);
   console.log(
     `\nonnxruntime-node ${ort.env?.versions?.node ?? ''} WebGPU EP (same weights, output last_hidden_state read back; pooling not included; ` +
-      'agreement: its output mean-pooled and normalized against ours, first batch):',
+      'agreement: its output mean-pooled and normalized against ours, first batch; the same for its CPU EP):',
   );
   for (const [name, model, docs, T, batch] of CASES) {
     const row = results.find((r) => r.name === name);
@@ -398,6 +399,7 @@ if (ort) {
         if (family && args.quick) throw new Error('--quick: the ONNX exports have all the layers');
         const source = family ? join(args['family-onnx'], `${family.file}.onnx`) : writeBertOnnx(config, checkpoint);
         if (family && !existsSync(source)) throw new Error(`no ${source}`);
+        sources.set(model, source);
         // logSeverityLevel 3: errors only (its "nodes not assigned to the preferred EP" warnings are expected).
         sessions.set(model, await ort.InferenceSession.create(source, { executionProviders: ['webgpu'], logSeverityLevel: 3 }));
       }
@@ -416,6 +418,10 @@ if (ort) {
       });
       const first = await session.run(feeds[0]);
       row.ortAgreement = pooledDiff(first[session.outputNames[0]].data, batches[0], row.firstOutput);
+      // The same file on onnxruntime's CPU EP: which of the two GPU engines a disagreement is in.
+      const cpu = await ort.InferenceSession.create(sources.get(model), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+      row.ortCpuAgreement = pooledDiff((await cpu.run(feeds[0]))[cpu.outputNames[0]].data, batches[0], row.firstOutput);
+      await cpu.release();
       const forward = async () => {
         const t0 = performance.now();
         for (const f of feeds) await session.run(f);
@@ -425,7 +431,9 @@ if (ort) {
       const times = [];
       for (let i = 0; i < RUNS; i++) times.push(await forward());
       row.ortMs = median(times);
-      console.log(`${name}: ${fmt(row.ortMs)} ms; pooled outputs agree within ${row.ortAgreement.toExponential(2)}`);
+      console.log(
+        `${name}: ${fmt(row.ortMs)} ms; pooled outputs agree within ${row.ortAgreement.toExponential(2)} (onnxruntime CPU EP: ${row.ortCpuAgreement.toExponential(2)})`,
+      );
     } catch (e) {
       row.ortError = String(e.message ?? e).split('\n')[0];
       console.log(`${name}: ORT failed: ${row.ortError}`);
@@ -434,14 +442,16 @@ if (ort) {
 }
 
 // ---------------------------------------------------------------- table
-console.log(`\n| case | forwards | wall ms | GPU ms | tokens/s | TFLOP/s (GPU) | of ${PEAK_TFLOPS} TFLOP/s | ORT WebGPU ms | ORT / ours | ORT agrees within |`);
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log(
+  `\n| case | forwards | wall ms | GPU ms | tokens/s | TFLOP/s (GPU) | of ${PEAK_TFLOPS} TFLOP/s | ORT WebGPU ms | ORT / ours | ORT agrees within | ORT CPU EP agrees within |`,
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const e2e = r.endToEndMs !== undefined ? ` (end to end ${fmt(r.endToEndMs)})` : '';
   const ratio = r.ortMs ? `${fmt(r.ortMs / r.wallMs, 1)}×` : '–';
   console.log(
     `| ${r.name} | ${r.forwards} | ${fmt(r.wallMs)}${e2e} | ${fmt(r.gpuMs)} | ${Math.round(r.tokensPerS).toLocaleString('en-US')} | ` +
-      `${fmt(r.tflopsGpu ?? r.tflopsWall)} | ${fmt(100 * r.peakFraction, 1)}% | ${fmt(r.ortMs)} | ${ratio} | ${r.ortAgreement?.toExponential(1) ?? '–'} |`,
+      `${fmt(r.tflopsGpu ?? r.tflopsWall)} | ${fmt(100 * r.peakFraction, 1)}% | ${fmt(r.ortMs)} | ${ratio} | ${r.ortAgreement?.toExponential(1) ?? '–'} | ${r.ortCpuAgreement?.toExponential(1) ?? '–'} |`,
   );
 }
 let rerank;

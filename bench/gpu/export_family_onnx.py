@@ -9,8 +9,12 @@ test/fixtures/generate/recipe.py (what bench/gpu/family-models.mjs builds in Jav
 same weights in both engines, with nothing stored), and exported with torch.onnx.export
 (TorchScript exporter, opset 17, eager attention; inputs input_ids and attention_mask, output
 last_hidden_state, batch and sequence axes dynamic) to OUT_DIR/NAME.onnx. onnxruntime's CPU EP
-then runs the file against the float32 PyTorch model on a padded batch, and OUT_DIR/NAME.json
-records that difference, the versions and the ops. Needs torch, transformers 5, onnx and
+then runs the golden's longest sequence (unpadded: the benchmark runs full-length batches only,
+and the tracing exporter keeps the branches transformers' masking code took on the traced batch)
+and the file is refused when it is further than 1e-2 from the golden's float64 outputs (the
+loosest bound dualbert's wasm path meets, ModernBERT's); OUT_DIR/NAME.json records that
+difference, the versions and the ops. bench/gpu.mjs also compares onnxruntime's WebGPU output
+with dualbert's on every benchmarked shape. Needs torch, transformers 5, onnx and
 onnxruntime (the project's GPU machine has them); no GPU.
 """
 
@@ -63,12 +67,13 @@ class LastHiddenState(torch.nn.Module):
         return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
 
-def padded_batch(vocab, pad_id):
-    """Two sequences of 23 and 9 ids (in [3, vocab), not the pad id), right-padded."""
+def batch(vocab, pad_id, lengths):
+    """Sequences of these lengths (ids in [3, vocab), not the pad id), right-padded."""
     rng = np.random.default_rng(5)
-    ids = np.full((2, 23), pad_id, dtype=np.int64)
-    mask = np.zeros((2, 23), dtype=np.int64)
-    for b, n in enumerate((23, 9)):
+    T = max(lengths)
+    ids = np.full((len(lengths), T), pad_id, dtype=np.int64)
+    mask = np.zeros((len(lengths), T), dtype=np.int64)
+    for b, n in enumerate(lengths):
         row = rng.integers(3, vocab, size=n)
         row[row == pad_id] = 3
         ids[b, :n] = row
@@ -82,31 +87,34 @@ def export(name, out_dir):
     started = time.time()
     model = build(golden)
     pad_id = model.config.pad_token_id if model.config.pad_token_id is not None else 0
-    ids, mask = padded_batch(model.config.vocab_size, pad_id)
+    ids, mask = batch(model.config.vocab_size, pad_id, (23, 23))
     path = os.path.join(out_dir, f"{name}.onnx")
     axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}, "last_hidden_state": {0: "batch", 1: "sequence"}}
     torch.onnx.export(LastHiddenState(model), (torch.from_numpy(ids), torch.from_numpy(mask)), path, input_names=["input_ids", "attention_mask"],
                       output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
     exported = time.time() - started
+    # The golden's first sequence (its longest) alone: its kept rows of last_hidden_state and its mean.
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    got = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-    with torch.no_grad():
-        want = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
-    diff = float(np.abs(got - want)[mask.astype(bool)].max())
+    first = np.asarray([golden["input_ids"][0]], dtype=np.int64)
+    hidden = session.run(None, {"input_ids": first, "attention_mask": np.ones_like(first)})[0][0].astype(np.float64)
+    kept = golden["last_hidden_state_rows"][0]
+    diff = max(float(np.abs(hidden.mean(0) - np.asarray(golden["mean"][0])).max()),
+               float(np.abs(hidden[kept["rows"]] - np.asarray(kept["values"])).max()))
     info = {
         "golden": f"test/fixtures/families/real/{name}.json.gz",
         "class": golden["class"],
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__},
         "bytes": os.path.getsize(path),
         "ops": sorted({n.op_type for n in onnx.load(path, load_external_data=False).graph.node}),
-        "ort_cpu_vs_torch_fp32_max_abs": diff,
+        "onnxruntime_cpu_vs_golden_float64_max_abs": diff,
+        "golden_sequence_tokens": len(golden["input_ids"][0]),
         "export_seconds": round(exported, 1),
     }
     with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8") as f:
         json.dump(info, f, indent=2)
-    print(f"{name}: {info['bytes'] / 2**20:.0f} MiB in {exported:.0f} s; onnxruntime CPU vs torch float32 max |Δ| {diff:.2e}", flush=True)
-    if not diff < 1e-3:
-        raise RuntimeError(f"{name}: onnxruntime disagrees with torch by {diff}: the export is wrong")
+    print(f"{name}: {info['bytes'] / 2**20:.0f} MiB in {exported:.0f} s; onnxruntime CPU within {diff:.2e} of the float64 golden", flush=True)
+    if not diff <= 1e-2:
+        raise RuntimeError(f"{name}: onnxruntime's output is {diff} from the golden: the export is not the golden's model")
 
 
 def main():
@@ -115,11 +123,21 @@ def main():
         sys.exit(2)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
-    for name in sys.argv[2:] or NAMES:
+    names = sys.argv[2:] or NAMES
+    for name in names:
         if name not in NAMES:
             print(f"unknown model {name!r}: one of {', '.join(NAMES)}", file=sys.stderr)
             sys.exit(2)
-        export(name, out_dir)
+    failed = []
+    for name in names:
+        try:
+            export(name, out_dir)
+        except Exception as e:  # noqa: BLE001  (one model's failure leaves the others)
+            print(f"{name}: FAILED: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+            if os.path.exists(os.path.join(out_dir, f"{name}.onnx")):
+                os.remove(os.path.join(out_dir, f"{name}.onnx"))
+            failed.append(name)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
