@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { familyTensorName, modelFamily, parseBertConfig } from '../../dist/model/config.js';
+import { familyRecipeTensor as recipeTensor } from '../../dist/model/synthetic.js';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -22,36 +23,6 @@ export const FAMILIES = [
   { name: 'modernbert', file: 'modernbert-base', label: 'modernbert (modernbert-base)', rotary: true, quickLayers: 2, bound: 1e-2 },
   { name: 'nomic', file: 'nomic-bert-v1.5', label: 'nomicbert (nomic-v1.5)', rotary: true, quickLayers: 1, bound: 5e-4 },
 ];
-
-// The recipe of the real-shaped goldens (test/helpers/recipe.ts, `recipe_tensor` in test/fixtures/generate/recipe.py):
-// value(i) = float32(center + scale · (mix32(fnv1a32(name) + i·0x9e3779b9) / 2³² · 2 − 1)).
-function fnv1a32(name) {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(name)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
-function mix32(x) {
-  x = (x ^ (x >>> 16)) >>> 0;
-  x = Math.imul(x, 0x85ebca6b) >>> 0;
-  x = (x ^ (x >>> 13)) >>> 0;
-  x = Math.imul(x, 0xc2b2ae35) >>> 0;
-  return (x ^ (x >>> 16)) >>> 0;
-}
-function recipeDistribution(name) {
-  const low = name.toLowerCase();
-  if (low.includes('norm')) return name.endsWith('.weight') ? [1, 0.5] : [0, 0.1];
-  if (low.includes('relative_attention_bias')) return [0, 2];
-  if (['query.weight', 'key.weight', 'wqkv.weight'].some((k) => low.includes(k))) return [0, 0.15];
-  return [0, 0.1];
-}
-export function recipeTensor(name, shape) {
-  const [center, scale] = recipeDistribution(name);
-  const seed = fnv1a32(name);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = center + scale * ((mix32((seed + Math.imul(i, 0x9e3779b9)) >>> 0) / 4294967296) * 2 - 1);
-  return { shape, data };
-}
 
 // Python's `NaN` tokens (ModernBERT's padded sequence, see the fixtures' PROVENANCE.md) become null.
 export const readGzJson = (path) =>

@@ -49,9 +49,11 @@ function distribution(name: string): [number, number] {
   return [0.0, 0.1];
 }
 
-/** One tensor of the recipe: value(i) = float32(center + scale · (mix32(fnv(name) + i·φ) / 2³² · 2 − 1)). */
-export function syntheticTensor(name: string, shape: readonly number[]): Tensor {
-  const [center, scale] = distribution(name);
+/**
+ * A tensor of the counter-based recipe with a given distribution:
+ * value(i) = float32(center + scale · (mix32(fnv(name) + i·φ) / 2³² · 2 − 1)).
+ */
+export function hashedTensor(name: string, shape: readonly number[], [center, scale]: readonly [number, number]): Tensor {
   const seed = fnv1a32(name);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
@@ -61,6 +63,30 @@ export function syntheticTensor(name: string, shape: readonly number[]): Tensor 
     data[i] = center + scale * ((bits / 4294967296) * 2 - 1);
   }
   return { shape, data };
+}
+
+/** One tensor of the synthetic models' recipe. */
+export function syntheticTensor(name: string, shape: readonly number[]): Tensor {
+  return hashedTensor(name, shape, distribution(name));
+}
+
+/**
+ * (center, scale) of a tensor of the real-shaped family models (the goldens of
+ * test/fixtures/families/real/ and the family benchmarks), by its transformers name: norm weights
+ * 1 ± 0.5, norm biases ± 0.1, MPNet's relative bias ± 2, Q/K ± 0.15, the rest ± 0.1.
+ * `recipe_tensor` in test/fixtures/generate/recipe.py is the Python twin that made the goldens.
+ */
+export function familyRecipeDistribution(name: string): [number, number] {
+  const low = name.toLowerCase();
+  if (low.includes('norm')) return name.endsWith('.weight') ? [1, 0.5] : [0, 0.1];
+  if (low.includes('relative_attention_bias')) return [0, 2];
+  if (['query.weight', 'key.weight', 'wqkv.weight'].some((k) => low.includes(k))) return [0, 0.15];
+  return [0, 0.1];
+}
+
+/** One tensor of the real-shaped family models' recipe, by its transformers name. */
+export function familyRecipeTensor(name: string, shape: readonly number[]): Tensor {
+  return hashedTensor(name, shape, familyRecipeDistribution(name));
 }
 
 /** The Hugging Face `BertModel` tensor names and shapes of a config (pooler included, as in the recipe). */
