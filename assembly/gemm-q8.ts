@@ -133,15 +133,23 @@ export function quantizeRows(x: usize, K: i32, N: i32, r0: i32, r1: i32, xs: f32
         let k = 0;
         if (ASC_FEATURE_SIMD) {
           const vs = f32x4.splat(xs);
-          const vz = i32x4.splat(xz);
-          const v0 = i32x4.splat(0);
-          const v255 = i32x4.splat(255);
+          // clamp(round(v / xs) + xz, 0, 255) − xz = round(clamp(v / xs, −xz, 255 − xz)), the
+          // bounds being integers; rounded half to even by adding 1.5·2²³ (exact for |q| < 2²²),
+          // whose low mantissa bits are then the integer. Fewer x64 instructions than nearest,
+          // the saturating conversion (a long sequence in V8) and an integer clamp (−5% on a
+          // K = 1536 layer); the same integers as quantizeOne, NaN → 0 included.
+          const lo = -xz;
+          const hi = 255 - xz;
+          const vlo = f32x4.splat(<f32>lo);
+          const vhi = f32x4.splat(<f32>hi);
+          const magic = f32x4.splat(12582912.0);
+          const magicBits = i32x4.splat(0x4b400000);
           let vsum = i32x4.splat(0);
           for (; k + 4 <= K; k += 4) {
-            const f = f32x4.nearest(f32x4.div(v128.load(row + ((<usize>k) << 2)), vs));
-            // Integers of any size: saturating conversion, then the clamp (as MLAS clamps first).
-            let q = i32x4.add(i32x4.trunc_sat_f32x4_s(f), vz);
-            q = i32x4.sub(i32x4.min_s(i32x4.max_s(q, v0), v255), vz);
+            let f = f32x4.div(v128.load(row + ((<usize>k) << 2)), vs);
+            f = v128.and(f, f32x4.eq(f, f)); // NaN → 0
+            f = f32x4.pmin(f32x4.pmax(f, vlo), vhi);
+            const q = i32x4.sub(f32x4.add(f, magic), magicBits);
             vsum = i32x4.add(vsum, q);
             // Lanes (k, k+1) and (k+2, k+3) as two i16 pairs.
             const p = i16x8.narrow_i32x4_s(q, q);
