@@ -6,6 +6,12 @@
 // and the memory it held at T and at T/4 (linear in T: about 4×, not the 16× of a T×T matrix).
 //
 //   node bench/gpu/long-context.mjs [--t 8192]     (on the built dist/; webgpu from the `webgpu` package)
+//
+// Against the float64 reference instead of wasm (the reference takes minutes per model at T 8192,
+// so it is computed once, on any machine, and carried to the GPU one as files):
+//   node bench/gpu/long-context.mjs --write-reference .carry/long-reference [--t 8192]   (no GPU needed)
+//   node bench/gpu/long-context.mjs --reference .carry/long-reference [--t 8192]
+// then webgpu and wasm must each be within 1e-5 of the reference (test/families-long.test.ts's bound).
 const DIST = new URL('../../dist/', import.meta.url);
 const { buildBertGraph } = await import(new URL('graph/bert.js', DIST).href);
 const { bindWeights, checkpointShapes } = await import(new URL('graph/weights.js', DIST).href);
@@ -15,8 +21,17 @@ const { createWebGpuBackend } = await import(new URL('backends/webgpu/index.js',
 const { openGpu } = await import(new URL('backends/webgpu/gpu.js', DIST).href);
 const os = await import('node:os');
 
-const tAt = process.argv.indexOf('--t');
-const T = tAt > 0 ? Number(process.argv[tAt + 1]) : 8192;
+const { ReferenceBackend } = await import(new URL('backends/reference/reference-backend.js', DIST).href);
+const fs = await import('node:fs');
+
+const option = (flag) => {
+  const at = process.argv.indexOf(flag);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const T = Number(option('--t') ?? 8192);
+const writeReference = option('--write-reference');
+const referenceDir = option('--reference');
+const referenceFile = (dir, name) => `${dir}/${name}-T${T}.f64`;
 
 // test/helpers/op-parity.ts's generator and tensors, so the weights are the test's.
 function rng(seed) {
@@ -51,15 +66,40 @@ function checkpointFor(config) {
   return out;
 }
 
-const gpu = await openGpu({});
-console.log(`adapter ${JSON.stringify(gpu.adapterInfo)}; ${os.cpus()[0]?.model} ×${os.cpus().length}; B1 × T${T}`);
-let worst = 0;
-for (const [name, config] of MODELS) {
+if (writeReference) {
+  fs.mkdirSync(writeReference, { recursive: true });
+  for (const [name, config] of MODELS) {
+    const { graph, weights, batchOf } = modelOf(config);
+    const started = performance.now();
+    const { captured } = await runGraph(graph, new ReferenceBackend(weights), batchOf(T), { capture: [graph.lastHiddenState] });
+    const out = captured.get(graph.lastHiddenState);
+    fs.writeFileSync(referenceFile(writeReference, name), new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+    console.log(`${name} B1×T${T}: float64 reference in ${((performance.now() - started) / 1000).toFixed(0)} s → ${referenceFile(writeReference, name)}`);
+  }
+  process.exit(0);
+}
+
+/** The graph, weights and token batch of one of the models (the test's recipe). */
+function modelOf(config) {
   const graph = buildBertGraph(config, { pooling: 'mean', normalize: false });
   const weights = bindWeights(graph.weights, checkpointFor(config));
   const random = rng(7);
   const ids = Int32Array.from({ length: T }, () => 3 + Math.floor(random() * 490));
   const batchOf = (t) => ({ batchSize: 1, seqLen: t, ids: ids.slice(0, t), typeIds: new Int32Array(t), attentionMask: new Uint8Array(t).fill(1) });
+  return { graph, weights, batchOf };
+}
+const maxAbsDiff = (a, b) => {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+};
+
+const gpu = await openGpu({});
+console.log(`adapter ${JSON.stringify(gpu.adapterInfo)}; ${os.cpus()[0]?.model} ×${os.cpus().length}; B1 × T${T}`);
+let worst = 0;
+let worstReference = 0;
+for (const [name, config] of MODELS) {
+  const { graph, weights, batchOf } = modelOf(config);
   const run = async (backend, t) => (await runGraph(graph, backend, batchOf(t), { capture: [graph.lastHiddenState] })).captured.get(graph.lastHiddenState);
   const timed = async (backend, t) => {
     await run(backend, t); // warm-up: pipelines, arena
@@ -73,16 +113,30 @@ for (const [name, config] of MODELS) {
   const w = await timed(wasm, T);
   const g = await timed(webgpu, T);
   await run(webgpuSmall, T / 4);
-  let d = 0;
-  for (let i = 0; i < w.out.length; i++) d = Math.max(d, Math.abs(g.out[i] - w.out[i]));
+  const d = maxAbsDiff(g.out, w.out);
   worst = Math.max(worst, d);
+  let versusReference = '';
+  if (referenceDir) {
+    const bytes = fs.readFileSync(referenceFile(referenceDir, name));
+    const reference = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const dg = maxAbsDiff(g.out, reference);
+    const dw = maxAbsDiff(w.out, reference);
+    worstReference = Math.max(worstReference, dg, dw);
+    versusReference = `; max |Δ| from the float64 reference: webgpu ${dg.toExponential(2)}, wasm ${dw.toExponential(2)}`;
+  }
   const mib = (b) => (b / 2 ** 20).toFixed(1);
   console.log(
     `${name} B1×T${T}: webgpu ${g.ms.toFixed(1)} ms, wasm (${wasm.threads} threads) ${w.ms.toFixed(0)} ms; max |Δ| webgpu vs wasm ${d.toExponential(2)}; ` +
-      `webgpu activation buffers ${mib(webgpu.stats().activationBytes)} MiB at T${T}, ${mib(webgpuSmall.stats().activationBytes)} MiB at T${T / 4}; wasm arena ${mib(wasm.arenaBytes)} MiB`,
+      `webgpu activation buffers ${mib(webgpu.stats().activationBytes)} MiB at T${T}, ${mib(webgpuSmall.stats().activationBytes)} MiB at T${T / 4}; wasm arena ${mib(wasm.arenaBytes)} MiB` +
+      versusReference,
   );
   for (const b of [wasm, webgpu, webgpuSmall]) b.dispose();
 }
-console.log(`long context: ${worst <= 2e-5 ? 'ok' : 'FAILED'} (webgpu within ${worst.toExponential(2)} of wasm; bound 2e-5)`);
+// Without the reference: two float32 paths each within 1e-5 of it are within 2e-5 of each other.
+const ok = referenceDir ? worstReference <= 1e-5 : worst <= 2e-5;
+console.log(
+  `long context: ${ok ? 'ok' : 'FAILED'} (webgpu within ${worst.toExponential(2)} of wasm` +
+    (referenceDir ? `; both within ${worstReference.toExponential(2)} of the float64 reference, bound 1e-5)` : '; bound 2e-5)'),
+);
 gpu.device.destroy();
-process.exit(worst <= 2e-5 ? 0 : 1);
+process.exit(ok ? 0 : 1);

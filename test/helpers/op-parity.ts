@@ -103,6 +103,29 @@ export async function runOpParity(make: (weights: GraphWeights) => Promise<Backe
   }
 }
 
+/**
+ * Attention whose error is made by the sums over keys: one sequence of T tokens, one head of 64,
+ * Q and K uniform in ±1 (scores within a few units: the weights are spread over every key) and V
+ * uniform in 4 ± 1 (a common offset, so the row's running P·V totals grow with every key added,
+ * which is where float32 sums lose the most). Adding every key's term straight into the running
+ * totals leaves 1.3e-5 of error at T 2,048; summing key tiles first, 2–3.5e-6 (issue #13; see
+ * test/attention-long-sums.test.ts).
+ */
+export function longKeySumsCase(T = 2048, seed = 13): OpCase {
+  const random = rng(seed);
+  const HS = 64;
+  const qkv = new Float32Array(T * 3 * HS);
+  for (let i = 0; i < qkv.length; i++) qkv[i] = (i % (3 * HS) >= 2 * HS ? 4 : 0) + (random() * 2 - 1);
+  return {
+    name: `attention B=1 T=${T} NH=1 HS=${HS}, V = 4 ± 1 (sums over many keys)`,
+    node: { op: 'attention', out: 'y', qkv: 'qkv', numHeads: 1, headSize: HS, scale: 1 / 8 },
+    weights: new Map(),
+    inputs: maskedBatch([T], T, random),
+    activations: new Map([['qkv', { rows: 'tokens', cols: 3 * HS, values: qkv }]]),
+    out: { rows: 'tokens', cols: HS },
+  };
+}
+
 /** A batch of B sequences of length T where sequence b has lengths[b] real tokens. */
 export function maskedBatch(lengths: number[], T: number, random: () => number, vocab = 30522): BatchInputs {
   const B = lengths.length;
