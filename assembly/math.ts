@@ -146,8 +146,12 @@ const KF: usize = memory.data<f32>([
   Q0, Q1, Q2, Q3, Q4, Q5, Q6, Q7,
   INV_SQRT2, ERF_SPLIT, ERF_ONE, 0.0,
   G0, G1, G2, G3, G4, G5, G6, G7,
+  12582912.0,
 ], 16);
-const KI: usize = memory.data<i32>([127, 0x80000000], 16);
+// The sign bit, 127 − bits(1.5·2²³) (exp4's exponent bias less its rounding constant's bits),
+// the abs mask: abs and neg as one and / xor with a table constant (V8 builds their masks with
+// two more instructions at each use).
+const KI: usize = memory.data<i32>([0x80000000, 127 - 0x4b400000, 0x7fffffff], 16);
 
 // @ts-ignore: decorator
 @inline function kf(i: usize): v128 {
@@ -165,7 +169,8 @@ const K_R0: usize = 12, K_R1: usize = 13, K_R2: usize = 14, K_R3: usize = 15, K_
 const K_Q0: usize = 20, K_Q1: usize = 21, K_Q2: usize = 22, K_Q3: usize = 23, K_Q4: usize = 24, K_Q5: usize = 25, K_Q6: usize = 26, K_Q7: usize = 27;
 const K_INV_SQRT2: usize = 28, K_ERF_SPLIT: usize = 29, K_ERF_ONE: usize = 30, K_ZERO: usize = 31;
 const K_G0: usize = 32, K_G1: usize = 33, K_G2: usize = 34, K_G3: usize = 35, K_G4: usize = 36, K_G5: usize = 37, K_G6: usize = 38, K_G7: usize = 39;
-const KI_127: usize = 0, KI_SIGN: usize = 1;
+const K_ROUND: usize = 40;
+const KI_SIGN: usize = 0, KI_EXP_BIAS: usize = 1, KI_ABS: usize = 2;
 
 // @ts-ignore: decorator
 @inline function madd(a: v128, b: v128, c: v128): v128 {
@@ -177,7 +182,11 @@ const KI_127: usize = 0, KI_SIGN: usize = 1;
 @inline export function exp4(x: v128): v128 {
   x = f32x4.pmin(x, kf(K_EXP_HI));
   x = f32x4.pmax(x, kf(K_EXP_LO));
-  const n = f32x4.nearest(f32x4.mul(x, kf(K_LOG2E)));
+  // n = round-half-even(x·log2 e) by adding 1.5·2²³ (|x·log2 e| ≤ 127: exact), as exp1's
+  // nearest; t's low mantissa bits are then n, so 2ⁿ comes from t's bits without V8's long
+  // x64 sequence for i32x4.trunc_sat_f32x4_s. The same n, so the same bits as exp1.
+  const t = f32x4.add(f32x4.mul(x, kf(K_LOG2E)), kf(K_ROUND));
+  const n = f32x4.sub(t, kf(K_ROUND));
   let r = f32x4.sub(x, f32x4.mul(n, kf(K_LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, kf(K_LN2_LO)));
   const r2 = f32x4.mul(r, r);
@@ -185,7 +194,7 @@ const KI_127: usize = 0, KI_SIGN: usize = 1;
   let q = f32x4.add(madd(kf(K_E3), r, kf(K_E2)), f32x4.mul(r2, madd(kf(K_E5), r, kf(K_E4))));
   q = f32x4.add(q, f32x4.mul(r4, madd(kf(K_E7), r, kf(K_E6))));
   const p = f32x4.add(kf(K_ONE), f32x4.add(r, f32x4.mul(r2, q)));
-  const bits = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), ki(KI_127)), 23);
+  const bits = i32x4.shl(i32x4.add(t, ki(KI_EXP_BIAS)), 23);
   return f32x4.mul(p, bits);
 }
 
@@ -206,7 +215,7 @@ const KI_127: usize = 0, KI_SIGN: usize = 1;
   const t4 = f32x4.mul(t2, t2);
   const lo = f32x4.add(madd(kf(K_Q1), t, kf(K_Q0)), f32x4.mul(madd(kf(K_Q3), t, kf(K_Q2)), t2));
   const hi = f32x4.add(madd(kf(K_Q5), t, kf(K_Q4)), f32x4.mul(madd(kf(K_Q7), t, kf(K_Q6)), t2));
-  return f32x4.mul(exp4(f32x4.neg(z2)), f32x4.add(lo, f32x4.mul(hi, t4)));
+  return f32x4.mul(exp4(v128.xor(z2, ki(KI_SIGN))), f32x4.add(lo, f32x4.mul(hi, t4)));
 }
 
 /** copysign on four lanes: magnitude of `m`, sign of `s`. */
@@ -219,7 +228,7 @@ const KI_127: usize = 0, KI_SIGN: usize = 1;
 /** erf on four lanes. */
 // @ts-ignore: decorator
 @inline export function erf4(z: v128): v128 {
-  const az = f32x4.abs(z);
+  const az = v128.and(z, ki(KI_ABS));
   const z2 = f32x4.mul(az, az);
   const small = f32x4.add(az, f32x4.mul(az, polyR4(z2)));
   let big = f32x4.sub(kf(K_ONE), erfcTail4(az, z2));
@@ -231,7 +240,7 @@ const KI_127: usize = 0, KI_SIGN: usize = 1;
 /** GELU on four lanes (same formulas and operation order as gelu1). */
 // @ts-ignore: decorator
 @inline export function gelu4(x: v128): v128 {
-  const az = f32x4.abs(f32x4.mul(x, kf(K_INV_SQRT2)));
+  const az = v128.and(f32x4.mul(x, kf(K_INV_SQRT2)), ki(KI_ABS));
   const zc = f32x4.pmin(az, kf(K_ERF_ONE));
   const one = kf(K_ONE);
   const half = kf(K_HALF);
@@ -242,7 +251,7 @@ const KI_127: usize = 0, KI_SIGN: usize = 1;
   const hi = f32x4.add(madd(kf(K_G5), t, kf(K_G4)), f32x4.mul(madd(kf(K_G7), t, kf(K_G6)), t2));
   const g = f32x4.add(lo, f32x4.mul(hi, t4));
   // Lanes at or past the clamp (and NaN) get tail 0.
-  const tail = v128.and(f32x4.mul(half, f32x4.mul(exp4(f32x4.neg(f32x4.mul(zc, zc))), g)), f32x4.lt(az, kf(K_ERF_ONE)));
+  const tail = v128.and(f32x4.mul(half, f32x4.mul(exp4(v128.xor(f32x4.mul(zc, zc), ki(KI_SIGN))), g)), f32x4.lt(az, kf(K_ERF_ONE)));
   const phi = v128.bitselect(tail, f32x4.sub(one, tail), f32x4.lt(x, kf(K_ZERO)));
   return f32x4.mul(x, phi);
 }
