@@ -6,7 +6,7 @@
 // onnxruntime-web, in the same run. Over the built dist/.
 //
 //   node bench/cpu-ab.mjs --case 32x128 --threads 1 --rounds 7 [--dtype q8] [--build simd|relaxed]
-//        [--variant new=build/ --variant base=/tmp/base-build/] [--no-ort] [--profile]
+//        [--variant new=build/ --variant base=/tmp/base-build/] [--no-ort | --ort-only] [--profile]
 //
 // Prints each engine's median ms, and the median over rounds of (ORT ms / engine ms) and of
 // (first variant ms / engine ms): ratios taken within one round are less sensitive to load.
@@ -24,6 +24,9 @@ const { values: args } = parseArgs({
     build: { type: 'string', default: 'simd' },
     variant: { type: 'string', multiple: true, default: ['new=build/'] },
     'no-ort': { type: 'boolean', default: false },
+    // onnxruntime-web alone: with threads, each engine's idle threads (ORT's spin) slow the other
+    // down on a 2-core machine, so `--no-ort` and `--ort-only` runs give each engine's figure alone.
+    'ort-only': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     // With --profile: per-op CPU ms instead of wall ms (1 thread only: the process's CPU time).
     'cpu-profile': { type: 'boolean', default: false },
@@ -68,7 +71,7 @@ const { readOnnxCheckpoint } = await import(dist('model/onnx.js'));
 const checkpoint = q8 ? readOnnxCheckpoint(onnxBytes(), config) : syntheticCheckpoint(config);
 const graph = buildBertGraph(config, { pooling: 'mean', normalize: true }, { quantized: quantizedNames(checkpoint) });
 const weights = bindWeights(graph.weights, checkpoint);
-for (const v of args.variant) {
+for (const v of args['ort-only'] ? [] : args.variant) {
   const [name, dir] = v.split('=');
   const wasmPaths = `${pathToFileURL(resolve(dir)).href}/`;
   const backend = await createWasmBackend(weights, { threads, wasm: { simd: args.build !== 'scalar' } }, { relaxedSimd: args.build === 'relaxed', wasmPaths });
