@@ -378,15 +378,7 @@ export class WebGpuBackend implements Backend {
       const N = B * T;
       const batch: Batch = { batchSize: B, seqLen: T, tokens: N, ids: new Int32Array(N), typeIds: new Int32Array(N), attentionMask: new Uint8Array(N).fill(1), seqLengths: new Uint32Array(B).fill(T) };
       const kernels = new WebGpuKernels(this, this.config, batch, this.elemBytes, true);
-      const acts = new Map<PlannedValue, Act>();
-      const actOf = (v: PlannedValue): Act => {
-        let a = acts.get(v);
-        if (!a) {
-          a = { buffer: `s${v.slot}`, rows: v.rows, cols: v.cols };
-          acts.set(v, a);
-        }
-        return a;
-      };
+      const actOf = slotActs();
       for (const step of plan.steps) dispatchStep(kernels, step, actOf);
       for (const k of kernels.calls) keys.set(k.keyString, k.key);
     }
@@ -594,15 +586,7 @@ export class WebGpuBackend implements Backend {
       byShape.set(shape, cached);
       return cached;
     }
-    const acts = new Map<PlannedValue, Act>();
-    const actOf = (v: PlannedValue): Act => {
-      let a = acts.get(v);
-      if (!a) {
-        a = { buffer: `s${v.slot}`, rows: v.rows, cols: v.cols };
-        acts.set(v, a);
-      }
-      return a;
-    };
+    const actOf = slotActs();
     const kernels = new WebGpuKernels(this, this.config, batch, this.elemBytes);
     for (const step of plan.steps) dispatchStep(kernels, step, actOf);
     const block = new Uint32Array((kernels.calls.length * PARAMS_STRIDE) / 4);
@@ -735,6 +719,22 @@ class WebGpuKernels implements OpKernels<Act> {
     const bias = node.bias ? this.backend.weight(node.bias) : undefined;
     this.calls.push(denseCall(this.config, this.rows(x), x, this.backend.weight(node.weight), bias, node.activation, out));
   }
+}
+
+/**
+ * The activation of each planned value: the buffer of its plan slot (`s<slot>`) with its shape,
+ * one Act object per value, so kernels that meet the same value get the same object.
+ */
+function slotActs(): (v: PlannedValue) => Act {
+  const acts = new Map<PlannedValue, Act>();
+  return (v) => {
+    let a = acts.get(v);
+    if (!a) {
+      a = { buffer: `s${v.slot}`, rows: v.rows, cols: v.cols };
+      acts.set(v, a);
+    }
+    return a;
+  };
 }
 
 /** W [rows, cols] → Wᵀ [cols, rows], the layout the GEMM streams. */
