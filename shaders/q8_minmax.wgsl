@@ -15,8 +15,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> stats: array<u32>;
 
-var<workgroup> lows: array<f32, 256>;
-var<workgroup> highs: array<f32, 256>;
+#include q8_range
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -30,18 +29,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     lo = min(lo, v);
     hi = max(hi, v);
   }
-  lows[lid] = lo;
-  highs[lid] = hi;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      lows[lid] = min(lows[lid], lows[lid + s]);
-      highs[lid] = max(highs[lid], highs[lid + s]);
-    }
-    workgroupBarrier();
-  }
+  let range = workgroupRange(lid, lo, hi);
   if (lid == 0u) {
-    stats[2u * g] = bitcast<u32>(lows[0]);
-    stats[2u * g + 1u] = bitcast<u32>(highs[0]);
+    stats[2u * g] = bitcast<u32>(range.x);
+    stats[2u * g + 1u] = bitcast<u32>(range.y);
   }
 }

@@ -28,8 +28,7 @@ const WORDS_PER_THREAD: u32 = 4u;
 @group(0) @binding(2) var<storage, read_write> stats: array<u32>;
 @group(0) @binding(3) var<storage, read_write> xq: array<u32>;
 
-var<workgroup> lows: array<f32, 256>;
-var<workgroup> highs: array<f32, 256>;
+#include q8_range
 var<workgroup> scaleAndZero: vec2<f32>;
 
 #include q8_divide
@@ -48,20 +47,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     lo = bitcast<f32>(stats[2u * lid]);
     hi = bitcast<f32>(stats[2u * lid + 1u]);
   }
-  lows[lid] = lo;
-  highs[lid] = hi;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      lows[lid] = min(lows[lid], lows[lid + s]);
-      highs[lid] = max(highs[lid], highs[lid + s]);
-    }
-    workgroupBarrier();
-  }
+  let range = workgroupRange(lid, lo, hi);
   let group = wid.y * nwg.x + wid.x;
   if (lid == 0u) {
-    let mn = lows[0];
-    let mx = highs[0];
+    let mn = range.x;
+    let mx = range.y;
     var xs = 1.0;
     if (mx != mn) {
       xs = exactQuotient(mx - mn, 255.0);
