@@ -32,6 +32,7 @@
 import { argF32, argI32, argPtr, nextTask, taskDone } from './layout';
 import { ATTN_QKV, ATTN_OUT, ATTN_MASK, ATTN_B, ATTN_T, ATTN_NH, ATTN_HS, ATTN_SCALE, ATTN_SCRATCH, ATTN_SCRATCH_PER_THREAD, ATTN_WINDOW, ATTN_BIAS, ATTN_BIAS_SPAN } from '../ts/backends/wasm/job-args';
 import { TILE_BYTES, kernelStrided } from './gemm';
+import { dot } from './dot';
 import { exp1, exp4 } from './math';
 
 // @ts-ignore: decorator
@@ -418,37 +419,7 @@ function softmaxRow(s: usize, L: i32): f32 {
   return idx < L ? qkv + (row0 + <usize>load<i32>(keys + ((<usize>idx) << 2))) * ld3 + kOff : 0;
 }
 
-/**
- * Σ v² over the n floats at p (0 for p = 0): four partial sums over the first n & ~3 values
- * reduced as (s0 + s1) + (s2 + s3), then the tail in order, in both builds (bit-identical).
- */
+/** Σ v² over the n floats at p (0 for p = 0), in dot's order (bit-identical in every build). */
 function norm2(p: usize, n: i32): f32 {
-  if (p == 0) return 0;
-  const n4 = n & ~3;
-  let i = 0;
-  let s: f32;
-  if (ASC_FEATURE_SIMD) {
-    let acc = f32x4.splat(0);
-    for (; i < n4; i += 4) {
-      const v = v128.load(p + ((<usize>i) << 2));
-      acc = f32x4.add(acc, f32x4.mul(v, v));
-    }
-    s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (; i < n4; i += 4) {
-      const o = p + ((<usize>i) << 2);
-      const v0 = load<f32>(o), v1 = load<f32>(o, 4), v2 = load<f32>(o, 8), v3 = load<f32>(o, 12);
-      s0 += v0 * v0;
-      s1 += v1 * v1;
-      s2 += v2 * v2;
-      s3 += v3 * v3;
-    }
-    s = (s0 + s1) + (s2 + s3);
-  }
-  for (; i < n; i++) {
-    const v = load<f32>(p + ((<usize>i) << 2));
-    s += v * v;
-  }
-  return s;
+  return p == 0 ? 0 : dot(p, p, n);
 }
