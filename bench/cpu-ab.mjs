@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { benchMinilm } from './cpu/minilm.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,12 +35,8 @@ const { values: args } = parseArgs({
 });
 const [B, T] = args.case.split('x').map(Number);
 const threads = Number(args.threads);
-const q8 = args.dtype !== 'fp32';
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
-const { SYNTHETIC_MODELS, syntheticCheckpoint } = await import(dist('model/synthetic.js'));
-const { writeBertOnnx } = await import('./onnx/bert-onnx.mjs');
-const config = SYNTHETIC_MODELS.minilm.config;
-const onnxBytes = () => writeBertOnnx(config, syntheticCheckpoint(config), q8 ? { quantize: args.dtype === 'q8' ? 'uint8' : 'int8-7bit' } : {});
+const { onnxBytes, dualbertModel } = await benchMinilm(args.dtype);
 
 let seed = B * 1000 + T;
 const rand = () => {
@@ -64,13 +61,8 @@ if (!args['no-ort']) {
   engines.push({ name: 'ort', forward: async () => void (await session.run(feeds)) });
 }
 const { createWasmBackend } = await import(dist('backends/wasm/index.js'));
-const { buildBertGraph } = await import(dist('graph/bert.js'));
 const { runGraph } = await import(dist('graph/execute.js'));
-const { bindWeights, quantizedNames } = await import(dist('graph/weights.js'));
-const { readOnnxCheckpoint } = await import(dist('model/onnx.js'));
-const checkpoint = q8 ? readOnnxCheckpoint(onnxBytes(), config) : syntheticCheckpoint(config);
-const graph = buildBertGraph(config, { pooling: 'mean', normalize: true }, { quantized: quantizedNames(checkpoint) });
-const weights = bindWeights(graph.weights, checkpoint);
+const { graph, weights } = await dualbertModel();
 for (const v of args['ort-only'] ? [] : args.variant) {
   const [name, dir] = v.split('=');
   const wasmPaths = `${pathToFileURL(resolve(dir)).href}/`;
@@ -117,10 +109,14 @@ const os = await import('node:os');
 console.log(`B${B} T${T} ${args.dtype} ${args.build} ${threads}t, ${rounds} rounds, load ${os.loadavg()[0].toFixed(1)}`);
 for (let i = 0; i < engines.length; i++) {
   const perRound = (j) => median(times[i].map((t, r) => times[j][r] / t));
-  const parts = [`${engines[i].name.padEnd(8)} median ${median(times[i]).toFixed(1)} ms (min ${Math.min(...times[i]).toFixed(1)}, cpu ${median(cpuTimes[i]).toFixed(1)})`];
+  const parts = [
+    `${engines[i].name.padEnd(8)} median ${median(times[i]).toFixed(1)} ms (min ${Math.min(...times[i]).toFixed(1)}, cpu ${median(cpuTimes[i]).toFixed(1)})`,
+  ];
   if (ortAt >= 0 && i !== ortAt) parts.push(`vs ort ${perRound(ortAt).toFixed(2)}× (medians ${(median(times[ortAt]) / median(times[i])).toFixed(2)}×)`);
   if (i !== firstVariant && engines[i].name !== 'ort') {
-    parts.push(`vs ${engines[firstVariant].name} ${perRound(firstVariant).toFixed(2)}× (cpu ${(median(cpuTimes[firstVariant]) / median(cpuTimes[i])).toFixed(2)}×)`);
+    parts.push(
+      `vs ${engines[firstVariant].name} ${perRound(firstVariant).toFixed(2)}× (cpu ${(median(cpuTimes[firstVariant]) / median(cpuTimes[i])).toFixed(2)}×)`,
+    );
   }
   console.log(parts.join('  '));
   const prof = engines[i].backend?.profile;

@@ -11,17 +11,14 @@
 // changes during the benchmark slows every engine alike.
 // Result: { coldMs?, phases?, profile?, first: number[] }
 import { readFileSync } from 'node:fs';
+import { benchMinilm } from './minilm.mjs';
 
 const t0 = performance.now();
 const job = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const dist = (p) => new URL(`../../dist/${p}`, import.meta.url).href;
-const { SYNTHETIC_MODELS, syntheticCheckpoint } = await import(dist('model/synthetic.js'));
-const config = SYNTHETIC_MODELS.minilm.config;
-const C = config.hiddenSize;
-const { writeBertOnnx } = await import(new URL('../onnx/bert-onnx.mjs', import.meta.url).href);
 // q8: both engines run the same file, the Linear layers as onnxruntime's quantize_dynamic writes them.
-const q8 = job.dtype === 'q8' || job.dtype === 'q8-7bit';
-const onnxBytes = () => writeBertOnnx(config, syntheticCheckpoint(config), q8 ? { quantize: job.dtype === 'q8' ? 'uint8' : 'int8-7bit' } : {});
+const { config, onnxBytes, dualbertModel } = await benchMinilm(job.dtype);
+const C = config.hiddenSize;
 const batches = job.case.batches.map(({ B, T, ids, mask }) => ({
   B,
   T,
@@ -58,13 +55,8 @@ const profile = new Map();
 
 if (job.engine === 'dualbert') {
   const { createWasmBackend } = await import(dist('backends/wasm/index.js'));
-  const { buildBertGraph } = await import(dist('graph/bert.js'));
   const { runGraph } = await import(dist('graph/execute.js'));
-  const { bindWeights, quantizedNames } = await import(dist('graph/weights.js'));
-  const { readOnnxCheckpoint } = await import(dist('model/onnx.js'));
-  const checkpoint = q8 ? readOnnxCheckpoint(onnxBytes(), config) : syntheticCheckpoint(config);
-  const graph = buildBertGraph(config, { pooling: 'mean', normalize: true }, { quantized: quantizedNames(checkpoint) });
-  const weights = bindWeights(graph.weights, checkpoint);
+  const { graph, weights } = await dualbertModel();
   const tc = performance.now();
   const backend = await createWasmBackend(weights, { threads: job.threads, wasm: { simd: job.build !== 'scalar' } }, { relaxedSimd: job.build === 'relaxed' });
   if (!backend.build.startsWith(job.build)) throw new Error(`asked for the ${job.build} build, got ${backend.build}`);
